@@ -1,0 +1,310 @@
+//! The control plane under `/__admin` (WireMock's convention): health, reset, state dump and restore,
+//! fixtures, the virtual clock, world events, the request journal, fault rules and callbacks.
+//! Paths and shapes are a contract (DESIGN.md): add fields freely, never rename.
+
+use crate::app::App;
+use crate::faults::{form_pairs, FaultSpec};
+use crate::fixture::FixtureDoc;
+use crate::journal::JournalFilter;
+use actix_web::{web, HttpRequest, HttpResponse};
+use bytes::BytesMut;
+use futures_util::StreamExt;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// Largest control-plane body (state dumps can be large).
+const MAX_ADMIN_BODY: usize = 256 * 1024 * 1024;
+
+/// Register the control-plane routes.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/__admin")
+            .route("/health", web::get().to(health))
+            .route("/reset", web::post().to(reset))
+            .service(web::resource("/state").route(web::get().to(get_state)).route(web::put().to(put_state)))
+            .route("/fixtures", web::post().to(post_fixture))
+            .route("/tenants", web::get().to(tenants))
+            .service(
+                web::resource("/clock").route(web::get().to(get_clock)).route(web::post().to(post_clock)),
+            )
+            .route("/clock/advance", web::post().to(advance))
+            .route("/events", web::post().to(events))
+            .service(
+                web::resource("/requests")
+                    .route(web::get().to(get_requests))
+                    .route(web::delete().to(delete_requests)),
+            )
+            .service(
+                web::resource("/faults")
+                    .route(web::get().to(get_faults))
+                    .route(web::post().to(post_fault))
+                    .route(web::delete().to(delete_faults)),
+            )
+            .route("/faults/{id}", web::delete().to(delete_fault))
+            .default_service(web::to(crate::method_or_not_found)),
+    );
+}
+
+/// A control-plane refusal: an HTTP status and a message naming the problem.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct AdminError {
+    status: u16,
+    message: String,
+}
+
+impl actix_web::ResponseError for AdminError {
+    fn status_code(&self) -> actix_web::http::StatusCode {
+        actix_web::http::StatusCode::from_u16(self.status).unwrap_or_default()
+    }
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status_code()).json(json!({ "error": self.message }))
+    }
+}
+
+type AdminResult = Result<HttpResponse, AdminError>;
+
+/// A control-plane error.
+fn error(status: u16, message: impl Into<String>) -> AdminError {
+    AdminError { status, message: message.into() }
+}
+
+async fn read_json(mut payload: web::Payload, allow_empty: bool) -> Result<Value, AdminError> {
+    let mut buf = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| error(400, format!("request body could not be read: {e}")))?;
+        if buf.len() + chunk.len() > MAX_ADMIN_BODY {
+            return Err(error(413, format!("body larger than {MAX_ADMIN_BODY} bytes")));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    if buf.iter().all(u8::is_ascii_whitespace) {
+        return if allow_empty { Ok(json!({})) } else { Err(error(400, "a JSON body is required")) };
+    }
+    serde_json::from_slice(&buf).map_err(|e| error(400, format!("body is not valid JSON: {e}")))
+}
+
+fn parse<T: serde::de::DeserializeOwned>(v: Value, what: &str) -> Result<T, AdminError> {
+    serde_path_to_error::deserialize(v).map_err(|e| {
+        let path = e.path().to_string();
+        error(400, format!("{what}: {} (at {path})", e.into_inner()))
+    })
+}
+
+fn query(req: &HttpRequest, name: &str) -> Option<String> {
+    form_pairs(req.query_string()).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+}
+
+async fn health(app: web::Data<App>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({
+        "status": "ok",
+        "version": crate::VERSION,
+        "vendors": app.vendors().iter().map(|v| v.kind()).collect::<Vec<_>>(),
+        "now": app.world.clock.now_s(),
+    }))
+}
+
+async fn reset(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> AdminResult {
+    read_json(body, true).await?;
+    match app.reset(query(&req, "tenant").as_deref()) {
+        Ok(v) => Ok(HttpResponse::Ok().json(v)),
+        Err(e) if e.starts_with("no tenant") => Err(error(404, e)),
+        Err(e) => Err(error(400, e)),
+    }
+}
+
+async fn get_state(app: web::Data<App>) -> HttpResponse {
+    HttpResponse::Ok().json(app.dump())
+}
+
+async fn put_state(app: web::Data<App>, body: web::Payload) -> AdminResult {
+    let dump = parse(read_json(body, false).await?, "state dump")?;
+    app.restore(dump).map_err(|e| error(400, e))?;
+    Ok(HttpResponse::Ok().json(json!({ "restored": true, "now": app.world.clock.now_s() })))
+}
+
+async fn post_fixture(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> AdminResult {
+    let v = read_json(body, false).await?;
+    let name = query(&req, "name").unwrap_or_else(|| "POST /__admin/fixtures".into());
+    if query(&req, "dry_run").is_some_and(|d| d == "true" || d == "1") {
+        let errors = app.check(&v);
+        return Ok(if errors.is_empty() {
+            HttpResponse::Ok().json(json!({ "valid": true }))
+        } else {
+            HttpResponse::BadRequest().json(json!({
+                "valid": false, "error": format!("fixture has {} error(s)", errors.len()), "errors": errors
+            }))
+        });
+    }
+    Ok(match app.load_runtime(&FixtureDoc { name, value: v }) {
+        Ok(report) => HttpResponse::Ok().json(json!({ "loaded": report })),
+        Err(errors) => HttpResponse::BadRequest().json(json!({
+            "error": format!("fixture has {} error(s); nothing was loaded", errors.len()), "errors": errors
+        })),
+    })
+}
+
+async fn tenants(app: web::Data<App>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "tenants": app.tenant_list() }))
+}
+
+fn clock_json(app: &App) -> Value {
+    let r = app.world.clock.reading();
+    json!({
+        "now": r.now_ms.div_euclid(1000),
+        "now_ms": r.now_ms,
+        "frozen": r.frozen,
+        "scale": r.scale,
+        "pending_jobs": app.world.scheduler.len(),
+        "next_due": app.world.scheduler.next_due().map(|d| d.div_euclid(1000)),
+    })
+}
+
+async fn get_clock(app: web::Data<App>) -> HttpResponse {
+    HttpResponse::Ok().json(clock_json(&app))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClockChange {
+    frozen: Option<bool>,
+    scale: Option<f64>,
+    now: Option<f64>,
+}
+
+async fn post_clock(app: web::Data<App>, body: web::Payload) -> AdminResult {
+    let change: ClockChange = parse(read_json(body, false).await?, "clock")?;
+    if let Some(s) = change.scale {
+        if !(s.is_finite() && s > 0.0) {
+            return Err(error(400, format!("scale must be a number > 0, got {s}")));
+        }
+    }
+    let mut ran = Vec::new();
+    if let Some(now) = change.now {
+        let target = (now * 1000.0).round() as i64;
+        let current = app.world.clock.now_ms();
+        if !now.is_finite() || target < current {
+            return Err(error(
+                400,
+                format!("time never goes back: now is {}, asked for {now}", current.div_euclid(1000)),
+            ));
+        }
+        // Jumping forward runs what falls due on the way, exactly like an advance.
+        ran = app.run_due(target, true).await;
+    }
+    app.world.clock.set(change.frozen, change.scale, None).map_err(|e| error(400, e.to_string()))?;
+    let mut v = clock_json(&app);
+    v["ran"] = json!(ran);
+    Ok(HttpResponse::Ok().json(v))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Advance {
+    seconds: f64,
+}
+
+async fn advance(app: web::Data<App>, body: web::Payload) -> AdminResult {
+    let a: Advance = parse(read_json(body, false).await?, "advance")?;
+    if !(a.seconds.is_finite() && a.seconds >= 0.0) {
+        return Err(error(400, format!("seconds must be a number >= 0, got {}", a.seconds)));
+    }
+    let target = app.world.clock.now_ms() + (a.seconds * 1000.0).round() as i64;
+    let ran = app.run_due(target, true).await;
+    let mut v = clock_json(&app);
+    v["ran"] = json!(ran);
+    Ok(HttpResponse::Ok().json(v))
+}
+
+async fn events(app: web::Data<App>, body: web::Payload) -> AdminResult {
+    let list = match read_json(body, false).await? {
+        Value::Array(items) => items,
+        v @ Value::Object(_) => vec![v],
+        _ => return Err(error(400, "expected an event object or an array of events")),
+    };
+    // Check all before applying any, so a malformed batch changes nothing.
+    for (i, e) in list.iter().enumerate() {
+        app.check_event(e).map_err(|msg| error(400, format!("event {i}: {msg}")))?;
+    }
+    let now = app.world.clock.now_ms();
+    let mut applied = Vec::new();
+    for (i, e) in list.iter().enumerate() {
+        match app.apply_event(e, now) {
+            Ok(d) => applied.push(d),
+            Err(msg) => {
+                // The state refused it (unknown id, wrong state): 404 or 409, with what was applied before it.
+                let status = if msg.starts_with("no such") { 404 } else { 409 };
+                return Ok(HttpResponse::build(
+                    actix_web::http::StatusCode::from_u16(status).unwrap_or_default(),
+                )
+                .json(json!({ "error": format!("event {i}: {msg}"), "applied": applied })));
+            }
+        }
+    }
+    Ok(HttpResponse::Ok().json(json!({ "applied": applied, "now": now.div_euclid(1000) })))
+}
+
+async fn get_requests(app: web::Data<App>, req: HttpRequest) -> AdminResult {
+    let mut f = JournalFilter::default();
+    for (k, v) in form_pairs(req.query_string()) {
+        match k.as_str() {
+            "vendor" => f.vendor = Some(v.parse().map_err(|e: String| error(400, e))?),
+            "path" => f.path = Some(v),
+            "since" => {
+                f.since = Some(
+                    v.parse().map_err(|_| error(400, format!("since must be unix seconds, got `{v}`")))?,
+                )
+            }
+            "limit" => {
+                f.limit =
+                    Some(v.parse().map_err(|_| error(400, format!("limit must be a count, got `{v}`")))?)
+            }
+            other => {
+                return Err(error(400, format!("unknown filter `{other}` (vendor, path, since, limit)")))
+            }
+        }
+    }
+    let list = app.world.journal.list(&f);
+    Ok(HttpResponse::Ok().json(json!({
+        "count": list.len(),
+        "held": app.world.journal.len(),
+        "capacity": app.world.journal.capacity(),
+        "requests": list,
+    })))
+}
+
+async fn delete_requests(app: web::Data<App>) -> HttpResponse {
+    app.world.journal.clear();
+    HttpResponse::Ok().json(json!({ "cleared": true }))
+}
+
+async fn get_faults(app: web::Data<App>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "faults": app.world.faults.list() }))
+}
+
+async fn post_fault(app: web::Data<App>, body: web::Payload) -> AdminResult {
+    let spec: FaultSpec = parse(read_json(body, false).await?, "fault rule")?;
+    if let Some(p) = spec.problem() {
+        return Err(error(400, p));
+    }
+    if let Some(v) = spec.when.vendor {
+        if app.vendor(v).is_none() {
+            return Err(error(400, format!("vendor {v} is not emulated yet")));
+        }
+    }
+    Ok(HttpResponse::Created().json(app.world.faults.add(spec)))
+}
+
+async fn delete_faults(app: web::Data<App>) -> HttpResponse {
+    app.world.faults.clear();
+    HttpResponse::Ok().json(json!({ "cleared": true }))
+}
+
+async fn delete_fault(app: web::Data<App>, path: web::Path<String>) -> AdminResult {
+    let id: u64 = path.parse().map_err(|_| error(400, format!("fault id must be a number, got `{path}`")))?;
+    if app.world.faults.remove(id) {
+        Ok(HttpResponse::Ok().json(json!({ "deleted": id })))
+    } else {
+        Err(error(404, format!("no fault rule {id}")))
+    }
+}

@@ -1,0 +1,508 @@
+//! The application: the world, the vendor modules on it, the fixtures it started from, and the runner
+//! that executes due jobs in order.
+
+use crate::clock::ClockReading;
+use crate::config::Config;
+use crate::fixture::{self, FixtureDoc, FixtureError};
+use crate::ids::IdState;
+use crate::scheduler::{Job, SchedulerState};
+use crate::vendors::{self, Vendor};
+use crate::world::{StoredFile, Timings, VendorKind, World};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// Most jobs one run executes (a guard against a job that keeps rescheduling itself at the same instant).
+pub const MAX_JOBS_PER_RUN: usize = 1_000_000;
+
+/// What loading a fixture did.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadReport {
+    /// the document's name
+    pub name: String,
+    /// tenants it created, as `<vendor>:<id>`
+    pub tenants: Vec<String>,
+    /// timeline steps scheduled
+    pub timeline_steps: usize,
+    /// anything worth knowing (e.g. a clock start that was ignored)
+    pub notes: Vec<String>,
+}
+
+/// One job a run executed.
+#[derive(Debug, Clone, Serialize)]
+pub struct RanJob {
+    /// virtual unix seconds it was due
+    pub at: i64,
+    /// virtual unix milliseconds it was due
+    pub at_ms: i64,
+    /// `vendor`, `timeline` or `delivery`
+    pub kind: &'static str,
+    /// which vendor
+    pub vendor: Option<VendorKind>,
+    /// what happened
+    pub description: String,
+}
+
+/// How a fixture is being loaded.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum LoadMode<'a> {
+    /// at start or full reset: the fixture's clock start is applied as is
+    Startup,
+    /// `POST /__admin/fixtures`: time never goes back
+    Runtime,
+    /// reloading one tenant after a tenant reset
+    Tenant(VendorKind, &'a str),
+}
+
+/// A whole-world dump, as `GET /__admin/state` shows it and `PUT /__admin/state` takes it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateDump {
+    /// format version
+    pub recmock_state: u32,
+    /// the clock
+    pub clock: ClockReading,
+    /// the id stream
+    pub ids: IdState,
+    /// the timing table
+    pub timings: Timings,
+    /// pending jobs
+    pub scheduler: SchedulerState,
+    /// stored files
+    pub files: Vec<StoredFile>,
+    /// fault rules and the next rule id
+    pub faults: Value,
+    /// callbacks
+    pub outbox: Value,
+    /// each vendor's state
+    pub vendors: serde_json::Map<String, Value>,
+}
+
+/// The application.
+pub struct App {
+    /// the shared core
+    pub world: Arc<World>,
+    vendors: Vec<Arc<dyn Vendor>>,
+    start_fixtures: Vec<FixtureDoc>,
+    frozen_override: bool,
+    scale_override: Option<f64>,
+    runner: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").field("vendors", &self.vendors.len()).finish()
+    }
+}
+
+/// Why the application could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// a fixture is unreadable or wrong
+    #[error("fixture {name} has {} error(s):\n{}", .errors.len(), .errors.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
+    Fixture {
+        /// the document
+        name: String,
+        /// its problems
+        errors: Vec<FixtureError>,
+    },
+    /// the state file is unreadable or wrong
+    #[error("state file {path}: {message}")]
+    State {
+        /// the file
+        path: String,
+        /// what is wrong
+        message: String,
+    },
+    /// the listener could not be opened
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// address
+        addr: String,
+        /// cause
+        source: std::io::Error,
+    },
+}
+
+impl App {
+    /// Build the world and the vendors, and load the configured fixtures.
+    pub fn new(config: &Config, public_url: String) -> Result<Arc<App>, StartError> {
+        let seed = config.seed.unwrap_or_else(rand::random);
+        let clock = crate::clock::Clock::new(
+            crate::clock::wall_now_ms(),
+            config.frozen_clock,
+            config.time_scale.unwrap_or(1.0),
+        );
+        let world = Arc::new(World::new(clock, seed, config.journal_size, public_url, config.max_body_bytes));
+        let vendors = vendors::all(&world);
+        let mut docs = Vec::new();
+        for src in &config.fixtures {
+            let doc =
+                src.read().map_err(|e| StartError::Fixture { name: format!("{src:?}"), errors: vec![e] })?;
+            docs.push(doc);
+        }
+        let app = Arc::new(App {
+            world,
+            vendors,
+            start_fixtures: docs,
+            frozen_override: config.frozen_clock,
+            scale_override: config.time_scale,
+            runner: tokio::sync::Mutex::new(()),
+        });
+        for doc in &app.start_fixtures {
+            app.load(doc, LoadMode::Startup)
+                .map_err(|errors| StartError::Fixture { name: doc.name.clone(), errors })?;
+        }
+        Ok(app)
+    }
+
+    /// The vendor module of `kind`, if it is implemented.
+    pub fn vendor(&self, kind: VendorKind) -> Option<&Arc<dyn Vendor>> {
+        self.vendors.iter().find(|v| v.kind() == kind)
+    }
+
+    /// Every implemented vendor module.
+    pub fn vendors(&self) -> &[Arc<dyn Vendor>] {
+        &self.vendors
+    }
+
+    /// Names of the fixtures loaded at start.
+    pub fn start_fixture_names(&self) -> Vec<String> {
+        self.start_fixtures.iter().map(|d| d.name.clone()).collect()
+    }
+
+    /// Check a fixture document without loading it: everything `recmock check` reports.
+    pub fn check(&self, doc: &Value) -> Vec<FixtureError> {
+        check_with(&self.vendors, doc)
+    }
+
+    /// Load a fixture at run time (`POST /__admin/fixtures`).
+    pub fn load_runtime(&self, doc: &FixtureDoc) -> Result<LoadReport, Vec<FixtureError>> {
+        self.load(doc, LoadMode::Runtime)
+    }
+
+    fn load(&self, doc: &FixtureDoc, mode: LoadMode) -> Result<LoadReport, Vec<FixtureError>> {
+        let mut errors = check_with(&self.vendors, &doc.value);
+        let common = fixture::parse_common(&doc.value, &mut Vec::new());
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let only = match mode {
+            LoadMode::Tenant(k, id) => Some((k, id)),
+            _ => None,
+        };
+        let sections: Vec<(&Arc<dyn Vendor>, &Value)> = self
+            .vendors
+            .iter()
+            .filter(|v| only.is_none_or(|(k, _)| k == v.kind()))
+            .filter_map(|v| doc.value.get(v.kind().as_str()).map(|s| (v, s)))
+            .collect();
+        for (v, s) in &sections {
+            if let Err(mut e) = v.load_section(s, v.kind().as_str(), only.map(|o| o.1), true) {
+                errors.append(&mut e);
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let mut report =
+            LoadReport { name: doc.name.clone(), tenants: Vec::new(), timeline_steps: 0, notes: Vec::new() };
+        for (v, s) in &sections {
+            match v.load_section(s, v.kind().as_str(), only.map(|o| o.1), false) {
+                Ok(ids) => report.tenants.extend(ids.into_iter().map(|id| format!("{}:{id}", v.kind()))),
+                Err(mut e) => errors.append(&mut e),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        if only.is_some() {
+            return Ok(report);
+        }
+        if let Some(c) = &common.clock {
+            let frozen = if self.frozen_override { Some(true) } else { c.frozen };
+            let scale = self.scale_override.or(c.scale);
+            match mode {
+                LoadMode::Startup => {
+                    let now = self.world.clock.reading();
+                    self.world.clock.restore(ClockReading {
+                        now_ms: c.start.map_or(now.now_ms, |s| s * 1000),
+                        frozen: frozen.unwrap_or(now.frozen),
+                        scale: scale.unwrap_or(now.scale),
+                    });
+                }
+                _ => {
+                    let now = self.world.clock.now_ms();
+                    let start = c.start.map(|s| s * 1000).filter(|s| {
+                        let later = *s >= now;
+                        if !later {
+                            report.notes.push(
+                                "clock.start ignored: it is in the past and time never goes back".into(),
+                            );
+                        }
+                        later
+                    });
+                    if let Err(e) = self.world.clock.set(frozen, scale, start) {
+                        report.notes.push(format!("clock not changed: {e}"));
+                    }
+                }
+            }
+        }
+        if let Some(t) = &common.timings {
+            t.apply(&mut self.world.timings.write());
+        }
+        let base = self.world.clock.now_ms();
+        for step in &common.timeline {
+            let due =
+                if step.at > 1e9 { (step.at * 1000.0) as i64 } else { base + (step.at * 1000.0) as i64 };
+            self.world.scheduler.schedule(due, Job::Timeline { event: step.event.clone() });
+        }
+        report.timeline_steps = common.timeline.len();
+        Ok(report)
+    }
+
+    /// Empty the world and reload the start fixtures; or, with `tenant` (`<vendor>:<id>`), only that tenant.
+    pub fn reset(&self, tenant: Option<&str>) -> Result<Value, String> {
+        match tenant {
+            None => {
+                for v in &self.vendors {
+                    v.reset(None);
+                }
+                self.world.scheduler.clear();
+                self.world.files.clear();
+                self.world.outbox.clear();
+                self.world.journal.clear();
+                self.world.faults.clear();
+                *self.world.timings.write() = Timings::default();
+                let mut loaded = Vec::new();
+                for doc in &self.start_fixtures {
+                    let r = self.load(doc, LoadMode::Startup).map_err(|e| {
+                        format!(
+                            "reloading {}: {}",
+                            doc.name,
+                            e.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("; ")
+                        )
+                    })?;
+                    loaded.push(r);
+                }
+                Ok(json!({ "reset": "all", "loaded": loaded }))
+            }
+            Some(t) => {
+                let (kind, id) =
+                    t.split_once(':').ok_or_else(|| format!("tenant `{t}` is not `<vendor>:<id>`"))?;
+                let kind: VendorKind = kind.parse()?;
+                let v = self.vendor(kind).ok_or_else(|| format!("vendor {kind} is not emulated yet"))?;
+                if !v.tenant_ids().iter().any(|x| x == id) {
+                    return Err(format!("no tenant `{t}` (known: {})", self.tenant_list().join(", ")));
+                }
+                v.reset(Some(id));
+                self.world.scheduler.retain(|j| j.tenant() != Some((kind, id)));
+                self.world.files.remove_owner(t);
+                self.world.outbox.remove_owner(t);
+                let mut reloaded = false;
+                for doc in &self.start_fixtures {
+                    let r = self.load(doc, LoadMode::Tenant(kind, id)).map_err(|e| {
+                        format!(
+                            "reloading {}: {}",
+                            doc.name,
+                            e.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("; ")
+                        )
+                    })?;
+                    reloaded |= !r.tenants.is_empty();
+                }
+                Ok(json!({ "reset": t, "reloaded_from_fixtures": reloaded }))
+            }
+        }
+    }
+
+    /// Every tenant as `<vendor>:<id>`.
+    pub fn tenant_list(&self) -> Vec<String> {
+        self.vendors
+            .iter()
+            .flat_map(|v| v.tenant_ids().into_iter().map(move |id| format!("{}:{id}", v.kind())))
+            .collect()
+    }
+
+    /// The whole world.
+    pub fn dump(&self) -> StateDump {
+        let (rules, next) = self.world.faults.state();
+        StateDump {
+            recmock_state: 1,
+            clock: self.world.clock.reading(),
+            ids: self.world.ids.state(),
+            timings: self.world.timings(),
+            scheduler: self.world.scheduler.state(),
+            files: self.world.files.state(),
+            faults: json!({ "rules": rules, "next_id": next }),
+            outbox: self.world.outbox.state(),
+            vendors: self.vendors.iter().map(|v| (v.kind().as_str().to_string(), v.dump())).collect(),
+        }
+    }
+
+    /// Replace the whole world with a dump. Nothing changes unless every part is valid.
+    pub fn restore(&self, dump: StateDump) -> Result<(), String> {
+        if dump.recmock_state != 1 {
+            return Err(format!(
+                "recmock_state {} is not a version this recmock reads (1)",
+                dump.recmock_state
+            ));
+        }
+        for k in dump.vendors.keys() {
+            let kind: VendorKind = k.parse().map_err(|e| format!("vendors.{k}: {e}"))?;
+            if self.vendor(kind).is_none() {
+                return Err(format!("vendors.{k}: vendor is not emulated by this recmock"));
+            }
+        }
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct FaultState {
+            rules: Vec<crate::faults::FaultRule>,
+            next_id: u64,
+        }
+        let faults: FaultState =
+            serde_json::from_value(dump.faults.clone()).map_err(|e| format!("faults: {e}"))?;
+        self.world.outbox.check_state(&dump.outbox).map_err(|e| format!("outbox: {e}"))?;
+        // Vendors validate before they replace anything; a vendor that fails leaves the others as they were.
+        for v in &self.vendors {
+            let state = dump.vendors.get(v.kind().as_str()).cloned().unwrap_or(Value::Null);
+            v.restore(&state).map_err(|e| format!("vendors.{}: {e}", v.kind()))?;
+        }
+        self.world.clock.restore(dump.clock);
+        self.world.ids.restore(dump.ids);
+        *self.world.timings.write() = dump.timings;
+        self.world.scheduler.restore(dump.scheduler);
+        self.world.files.restore(dump.files);
+        self.world.faults.restore(faults.rules, faults.next_id);
+        self.world.outbox.restore(&dump.outbox).map_err(|e| format!("outbox: {e}"))?;
+        Ok(())
+    }
+
+    /// Check a world event without applying it.
+    pub fn check_event(&self, event: &Value) -> Result<(VendorKind, String), String> {
+        check_event_with(&self.vendors, event)
+    }
+
+    /// Apply a world event (`POST /__admin/events`, timeline steps) at `at_ms`.
+    pub fn apply_event(&self, event: &Value, at_ms: i64) -> Result<Value, String> {
+        let (kind, name) = self.check_event(event)?;
+        let v = self.vendor(kind).ok_or_else(|| format!("vendor {kind} is not emulated yet"))?;
+        v.apply_event(&name, event, at_ms)
+    }
+
+    /// Run every job due at or before `until_ms`, in due order. With `advancing`, the clock is moved to
+    /// each job's due time before it runs, and to `until_ms` at the end.
+    pub async fn run_due(&self, until_ms: i64, advancing: bool) -> Vec<RanJob> {
+        let _runner = self.runner.lock().await;
+        let mut ran = Vec::new();
+        while ran.len() < MAX_JOBS_PER_RUN {
+            let Some(entry) = self.world.scheduler.pop_due(until_ms) else { break };
+            if advancing {
+                self.world.clock.advance_to(entry.due_ms);
+            }
+            let at_ms = entry.due_ms;
+            let report = match entry.job {
+                Job::Vendor { vendor, tenant, task, target } => {
+                    let description = match self.vendor(vendor) {
+                        Some(v) => v.run_job(&tenant, &task, &target, at_ms).map(|r| r.description),
+                        None => Some(format!("dropped {task} for {target}: vendor {vendor} is not emulated")),
+                    };
+                    description.map(|d| RanJob {
+                        at: at_ms / 1000,
+                        at_ms,
+                        kind: "vendor",
+                        vendor: Some(vendor),
+                        description: d,
+                    })
+                }
+                Job::Timeline { event } => {
+                    let vendor = self.check_event(&event).ok().map(|(k, _)| k);
+                    let description = match self.apply_event(&event, at_ms) {
+                        Ok(v) => format!("timeline event applied: {v}"),
+                        Err(e) => format!("timeline event {event} refused: {e}"),
+                    };
+                    Some(RanJob { at: at_ms / 1000, at_ms, kind: "timeline", vendor, description })
+                }
+                Job::Delivery { callback_id } => {
+                    self.world.outbox.deliver(&self.world, &callback_id, at_ms).await.map(|d| RanJob {
+                        at: at_ms / 1000,
+                        at_ms,
+                        kind: "delivery",
+                        vendor: d.0,
+                        description: d.1,
+                    })
+                }
+            };
+            if let Some(r) = report {
+                ran.push(r);
+            }
+        }
+        if advancing {
+            self.world.clock.advance_to(until_ms);
+        }
+        ran
+    }
+
+    /// Run due jobs forever in real (scaled) time; the server spawns this.
+    pub async fn pump(self: Arc<Self>) {
+        loop {
+            let wait = self
+                .world
+                .scheduler
+                .next_due()
+                .and_then(|d| self.world.clock.wall_wait_until(d))
+                .unwrap_or(std::time::Duration::from_secs(1))
+                .min(std::time::Duration::from_secs(1));
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = self.world.scheduler.wake.notified() => {}
+            }
+            let now = self.world.clock.now_ms();
+            if self.world.scheduler.next_due().is_some_and(|d| d <= now) {
+                self.run_due(now, false).await;
+            }
+        }
+    }
+}
+
+fn check_event_with(vendors: &[Arc<dyn Vendor>], event: &Value) -> Result<(VendorKind, String), String> {
+    let t = event
+        .get("type")
+        .and_then(Value::as_str)
+        .ok_or("an event needs `type`: `<vendor>.<what happened>`")?;
+    let (vendor, name) =
+        t.split_once('.').ok_or_else(|| format!("event type `{t}` is not `<vendor>.<event>`"))?;
+    let kind: VendorKind = vendor.parse()?;
+    let v = vendors
+        .iter()
+        .find(|v| v.kind() == kind)
+        .ok_or_else(|| format!("vendor {kind} is not emulated yet"))?;
+    v.check_event(name, event)?;
+    Ok((kind, name.to_string()))
+}
+
+/// Check a fixture document against the given vendor modules (what `recmock check` runs).
+pub fn check_with(vendors: &[Arc<dyn Vendor>], doc: &Value) -> Vec<FixtureError> {
+    let mut errors = Vec::new();
+    let common = fixture::parse_common(doc, &mut errors);
+    for kind in VendorKind::ALL {
+        let Some(section) = doc.get(kind.as_str()) else { continue };
+        match vendors.iter().find(|v| v.kind() == kind) {
+            Some(v) => v.check_section(section, kind.as_str(), &mut errors),
+            None => {
+                errors.push(FixtureError::new(kind.as_str(), format!("vendor {kind} is not emulated yet")))
+            }
+        }
+    }
+    for (i, step) in common.timeline.iter().enumerate() {
+        if step.event.get("type").and_then(Value::as_str).is_none() {
+            continue; // already reported
+        }
+        if let Err(e) = check_event_with(vendors, &step.event) {
+            let err = FixtureError::new(format!("timeline[{i}].event"), e);
+            if !errors.iter().any(|x| x.path.starts_with(&format!("timeline[{i}]"))) {
+                errors.push(err);
+            }
+        }
+    }
+    errors
+}

@@ -1,0 +1,258 @@
+//! The virtual clock every vendor, job and callback reads.
+//!
+//! Real time by default; frozen or scaled on request. Time never goes back: setting or advancing to an
+//! earlier instant is refused. All instants are unix milliseconds (`i64`); the control plane shows seconds.
+
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+/// Why a clock change was refused.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ClockError {
+    /// The requested instant lies before the clock's current time.
+    #[error("time never goes back: requested {requested_ms} ms is before now {now_ms} ms")]
+    Backwards {
+        /// what was asked for
+        requested_ms: i64,
+        /// where the clock stood
+        now_ms: i64,
+    },
+    /// The scale is not a finite positive number.
+    #[error("scale must be a finite number > 0, got {0}")]
+    BadScale(f64),
+}
+
+#[derive(Debug)]
+struct Anchor {
+    virtual_ms: i64,
+    wall: Instant,
+    scale: f64,
+    frozen: bool,
+}
+
+/// A serialisable reading of the clock, as the control plane and state dumps show it.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct ClockReading {
+    /// virtual unix time in milliseconds
+    pub now_ms: i64,
+    /// whether time stands still until advanced
+    pub frozen: bool,
+    /// virtual seconds per wall second when not frozen
+    pub scale: f64,
+}
+
+/// The virtual clock.
+#[derive(Debug)]
+pub struct Clock {
+    anchor: Mutex<Anchor>,
+}
+
+/// Wall-clock unix milliseconds (used only to start the virtual clock and stamp journal entries).
+pub fn wall_now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+impl Clock {
+    /// A clock reading `start_ms` now.
+    pub fn new(start_ms: i64, frozen: bool, scale: f64) -> Self {
+        Clock {
+            anchor: Mutex::new(Anchor {
+                virtual_ms: start_ms,
+                wall: Instant::now(),
+                scale: if scale.is_finite() && scale > 0.0 { scale } else { 1.0 },
+                frozen,
+            }),
+        }
+    }
+
+    fn now_locked(a: &Anchor) -> i64 {
+        if a.frozen {
+            a.virtual_ms
+        } else {
+            let elapsed = a.wall.elapsed().as_secs_f64() * 1000.0 * a.scale;
+            a.virtual_ms + elapsed as i64
+        }
+    }
+
+    /// Virtual unix milliseconds.
+    pub fn now_ms(&self) -> i64 {
+        Self::now_locked(&self.anchor.lock())
+    }
+
+    /// Virtual unix seconds.
+    pub fn now_s(&self) -> i64 {
+        self.now_ms().div_euclid(1000)
+    }
+
+    /// The clock as the control plane shows it.
+    pub fn reading(&self) -> ClockReading {
+        let a = self.anchor.lock();
+        ClockReading { now_ms: Self::now_locked(&a), frozen: a.frozen, scale: a.scale }
+    }
+
+    /// Change any of frozen, scale and now. `now_ms` earlier than the current time is refused.
+    pub fn set(
+        &self,
+        frozen: Option<bool>,
+        scale: Option<f64>,
+        now_ms: Option<i64>,
+    ) -> Result<ClockReading, ClockError> {
+        if let Some(s) = scale {
+            if !(s.is_finite() && s > 0.0) {
+                return Err(ClockError::BadScale(s));
+            }
+        }
+        let mut a = self.anchor.lock();
+        let current = Self::now_locked(&a);
+        if let Some(t) = now_ms {
+            if t < current {
+                return Err(ClockError::Backwards { requested_ms: t, now_ms: current });
+            }
+        }
+        a.virtual_ms = now_ms.unwrap_or(current);
+        a.wall = Instant::now();
+        if let Some(f) = frozen {
+            a.frozen = f;
+        }
+        if let Some(s) = scale {
+            a.scale = s;
+        }
+        Ok(ClockReading { now_ms: a.virtual_ms, frozen: a.frozen, scale: a.scale })
+    }
+
+    /// Move the clock forward to `t_ms` if it is later than now (used while running due jobs).
+    pub fn advance_to(&self, t_ms: i64) {
+        let mut a = self.anchor.lock();
+        let current = Self::now_locked(&a);
+        if t_ms > current {
+            a.virtual_ms = t_ms;
+            a.wall = Instant::now();
+        }
+    }
+
+    /// Put the clock exactly where a state dump says it was (the one place time may go back).
+    pub fn restore(&self, r: ClockReading) {
+        let mut a = self.anchor.lock();
+        a.virtual_ms = r.now_ms;
+        a.wall = Instant::now();
+        a.frozen = r.frozen;
+        a.scale = if r.scale.is_finite() && r.scale > 0.0 { r.scale } else { 1.0 };
+    }
+
+    /// Wall-clock milliseconds until virtual time reaches `due_ms`, or `None` when frozen.
+    pub fn wall_wait_until(&self, due_ms: i64) -> Option<std::time::Duration> {
+        let a = self.anchor.lock();
+        if a.frozen {
+            return None;
+        }
+        let now = Self::now_locked(&a);
+        let virtual_wait = (due_ms - now).max(0) as f64;
+        Some(std::time::Duration::from_micros((virtual_wait * 1000.0 / a.scale) as u64))
+    }
+}
+
+/// Calendar formatting in a fixed UTC offset (the vendors are in China: UTC+8, no daylight saving).
+pub mod calendar {
+    /// Beijing time offset in seconds.
+    pub const BEIJING_OFFSET_S: i64 = 8 * 3600;
+
+    fn days_to_civil(z: i64) -> (i64, u32, u32) {
+        // Howard Hinnant's civil_from_days.
+        let z = z + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let y = yoe + era * 400;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+        let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        (if m <= 2 { y + 1 } else { y }, m, d)
+    }
+
+    fn civil_to_days(y: i64, m: u32, d: u32) -> i64 {
+        let y = if m <= 2 { y - 1 } else { y };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let m = m as i64;
+        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i64 - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+
+    /// (year, month, day, hour, minute, second) of `unix_s` at `offset_s`.
+    pub fn parts(unix_s: i64, offset_s: i64) -> (i64, u32, u32, u32, u32, u32) {
+        let t = unix_s + offset_s;
+        let days = t.div_euclid(86_400);
+        let secs = t.rem_euclid(86_400);
+        let (y, m, d) = days_to_civil(days);
+        (y, m, d, (secs / 3600) as u32, ((secs / 60) % 60) as u32, (secs % 60) as u32)
+    }
+
+    /// `YYYY-MM-DD HH:MM:SS` of `unix_s` in Beijing time.
+    pub fn beijing_datetime(unix_s: i64) -> String {
+        let (y, mo, d, h, mi, s) = parts(unix_s, BEIJING_OFFSET_S);
+        format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}")
+    }
+
+    /// `YYYYMMDDHHMMSS` of `unix_s` in Beijing time.
+    pub fn beijing_compact(unix_s: i64) -> String {
+        let (y, mo, d, h, mi, s) = parts(unix_s, BEIJING_OFFSET_S);
+        format!("{y:04}{mo:02}{d:02}{h:02}{mi:02}{s:02}")
+    }
+
+    /// Parse `YYYY-MM-DD HH:MM:SS` (or `YYYY-MM-DD`) in Beijing time, or a plain unix-seconds integer.
+    pub fn parse_beijing(text: &str) -> Option<i64> {
+        let text = text.trim();
+        if let Ok(n) = text.parse::<i64>() {
+            return Some(n);
+        }
+        let (date, time) = match text.split_once([' ', 'T']) {
+            Some((d, t)) => (d, t),
+            None => (text, "00:00:00"),
+        };
+        let mut dp = date.split('-');
+        let y: i64 = dp.next()?.parse().ok()?;
+        let m: u32 = dp.next()?.parse().ok()?;
+        let d: u32 = dp.next()?.parse().ok()?;
+        if dp.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+            return None;
+        }
+        let mut tp = time.split(':');
+        let h: u32 = tp.next()?.parse().ok()?;
+        let mi: u32 = tp.next().unwrap_or("0").parse().ok()?;
+        let s: u32 = tp.next().unwrap_or("0").parse().ok()?;
+        if tp.next().is_some() || h > 23 || mi > 59 || s > 60 {
+            return None;
+        }
+        Some(civil_to_days(y, m, d) * 86_400 + (h * 3600 + mi * 60 + s) as i64 - BEIJING_OFFSET_S)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frozen_clock_stands_still_and_refuses_going_back() {
+        let c = Clock::new(1_767_225_600_000, true, 1.0);
+        assert_eq!(c.now_ms(), 1_767_225_600_000);
+        assert!(matches!(c.set(None, None, Some(1_767_225_599_000)), Err(ClockError::Backwards { .. })));
+        c.set(None, None, Some(1_767_225_660_000)).unwrap();
+        assert_eq!(c.now_s(), 1_767_225_660);
+        assert!(c.set(None, Some(0.0), None).is_err());
+    }
+
+    #[test]
+    fn beijing_calendar_round_trips() {
+        // 2026-01-01 00:00:00 UTC is 08:00 in Beijing.
+        assert_eq!(calendar::beijing_datetime(1_767_225_600), "2026-01-01 08:00:00");
+        assert_eq!(calendar::beijing_compact(1_767_225_600), "20260101080000");
+        assert_eq!(calendar::parse_beijing("2026-01-01 08:00:00"), Some(1_767_225_600));
+        assert_eq!(calendar::parse_beijing("1767225600"), Some(1_767_225_600));
+        assert_eq!(calendar::parse_beijing("2020-02-29"), Some(1_582_905_600));
+        assert_eq!(calendar::parse_beijing("2026-13-01"), None);
+        assert_eq!(calendar::parse_beijing("yesterday"), None);
+    }
+}

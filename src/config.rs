@@ -1,0 +1,52 @@
+//! Server configuration (the CLI maps its flags onto this; tests build it directly).
+
+use crate::fixture::FixtureSource;
+use std::path::PathBuf;
+
+/// Everything `recmock serve` can be told.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// address to listen on
+    pub bind: String,
+    /// port to listen on (0: any free port)
+    pub port: u16,
+    /// fixture documents to load, in order
+    pub fixtures: Vec<FixtureSource>,
+    /// seed of every generated id (random when absent)
+    pub seed: Option<u64>,
+    /// base of handed-out URLs (default `http://<bind>:<port>`)
+    pub public_url: Option<String>,
+    /// start with the clock frozen (overrides the fixtures)
+    pub frozen_clock: bool,
+    /// virtual seconds per wall second (overrides the fixtures)
+    pub time_scale: Option<f64>,
+    /// restore from this file at start if it exists; write the world to it on clean shutdown
+    pub state_file: Option<PathBuf>,
+    /// most journal entries kept
+    pub journal_size: usize,
+    /// largest request body accepted
+    pub max_body_bytes: usize,
+    /// HTTP worker threads (default: one per core)
+    pub workers: Option<usize>,
+    /// stop gracefully on SIGINT/SIGTERM (off in tests that run many servers in one process)
+    pub handle_signals: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            bind: "127.0.0.1".into(),
+            port: 8080,
+            fixtures: vec![FixtureSource::Demo],
+            seed: None,
+            public_url: None,
+            frozen_clock: false,
+            time_scale: None,
+            state_file: None,
+            journal_size: 10_000,
+            max_body_bytes: 1024 * 1024,
+            workers: None,
+            handle_signals: true,
+        }
+    }
+}

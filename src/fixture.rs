@@ -1,0 +1,285 @@
+//! Fixture documents: the world to start from.
+//!
+//! A fixture is one JSON document with per-vendor sections (accounts and keys, callback URLs, rooms,
+//! users, classes, ...), an optional `clock`, optional `timings` and an optional `timeline` of world
+//! events. Unknown keys are errors, and every error names its JSON path (`cloud_record.accounts[0].dev_id`).
+//! Several documents merge: their sections add up; a later `clock` or `timings` key wins.
+
+use crate::world::{TimingsPatch, VendorKind};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use serde_json::Value;
+use std::fmt;
+
+/// One problem in a fixture, at a JSON path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FixtureError {
+    /// where: `cloud_record.accounts[0].token_timeout_s`
+    pub path: String,
+    /// what is wrong
+    pub message: String,
+}
+
+impl fmt::Display for FixtureError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", if self.path.is_empty() { "(document)" } else { &self.path }, self.message)
+    }
+}
+
+impl FixtureError {
+    /// An error at `path`.
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        FixtureError { path: path.into(), message: message.into() }
+    }
+}
+
+/// Join a path and a key: `a` + `b` → `a.b`.
+pub fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+/// Deserialize `v` as `T`, reporting a failure at its exact path under `path`.
+pub fn parse_at<T: DeserializeOwned>(v: &Value, path: &str, errors: &mut Vec<FixtureError>) -> Option<T> {
+    match serde_path_to_error::deserialize::<_, T>(v) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            let inner = e.path().to_string();
+            let full = if inner == "." {
+                path.to_string()
+            } else if inner.starts_with('[') {
+                format!("{path}{inner}")
+            } else {
+                join(path, &inner)
+            };
+            errors.push(FixtureError::new(full, e.into_inner().to_string()));
+            None
+        }
+    }
+}
+
+/// Deserialize each element of the array `section[key]` on its own, so every bad element is reported.
+/// A missing key is an empty list.
+pub fn parse_list<T: DeserializeOwned>(
+    section: &Value,
+    path: &str,
+    key: &str,
+    errors: &mut Vec<FixtureError>,
+) -> Vec<(String, T)> {
+    let p = join(path, key);
+    match section.get(key) {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| {
+                let ip = format!("{p}[{i}]");
+                parse_at::<T>(item, &ip, errors).map(|t| (ip, t))
+            })
+            .collect(),
+        Some(_) => {
+            errors.push(FixtureError::new(p, "expected an array"));
+            Vec::new()
+        }
+    }
+}
+
+/// Report keys of the object `section` that are not in `known`.
+pub fn unknown_keys(section: &Value, path: &str, known: &[&str], errors: &mut Vec<FixtureError>) {
+    match section {
+        Value::Object(m) => {
+            for k in m.keys() {
+                if !known.contains(&k.as_str()) {
+                    errors.push(FixtureError::new(
+                        join(path, k),
+                        format!("unknown key `{k}` (expected one of: {})", known.join(", ")),
+                    ));
+                }
+            }
+        }
+        _ => errors.push(FixtureError::new(path, "expected an object")),
+    }
+}
+
+/// The optional `clock` key.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockSpec {
+    /// virtual unix seconds to start at
+    pub start: Option<i64>,
+    /// start frozen
+    pub frozen: Option<bool>,
+    /// virtual seconds per wall second
+    pub scale: Option<f64>,
+}
+
+/// One `timeline` step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimelineStep {
+    /// seconds after the fixture was loaded, or an absolute unix time when larger than 10^9
+    pub at: f64,
+    /// the world event, as `POST /__admin/events` takes it
+    pub event: Value,
+}
+
+/// The top-level keys a fixture may have.
+pub const TOP_KEYS: [&str; 9] = [
+    "description",
+    "clock",
+    "timings",
+    "timeline",
+    "ilvb_edu",
+    "cloud_record",
+    "live_sdk",
+    "meeting",
+    "iclass",
+];
+
+/// The parsed non-vendor parts of a fixture.
+#[derive(Debug, Clone, Default)]
+pub struct Common {
+    /// `clock`
+    pub clock: Option<ClockSpec>,
+    /// `timings`
+    pub timings: Option<TimingsPatch>,
+    /// `timeline`
+    pub timeline: Vec<TimelineStep>,
+}
+
+/// Check the document's shape and parse its non-vendor parts. Vendor sections are checked by the vendors.
+pub fn parse_common(doc: &Value, errors: &mut Vec<FixtureError>) -> Common {
+    let mut c = Common::default();
+    if !doc.is_object() {
+        errors.push(FixtureError::new("", "a fixture must be a JSON object"));
+        return c;
+    }
+    unknown_keys(doc, "", &TOP_KEYS, errors);
+    if let Some(d) = doc.get("description") {
+        if !d.is_string() {
+            errors.push(FixtureError::new("description", "expected a string"));
+        }
+    }
+    if let Some(v) = doc.get("clock") {
+        c.clock = parse_at::<ClockSpec>(v, "clock", errors);
+        if let Some(cs) = &c.clock {
+            if let Some(s) = cs.scale {
+                if !(s.is_finite() && s > 0.0) {
+                    errors.push(FixtureError::new("clock.scale", format!("must be a number > 0, got {s}")));
+                }
+            }
+            if let Some(start) = cs.start {
+                if start < 0 {
+                    errors.push(FixtureError::new("clock.start", "must be unix seconds (>= 0)"));
+                }
+            }
+        }
+    }
+    if let Some(v) = doc.get("timings") {
+        c.timings = parse_at::<TimingsPatch>(v, "timings", errors);
+        if let Some(t) = &c.timings {
+            for (k, m) in t.problems() {
+                errors.push(FixtureError::new(format!("timings.{k}"), m));
+            }
+        }
+    }
+    for (p, step) in parse_list::<TimelineStep>(doc, "", "timeline", errors) {
+        if !(step.at.is_finite() && step.at >= 0.0) {
+            errors.push(FixtureError::new(format!("{p}.at"), "must be seconds >= 0"));
+        }
+        match step.event.get("type").and_then(Value::as_str) {
+            None => errors.push(FixtureError::new(format!("{p}.event.type"), "missing: `<vendor>.<event>`")),
+            Some(t) => match t.split_once('.').map(|(v, _)| v.parse::<VendorKind>()) {
+                Some(Ok(_)) => {}
+                Some(Err(e)) => errors.push(FixtureError::new(format!("{p}.event.type"), e)),
+                None => errors.push(FixtureError::new(
+                    format!("{p}.event.type"),
+                    format!("`{t}` is not `<vendor>.<event>`"),
+                )),
+            },
+        }
+        c.timeline.push(step);
+    }
+    c
+}
+
+/// Where a fixture document comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FixtureSource {
+    /// the embedded `fixtures/demo.json`
+    Demo,
+    /// a file on disk
+    File(std::path::PathBuf),
+    /// text given directly (tests, `POST /__admin/fixtures`)
+    Inline {
+        /// a name for messages
+        name: String,
+        /// the JSON text
+        json: String,
+    },
+}
+
+/// The embedded demo world.
+pub const DEMO_JSON: &str = include_str!("../fixtures/demo.json");
+
+/// A fixture document read from its source.
+#[derive(Debug, Clone)]
+pub struct FixtureDoc {
+    /// where it came from, for messages
+    pub name: String,
+    /// the parsed JSON
+    pub value: Value,
+}
+
+impl FixtureSource {
+    /// Read and parse the source as JSON (shape is checked later).
+    pub fn read(&self) -> Result<FixtureDoc, FixtureError> {
+        let (name, text) = match self {
+            FixtureSource::Demo => ("embedded fixtures/demo.json".to_string(), DEMO_JSON.to_string()),
+            FixtureSource::File(p) => (
+                p.display().to_string(),
+                std::fs::read_to_string(p)
+                    .map_err(|e| FixtureError::new("", format!("cannot read {}: {e}", p.display())))?,
+            ),
+            FixtureSource::Inline { name, json } => (name.clone(), json.clone()),
+        };
+        let value: Value = serde_json::from_str(&text).map_err(|e| {
+            FixtureError::new(
+                "",
+                format!("{name} is not valid JSON: {e} (line {}, column {})", e.line(), e.column()),
+            )
+        })?;
+        Ok(FixtureDoc { name, value })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Acc {
+        id: String,
+        n: Option<u32>,
+    }
+
+    #[test]
+    fn every_bad_element_is_named_by_path() {
+        let doc = json!({"cloud_record": {"accounts": [{"id": "a"}, {"id": "b", "nn": 1}, {"id": 3}]}, "extra": 1,
+                         "clock": {"start": 5, "scale": 0}, "timeline": [{"at": 1, "event": {"type": "nope.x"}}]});
+        let mut errs = Vec::new();
+        let list = parse_list::<Acc>(&doc["cloud_record"], "cloud_record", "accounts", &mut errs);
+        assert_eq!(list.len(), 1);
+        let paths: Vec<_> = errs.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(paths, vec!["cloud_record.accounts[1].nn", "cloud_record.accounts[2].id"]);
+        let mut errs = Vec::new();
+        parse_common(&doc, &mut errs);
+        let paths: Vec<_> = errs.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(paths, vec!["extra", "clock.scale", "timeline[0].event.type"]);
+    }
+}

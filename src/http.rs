@@ -1,0 +1,225 @@
+//! One request/answer exchange with a vendor endpoint.
+//!
+//! Every vendor handler goes through [`serve`]: it reads the whole body (even one the handler ignores:
+//! actix-web closes a keep-alive connection whose body was left unread), refuses bodies over the size
+//! limit in the vendor's own words, applies fault rules, runs the handler synchronously (so no handler can
+//! hold a lock across an `.await`), and records the exchange in the journal.
+
+use crate::faults::{form_pairs, FaultTarget, Probe};
+use crate::journal::{body_text, JournalEntry};
+use crate::world::{VendorKind, World};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
+use serde::Serialize;
+
+/// A vendor's answer, before it becomes an HTTP response (so the journal can keep its body).
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// HTTP status
+    pub status: u16,
+    /// `Content-Type`
+    pub content_type: &'static str,
+    /// body bytes
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    /// 200 with a JSON body.
+    pub fn json<T: Serialize + ?Sized>(value: &T) -> Reply {
+        Reply::json_status(200, value)
+    }
+
+    /// `status` with a JSON body.
+    pub fn json_status<T: Serialize + ?Sized>(status: u16, value: &T) -> Reply {
+        let body =
+            serde_json::to_vec(value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}").into_bytes());
+        Reply { status, content_type: "application/json; charset=utf-8", body }
+    }
+
+    /// Turn into an actix response.
+    pub fn into_response(self) -> HttpResponse {
+        HttpResponse::build(StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+            .content_type(self.content_type)
+            .body(self.body)
+    }
+}
+
+/// How a vendor answers the errors the exchange itself detects, in its own envelope.
+pub trait Dialect {
+    /// Which vendor this is.
+    fn kind(&self) -> VendorKind;
+    /// The world it answers from.
+    fn world(&self) -> &World;
+    /// Answer a documented error code (from a fault rule), with the vendor's description when `msg` is none.
+    fn error_reply(&self, code: i64, msg: Option<&str>) -> Reply;
+    /// Answer a body larger than `limit` bytes.
+    fn body_too_large(&self, limit: usize) -> Reply;
+}
+
+/// A request as a vendor handler sees it.
+#[derive(Debug)]
+pub struct Exchange<'a> {
+    /// the actix request (headers, path, query)
+    pub req: &'a HttpRequest,
+    /// the whole body
+    pub body: Bytes,
+    /// virtual time at arrival, unix milliseconds
+    pub now_ms: i64,
+}
+
+impl Exchange<'_> {
+    /// A header's value, if present and valid text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.req.headers().get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The decoded query parameters, in order.
+    pub fn query_pairs(&self) -> Vec<(String, String)> {
+        form_pairs(self.req.query_string())
+    }
+
+    /// The first value of query parameter `name`.
+    pub fn query(&self, name: &str) -> Option<String> {
+        self.query_pairs().into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+
+    /// Virtual time at arrival, unix seconds.
+    pub fn now_s(&self) -> i64 {
+        self.now_ms.div_euclid(1000)
+    }
+}
+
+async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Bytes, Option<usize>> {
+    let mut buf = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| None)?;
+        if buf.len() + chunk.len() > limit {
+            return Err(Some(limit));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
+}
+
+/// A response that sends its head and then breaks the connection (a "dropped connection" fault).
+pub fn dropped_response() -> HttpResponse {
+    let failing = futures_util::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::other("recmock fault rule: connection dropped"))
+    });
+    HttpResponse::Ok().content_type("application/json").streaming(failing)
+}
+
+/// Run one exchange with a vendor endpoint: body, faults, handler, journal.
+pub async fn serve<D, F>(
+    world: &World,
+    dialect: &D,
+    req: &HttpRequest,
+    payload: web::Payload,
+    handle: F,
+) -> HttpResponse
+where
+    D: Dialect + ?Sized,
+    F: FnOnce(&Exchange) -> Reply,
+{
+    let now_ms = world.clock.now_ms();
+    let wall_ms = crate::clock::wall_now_ms();
+    let (body, early) = match read_body(payload, world.max_body_bytes).await {
+        Ok(b) => (b, None),
+        Err(Some(limit)) => (Bytes::new(), Some(dialect.body_too_large(limit))),
+        Err(None) => (
+            Bytes::new(),
+            Some(Reply::json_status(400, &serde_json::json!({"error": "request body could not be read"}))),
+        ),
+    };
+    let probe = Probe {
+        target: FaultTarget::Request,
+        vendor: Some(dialect.kind()),
+        method: req.method().as_str(),
+        path: req.path(),
+        query: req.query_string(),
+        body: &body,
+    };
+    let fault = if early.is_none() { world.faults.take(&probe) } else { None };
+    let mut fault_id = None;
+    let mut reply = early;
+    if let Some((id, action)) = fault {
+        fault_id = Some(id);
+        if let Some(ms) = action.latency_ms {
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        }
+        if action.drop {
+            record(world, dialect.kind(), req, &body, 0, b"", Some(id), now_ms, wall_ms);
+            return dropped_response();
+        }
+        if let Some(code) = action.error_code {
+            reply = Some(dialect.error_reply(code, action.error_msg.as_deref()));
+        } else if let Some(status) = action.http_status {
+            reply = Some(Reply {
+                status,
+                content_type: "application/json; charset=utf-8",
+                body: action.body.unwrap_or_default().into_bytes(),
+            });
+        }
+    }
+    let reply = match reply {
+        Some(r) => r,
+        None => {
+            // Latency-only faults shift arrival; the handler sees the clock as it is now.
+            let now_ms = if fault_id.is_some() { world.clock.now_ms() } else { now_ms };
+            handle(&Exchange { req, body: body.clone(), now_ms })
+        }
+    };
+    record(world, dialect.kind(), req, &body, reply.status, &reply.body, fault_id, now_ms, wall_ms);
+    reply.into_response()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn record(
+    world: &World,
+    vendor: VendorKind,
+    req: &HttpRequest,
+    body: &[u8],
+    status: u16,
+    response: &[u8],
+    fault: Option<u64>,
+    now_ms: i64,
+    wall_ms: i64,
+) {
+    world.journal.record(JournalEntry {
+        id: 0,
+        vendor: Some(vendor),
+        method: req.method().to_string(),
+        path: req.path().to_string(),
+        query: req.query_string().to_string(),
+        body: body_text(body),
+        status,
+        response: body_text(response),
+        fault,
+        virtual_time: now_ms.div_euclid(1000),
+        virtual_ms: now_ms,
+        wall_ms,
+    });
+}
+
+/// Register one vendor endpoint: `method path` runs `handler` through [`serve`]; other methods get a JSON 405.
+pub fn endpoint<V>(
+    cfg: &mut web::ServiceConfig,
+    vendor: &std::sync::Arc<V>,
+    method: actix_web::http::Method,
+    path: &str,
+    handler: fn(&V, &Exchange) -> Reply,
+) where
+    V: Dialect + Send + Sync + 'static,
+{
+    let v = vendor.clone();
+    cfg.service(
+        web::resource(path)
+            .route(web::method(method).to(move |req: HttpRequest, body: web::Payload| {
+                let v = v.clone();
+                async move { serve(v.world(), &*v, &req, body, |ex| handler(&v, ex)).await }
+            }))
+            .default_service(web::to(crate::method_not_allowed)),
+    );
+}

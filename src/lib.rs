@@ -1,0 +1,278 @@
+//! recmock: a local emulator of five vendors' cloud-recording and live-classroom APIs.
+//!
+//! One server answers all five vendors on one port, keeps a faithful in-memory world behind them, runs
+//! it on a virtual clock the user controls, and calls the user's callback URLs as the vendors would.
+//!
+//! Tests start it on an ephemeral port and talk HTTP to it:
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use recmock::{Application, Config};
+//! let app = Application::build(Config { port: 0, frozen_clock: true, ..Config::default() })?;
+//! let url = app.url().to_string();
+//! tokio::spawn(app.run_until_stopped());
+//! let health = reqwest::get(format!("{url}/__admin/health")).await?.text().await?;
+//! assert!(health.contains("ok"));
+//! # Ok(()) }
+//! ```
+
+pub mod admin;
+pub mod app;
+pub mod clock;
+pub mod config;
+pub mod faults;
+pub mod fixture;
+pub mod http;
+pub mod ids;
+pub mod journal;
+pub mod outbox;
+pub mod scheduler;
+pub mod vendors;
+pub mod world;
+
+pub use app::{App, StartError};
+pub use config::Config;
+pub use fixture::{FixtureError, FixtureSource};
+pub use world::VendorKind;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{web, HttpRequest, HttpResponse, HttpServer};
+use std::net::TcpListener;
+use std::sync::Arc;
+
+/// The crate version, as `/__admin/health` reports it.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// A built, listening server that has not started answering yet.
+pub struct Application {
+    port: u16,
+    url: String,
+    server: Server,
+    app: Arc<App>,
+    state_file: Option<std::path::PathBuf>,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application").field("url", &self.url).finish()
+    }
+}
+
+impl Application {
+    /// Open the listener (port 0 picks a free one), build the world, load fixtures and any state file.
+    pub fn build(config: Config) -> Result<Application, StartError> {
+        let addr = format!("{}:{}", config.bind, config.port);
+        let listener =
+            TcpListener::bind(&addr).map_err(|source| StartError::Listen { addr: addr.clone(), source })?;
+        let local =
+            listener.local_addr().map_err(|source| StartError::Listen { addr: addr.clone(), source })?;
+        let host = match config.bind.as_str() {
+            "0.0.0.0" | "::" | "[::]" => "127.0.0.1".to_string(),
+            h if h.contains(':') && !h.starts_with('[') => format!("[{h}]"),
+            h => h.to_string(),
+        };
+        let url = format!("http://{host}:{}", local.port());
+        let public = config.public_url.clone().unwrap_or_else(|| url.clone());
+        let app = App::new(&config, public)?;
+        if let Some(path) = &config.state_file {
+            if path.exists() {
+                let state_err =
+                    |message: String| StartError::State { path: path.display().to_string(), message };
+                let text = std::fs::read_to_string(path).map_err(|e| state_err(e.to_string()))?;
+                let dump = serde_json::from_str(&text).map_err(|e| state_err(e.to_string()))?;
+                app.restore(dump).map_err(state_err)?;
+            }
+        }
+        let factory_app = app.clone();
+        let mut server = HttpServer::new(move || {
+            let app = factory_app.clone();
+            actix_web::App::new()
+                .wrap(actix_cors::Cors::permissive().max_age(86_400))
+                .configure(move |cfg| routes(app, cfg))
+        })
+        .shutdown_timeout(10);
+        if let Some(n) = config.workers {
+            server = server.workers(n.max(1));
+        }
+        if !config.handle_signals {
+            server = server.disable_signals();
+        }
+        let server = server
+            .listen(listener)
+            .map_err(|source| StartError::Listen { addr: addr.clone(), source })?
+            .run();
+        Ok(Application { port: local.port(), url, server, app, state_file: config.state_file })
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `http://host:port`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The application behind the server.
+    pub fn app(&self) -> Arc<App> {
+        self.app.clone()
+    }
+
+    /// A handle to stop the server gracefully.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Answer requests (and run due jobs in real time) until stopped; then write the state file if any.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let pump = tokio::spawn(self.app.clone().pump());
+        let result = self.server.await;
+        pump.abort();
+        if let Some(path) = &self.state_file {
+            let dump = self.app.dump();
+            let text = serde_json::to_vec_pretty(&dump).map_err(std::io::Error::other)?;
+            let tmp = path.with_extension("tmp");
+            std::fs::write(&tmp, text)?;
+            std::fs::rename(&tmp, path)?;
+            tracing::info!("world written to {}", path.display());
+        }
+        result
+    }
+}
+
+/// Every route: the vendors, `/files`, `/__admin`, and a JSON 404 for anything else.
+pub fn routes(app: Arc<App>, cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::Data::from(app.clone()));
+    admin::routes(cfg);
+    cfg.service(
+        web::resource("/files/{key}/{name}")
+            .route(web::get().to(download))
+            .route(web::head().to(download))
+            .default_service(web::to(method_not_allowed)),
+    );
+    for v in app.vendors() {
+        v.clone().routes(cfg);
+    }
+    cfg.default_service(web::to(not_found));
+}
+
+async fn not_found(req: HttpRequest) -> HttpResponse {
+    HttpResponse::NotFound().json(serde_json::json!({
+        "error": format!("no such endpoint: {} {}", req.method(), req.path()),
+        "hint": "see openapi/recmock.yaml for every endpoint recmock serves",
+    }))
+}
+
+/// JSON 404 inside a scope (e.g. an unknown `/__admin/...` path).
+pub async fn method_or_not_found(req: HttpRequest) -> HttpResponse {
+    not_found(req).await
+}
+
+/// JSON 405 for a known path asked with the wrong method.
+pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
+    HttpResponse::MethodNotAllowed().json(serde_json::json!({
+        "error": format!("method {} is not allowed on {}", req.method(), req.path()),
+    }))
+}
+
+/// `GET /files/{key}/{name}`: the bytes of a recorded file, with `Range` support.
+async fn download(app: web::Data<App>, req: HttpRequest, path: web::Path<(String, String)>) -> HttpResponse {
+    let (key, name) = path.into_inner();
+    let Some(f) = app.world.files.get(&key).filter(|f| f.name == name) else {
+        return HttpResponse::NotFound().json(serde_json::json!({
+            "error": format!("no file {key}/{name}: it was never recorded, or it was deleted")
+        }));
+    };
+    let range = req.headers().get("range").and_then(|v| v.to_str().ok()).and_then(|r| parse_range(r, f.size));
+    let (start, end, status) = match range {
+        Some(Ok((s, e))) => (s, e, actix_web::http::StatusCode::PARTIAL_CONTENT),
+        Some(Err(())) => {
+            return HttpResponse::RangeNotSatisfiable()
+                .insert_header(("content-range", format!("bytes */{}", f.size)))
+                .finish()
+        }
+        None => (0, f.size, actix_web::http::StatusCode::OK),
+    };
+    let mut resp = HttpResponse::build(status);
+    resp.content_type(f.content_type())
+        .insert_header(("accept-ranges", "bytes"))
+        .insert_header(("etag", format!("\"{}\"", f.md5)))
+        .insert_header(("x-recmock-md5", f.md5.clone()));
+    if status == actix_web::http::StatusCode::PARTIAL_CONTENT {
+        resp.insert_header(("content-range", format!("bytes {start}-{}/{}", end - 1, f.size)));
+    }
+    let stream = futures_util::stream::iter(
+        FileChunks { file: f, pos: start, end }.map(|c| Ok::<_, std::io::Error>(bytes::Bytes::from(c))),
+    );
+    resp.no_chunking(end - start).streaming(stream)
+}
+
+struct FileChunks {
+    file: world::StoredFile,
+    pos: u64,
+    end: u64,
+}
+
+impl Iterator for FileChunks {
+    type Item = Vec<u8>;
+    fn next(&mut self) -> Option<Vec<u8>> {
+        if self.pos >= self.end {
+            return None;
+        }
+        let n = ((self.end - self.pos) as usize).min(64 * 1024);
+        let mut buf = vec![0u8; n];
+        self.file.fill(self.pos, &mut buf);
+        self.pos += n as u64;
+        Some(buf)
+    }
+}
+
+/// Parse a single `bytes=a-b` range against `size`: `Ok((start, end_exclusive))`, or `Err` if unsatisfiable.
+fn parse_range(header: &str, size: u64) -> Option<Result<(u64, u64), ()>> {
+    let spec = header.trim().strip_prefix("bytes=")?;
+    if spec.contains(',') {
+        return None; // multiple ranges: answer the whole file
+    }
+    let (a, b) = spec.split_once('-')?;
+    let r = match (a.trim(), b.trim()) {
+        ("", suffix) => {
+            let n: u64 = suffix.parse().ok()?;
+            if n == 0 {
+                return Some(Err(()));
+            }
+            Ok((size.saturating_sub(n), size))
+        }
+        (start, "") => {
+            let s: u64 = start.parse().ok()?;
+            if s >= size {
+                Err(())
+            } else {
+                Ok((s, size))
+            }
+        }
+        (start, end) => {
+            let s: u64 = start.parse().ok()?;
+            let e: u64 = end.parse().ok()?;
+            if s > e || s >= size {
+                Err(())
+            } else {
+                Ok((s, (e + 1).min(size)))
+            }
+        }
+    };
+    Some(r)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ranges() {
+        assert_eq!(super::parse_range("bytes=0-9", 100), Some(Ok((0, 10))));
+        assert_eq!(super::parse_range("bytes=90-", 100), Some(Ok((90, 100))));
+        assert_eq!(super::parse_range("bytes=-5", 100), Some(Ok((95, 100))));
+        assert_eq!(super::parse_range("bytes=100-", 100), Some(Err(())));
+        assert_eq!(super::parse_range("bytes=0-1,5-6", 100), None);
+        assert_eq!(super::parse_range("items=1-2", 100), None);
+    }
+}

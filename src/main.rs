@@ -1,0 +1,283 @@
+//! The `recmock` command: serve the emulator, check fixtures, print signatures.
+
+use clap::{Args, Parser, Subcommand};
+use recmock::clock::calendar;
+use recmock::{Application, Config, FixtureSource};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// recmock: a local emulator of five vendors' cloud-recording and live-classroom APIs.
+///
+/// With no subcommand it serves the embedded demo world (or the fixtures given) on one port:
+/// point every vendor base URL at it. The control plane lives under /__admin.
+#[derive(Parser, Debug)]
+#[command(name = "recmock", version, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the emulator (the default when no subcommand is given).
+    Serve(ServeArgs),
+    /// Validate fixture files; every error is printed with its JSON path. Exit status 1 if any is wrong.
+    Check {
+        /// fixture files to check
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Print signatures and tokens the vendors' own tools would make.
+    #[command(subcommand)]
+    Sig(SigCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum SigCommand {
+    /// An HST developer token (seed 001), as the vendor's TokenGenerator makes it.
+    HstToken {
+        /// the account's app id
+        #[arg(long)]
+        app_id: String,
+        /// the account's 16-character app secret
+        #[arg(long)]
+        secret: String,
+        /// expiry as unix seconds (default: none)
+        #[arg(long)]
+        expire: Option<i64>,
+        /// group id claim
+        #[arg(long, default_value = "")]
+        group: String,
+        /// user id claim
+        #[arg(long, default_value = "")]
+        user: String,
+    },
+    /// An MD5 request or callback sign (seeds 000 and 004): md5(key + expire_time).
+    Md5 {
+        /// the app key (000) or tic_key (004)
+        #[arg(long)]
+        key: String,
+        /// expire_time, unix seconds (default: now + 300)
+        #[arg(long)]
+        expire: Option<i64>,
+    },
+}
+
+#[derive(Args, Debug, Clone)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "RECMOCK_BIND", default_value = "127.0.0.1")]
+    bind: String,
+    /// Port to listen on (0 picks a free port).
+    #[arg(long, env = "RECMOCK_PORT", default_value_t = 8080)]
+    port: u16,
+    /// Fixture file to load (repeatable; they merge in order). Default: the embedded fixtures/demo.json.
+    #[arg(long = "fixture", value_name = "FILE", env = "RECMOCK_FIXTURE", value_delimiter = ',')]
+    fixtures: Vec<PathBuf>,
+    /// Seed of every generated id, token and file, for reproducible runs (default: random).
+    #[arg(long, env = "RECMOCK_SEED")]
+    seed: Option<u64>,
+    /// Base of the URLs recmock hands out (downloads, gateway address). Default: http://<bind>:<port>.
+    #[arg(long, value_name = "URL", env = "RECMOCK_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Start with the virtual clock frozen (advance it with POST /__admin/clock/advance).
+    #[arg(long, env = "RECMOCK_FROZEN_CLOCK")]
+    frozen_clock: bool,
+    /// Virtual seconds per wall second (e.g. 60: an hour-long class takes a minute).
+    #[arg(long, value_name = "X", env = "RECMOCK_TIME_SCALE")]
+    time_scale: Option<f64>,
+    /// Restore the world from FILE at start if it exists; write it there on clean shutdown (SIGINT/SIGTERM).
+    #[arg(long, value_name = "FILE", env = "RECMOCK_STATE_FILE")]
+    state_file: Option<PathBuf>,
+    /// Log level: error, warn, info, debug, trace (or a tracing filter such as `recmock=debug`).
+    #[arg(long, env = "RECMOCK_LOG_LEVEL", default_value = "info")]
+    log_level: String,
+    /// Most requests kept in the journal (GET /__admin/requests); older ones are dropped.
+    #[arg(long, env = "RECMOCK_JOURNAL_SIZE", default_value_t = 10_000)]
+    journal_size: usize,
+    /// Largest request body accepted, in bytes; larger ones get the vendor's error.
+    #[arg(long, env = "RECMOCK_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    max_body_bytes: usize,
+    /// HTTP worker threads (default: one per CPU core).
+    #[arg(long, env = "RECMOCK_WORKERS")]
+    workers: Option<usize>,
+}
+
+fn config_of(a: &ServeArgs) -> Config {
+    Config {
+        bind: a.bind.clone(),
+        port: a.port,
+        fixtures: if a.fixtures.is_empty() {
+            vec![FixtureSource::Demo]
+        } else {
+            a.fixtures.iter().cloned().map(FixtureSource::File).collect()
+        },
+        seed: a.seed,
+        public_url: a.public_url.clone(),
+        frozen_clock: a.frozen_clock,
+        time_scale: a.time_scale,
+        state_file: a.state_file.clone(),
+        journal_size: a.journal_size,
+        max_body_bytes: a.max_body_bytes,
+        workers: a.workers,
+        handle_signals: true,
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        None => serve(cli.serve),
+        Some(Command::Serve(a)) => serve(a),
+        Some(Command::Check { files }) => check(&files),
+        Some(Command::Sig(s)) => sig(s),
+    }
+}
+
+fn serve(args: ServeArgs) -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_new(&args.log_level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    if let Some(s) = args.time_scale {
+        if !(s.is_finite() && s > 0.0) {
+            eprintln!("recmock: --time-scale must be a number > 0, got {s}");
+            return ExitCode::from(2);
+        }
+    }
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("recmock: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    rt.block_on(async move {
+        let app = match Application::build(config_of(&args)) {
+            Ok(a) => a,
+            Err(e) => {
+                eprintln!("recmock: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        print_banner(&app, &args);
+        match app.run_until_stopped().await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("recmock: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+fn print_banner(app: &Application, args: &ServeArgs) {
+    let a = app.app();
+    let url = app.url();
+    let clock = a.world.clock.reading();
+    let mode = if clock.frozen {
+        "frozen (advance with POST /__admin/clock/advance)".to_string()
+    } else if (clock.scale - 1.0).abs() < f64::EPSILON {
+        "real time".to_string()
+    } else {
+        format!("{}x real time", clock.scale)
+    };
+    println!("recmock {} listening on {url}", recmock::VERSION);
+    println!("  fixtures : {}", a.start_fixture_names().join(", "));
+    println!(
+        "  clock    : {} (Beijing time), {mode}",
+        calendar::beijing_datetime(clock.now_ms.div_euclid(1000))
+    );
+    println!("  seed     : {}", a.world.ids.state().seed);
+    if let Some(p) = &args.state_file {
+        println!("  state    : {} (written on shutdown)", p.display());
+    }
+    println!("  credentials:");
+    for v in a.vendors() {
+        for line in v.banner() {
+            println!("    {line}");
+        }
+    }
+    println!("  try:");
+    for v in a.vendors() {
+        if let Some(c) = v.example_curl(url) {
+            println!("    {c}");
+        }
+    }
+    println!("  control plane: {url}/__admin/health  (reset, state, clock, events, requests, faults)");
+}
+
+fn check(files: &[PathBuf]) -> ExitCode {
+    let mut bad = false;
+    for f in files {
+        let config = Config { fixtures: vec![], port: 0, ..Config::default() };
+        let app = match recmock::App::new(&config, "http://127.0.0.1:0".into()) {
+            Ok(a) => a,
+            Err(e) => {
+                eprintln!("recmock: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let doc = match FixtureSource::File(f.clone()).read() {
+            Ok(d) => d,
+            Err(e) => {
+                println!("{}: {}", f.display(), e.message);
+                bad = true;
+                continue;
+            }
+        };
+        match app.load_runtime(&doc) {
+            Ok(r) => println!(
+                "{}: ok ({} tenant(s): {}; {} timeline step(s))",
+                f.display(),
+                r.tenants.len(),
+                r.tenants.join(", "),
+                r.timeline_steps
+            ),
+            Err(errors) => {
+                bad = true;
+                println!("{}: {} error(s)", f.display(), errors.len());
+                for e in errors {
+                    println!("  {e}");
+                }
+            }
+        }
+    }
+    if bad {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn sig(s: SigCommand) -> ExitCode {
+    match s {
+        SigCommand::HstToken { app_id, secret, expire, group, user } => {
+            let claims = recmock::vendors::cloud_record::token::DevToken {
+                aid: app_id,
+                gid: group,
+                uid: user,
+                et: expire,
+                ts: recmock::clock::wall_now_ms(),
+                r: rand::random::<u32>() as i64 % 1_000_000,
+            };
+            match recmock::vendors::cloud_record::token::encode(&claims, &secret) {
+                Ok(t) => {
+                    println!("{t}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("recmock: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        SigCommand::Md5 { key, expire } => {
+            let expire = expire.unwrap_or_else(|| recmock::clock::wall_now_ms() / 1000 + 300);
+            println!("expire_time={expire}");
+            println!("sign={}", recmock::world::files::md5_hex(&format!("{key}{expire}")));
+            ExitCode::SUCCESS
+        }
+    }
+}

@@ -1,0 +1,874 @@
+//! The cloud-recording endpoints (seed 001): authentication, record tasks, layouts, lists, files.
+
+use super::api::*;
+use super::errors::*;
+use super::models::*;
+use super::token;
+use super::CloudRecord;
+use crate::clock::calendar;
+use crate::http::{Exchange, Reply};
+use crate::world::{MediaKind, Recording, Refusal, VendorKind};
+use serde::de::DeserializeOwned;
+use serde_json::{json, Map, Value};
+
+type Res<T> = Result<T, CloudError>;
+
+/// Largest page size of the lists.
+pub const MAX_PAGE_SIZE: i64 = 500;
+/// Default page size of the lists.
+pub const DEFAULT_PAGE_SIZE: i64 = 50;
+
+/// `{code: 0, msg: "OK", ...fields}`.
+fn ok(fields: Value) -> Reply {
+    let mut m = Map::new();
+    m.insert("code".into(), json!(0));
+    m.insert("msg".into(), json!("OK"));
+    if let Value::Object(f) = fields {
+        m.extend(f);
+    }
+    Reply::json(&Value::Object(m))
+}
+
+/// Remove commas that directly precede `}` or `]` outside strings (the document's own examples have them).
+fn strip_trailing_commas(text: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len());
+    let (mut in_str, mut escaped) = (false, false);
+    for (i, &c) in text.iter().enumerate() {
+        if in_str {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        if c == b'"' {
+            in_str = true;
+        }
+        if c == b',' {
+            let next = text[i + 1..].iter().find(|b| !b.is_ascii_whitespace());
+            if matches!(next, Some(b'}') | Some(b']')) {
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Parse a JSON object body: syntax errors are 6050030005, wrong types 6050030003 (naming the field).
+pub(super) fn parse_body<T: DeserializeOwned>(ex: &Exchange) -> Res<T> {
+    if ex.body.iter().all(u8::is_ascii_whitespace) {
+        return Err(CloudError::new(JSON_PARSE, "the body is empty; a JSON object is expected"));
+    }
+    let value: Value = match serde_json::from_slice(&ex.body) {
+        Ok(v) => v,
+        Err(first) => serde_json::from_slice(&strip_trailing_commas(&ex.body))
+            .map_err(|_| CloudError::new(JSON_PARSE, format!("the body is not valid JSON: {first}")))?,
+    };
+    if !value.is_object() {
+        return Err(CloudError::new(JSON_PARSE, "the body must be a JSON object"));
+    }
+    serde_path_to_error::deserialize(&value).map_err(|e| {
+        let path = e.path().to_string();
+        CloudError::params(format!("field `{path}`: {}", e.into_inner()))
+    })
+}
+
+fn required(v: Option<String>, name: &str) -> Res<String> {
+    match v {
+        Some(s) if !s.trim().is_empty() => Ok(s),
+        _ => Err(CloudError::params(format!("{name} is required"))),
+    }
+}
+
+fn in_range(name: &str, v: Option<i64>, lo: i64, hi: i64, default: i64) -> Res<i64> {
+    match v {
+        None => Ok(default),
+        Some(x) if (lo..=hi).contains(&x) => Ok(x),
+        Some(x) => Err(CloudError::params(format!("{name} must be in [{lo},{hi}], got {x}"))),
+    }
+}
+
+fn check_app(given: &Option<String>, account_app: &str) -> Res<()> {
+    match given.as_deref() {
+        None | Some("") => Err(CloudError::params("app_id is required")),
+        Some(a) if a == account_app => Ok(()),
+        Some(a) => {
+            Err(CloudError::new(AUTH_FAILED, format!("app_id `{a}` does not belong to this access token")))
+        }
+    }
+}
+
+fn valid_file_name(name: &str) -> Res<()> {
+    if name.is_empty() || name.len() > 128 || name.contains(['/', '\\', '\0']) || name == "." || name == ".."
+    {
+        return Err(CloudError::params(format!(
+            "file_name `{name}` must be 1-128 characters without `/` or `\\`"
+        )));
+    }
+    Ok(())
+}
+
+fn query_int(ex: &Exchange, name: &str) -> Res<Option<i64>> {
+    match ex.query(name) {
+        None => Ok(None),
+        Some(s) if s.is_empty() => Ok(None),
+        Some(s) => s
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| CloudError::params(format!("{name} must be an integer, got `{s}`"))),
+    }
+}
+
+fn query_time(ex: &Exchange, name: &str) -> Res<Option<i64>> {
+    match ex.query(name) {
+        None => Ok(None),
+        Some(s) if s.is_empty() => Ok(None),
+        Some(s) => calendar::parse_beijing(&s).map(Some).ok_or_else(|| {
+            CloudError::params(format!(
+                "{name} must be `YYYY-MM-DD HH:MM:SS` (Beijing time) or unix seconds, got `{s}`"
+            ))
+        }),
+    }
+}
+
+/// (page, page_size) from the query; pages count from 1.
+fn paging(ex: &Exchange) -> Res<(i64, i64)> {
+    let page = query_int(ex, "page")?.unwrap_or(1);
+    if page < 1 {
+        return Err(CloudError::params(format!("page must be >= 1, got {page}")));
+    }
+    let size = in_range("page_size", query_int(ex, "page_size")?, 1, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE)?;
+    Ok((page, size))
+}
+
+fn page_of<T>(items: Vec<T>, page: i64, size: i64) -> Vec<T> {
+    let skip = ((page - 1) * size) as usize;
+    items.into_iter().skip(skip).take(size as usize).collect()
+}
+
+fn datetime_ms(ms: Option<i64>) -> String {
+    ms.map(|m| calendar::beijing_datetime(m.div_euclid(1000))).unwrap_or_default()
+}
+
+impl CloudRecord {
+    // ----- authentication -------------------------------------------------------------------------
+
+    /// Is `token` a developer token of `acc` at `now_s`? Returns the reason when not.
+    fn developer_token_ok(acc: &AccountConfig, tok: &str, now_s: i64) -> Result<(), String> {
+        if tok == acc.token {
+            return Ok(());
+        }
+        match &acc.app_secret {
+            Some(secret) => {
+                token::verify(tok, secret, &acc.app_id, now_s).map(|_| ()).map_err(|e| e.to_string())
+            }
+            None => Err("token does not match the account's developer token".into()),
+        }
+    }
+
+    /// The app id an `Authorization` header grants.
+    fn authenticate(&self, ex: &Exchange) -> Res<String> {
+        let h = ex.header("authorization").map(str::trim).filter(|s| !s.is_empty()).ok_or_else(|| {
+            CloudError::new(
+                NOT_LOGGED_IN,
+                "send `Authorization: <access_token>` (from GET /access/token) or `<dev_id>.<token>`",
+            )
+        })?;
+        if let Some((dev, tok)) = h.split_once('.') {
+            let app = self
+                .app_of_dev(dev)
+                .ok_or_else(|| CloudError::new(AUTH_FAILED, format!("unknown developer id `{dev}`")))?;
+            let cfg = self
+                .accounts
+                .with(&app, |a| a.config.clone())
+                .ok_or_else(|| CloudError::new(AUTH_FAILED, "account is gone"))?;
+            return Self::developer_token_ok(&cfg, tok, ex.now_s())
+                .map(|_| app)
+                .map_err(|e| CloudError::new(AUTH_FAILED, e));
+        }
+        let app = self
+            .app_of_access_token(h)
+            .ok_or_else(|| CloudError::new(AUTH_FAILED, "unknown access token"))?;
+        self.accounts
+            .with(&app, |a| match &a.access_token {
+                Some(t) if t.token == h && ex.now_ms < t.expires_ms => Ok(app.clone()),
+                Some(t) if t.token == h => Err(CloudError::new(TOKEN_TIMEOUT, "the access token has expired; get a new one from /access/token")),
+                _ if a.retired_tokens.iter().any(|r| r == h) => Err(CloudError::new(
+                    TOKEN_TIMEOUT,
+                    "this access token was replaced by a newer one (an account has one valid access token at a time)",
+                )),
+                _ => Err(CloudError::new(AUTH_FAILED, "unknown access token")),
+            })
+            .unwrap_or_else(|| Err(CloudError::new(AUTH_FAILED, "unknown access token")))
+    }
+
+    /// `GET /access/token?dev_id=&token=`.
+    pub(super) fn access_token(&self, ex: &Exchange) -> Reply {
+        let fail = |detail: &str| CloudError::new(TOKEN_AUTH_FAILED, detail).reply(&[]);
+        let (Some(dev), Some(tok)) = (ex.query("dev_id"), ex.query("token")) else {
+            return fail("dev_id and token are required query parameters");
+        };
+        let Some(app) = self.app_of_dev(&dev) else { return fail(&format!("unknown dev_id `{dev}`")) };
+        let ids = &self.world.ids;
+        let issued = self.accounts.with(&app, |a| {
+            Self::developer_token_ok(&a.config, &tok, ex.now_s())?;
+            let new =
+                AccessToken { token: ids.hex(32), expires_ms: ex.now_ms + a.config.token_timeout_s * 1000 };
+            let old = a.access_token.replace(new.clone());
+            let mut dropped = Vec::new();
+            if let Some(old) = old {
+                a.retired_tokens.push(old.token);
+                while a.retired_tokens.len() > RETIRED_TOKENS_KEPT {
+                    dropped.push(a.retired_tokens.remove(0));
+                }
+            }
+            Ok::<_, String>((new, a.config.token_timeout_s, dropped))
+        });
+        match issued {
+            Some(Ok((t, timeout, dropped))) => {
+                self.index_access_token(&t.token, &app, &dropped);
+                ok(json!({ "result": { "timeout": timeout, "access_token": t.token } }))
+            }
+            Some(Err(e)) => fail(&e),
+            None => fail("account is gone"),
+        }
+    }
+
+    /// `GET /server/address?appType=10`: the business gateway (recmock itself).
+    pub(super) fn server_address(&self, ex: &Exchange) -> Reply {
+        let answer = |code: i64, message: String, result: Option<String>| {
+            let mut v = json!({ "code": code, "message": message });
+            if let Some(r) = result {
+                v["result"] = json!(r);
+            }
+            Reply::json(&v)
+        };
+        match ex.query("appType").as_deref() {
+            Some("10") => answer(0, "OK".into(), Some(self.world.public_url())),
+            Some("8") => answer(
+                BAD_PARAMS,
+                "参数错误: appType 8 (the event gateway WebSocket) is not emulated by recmock; streams come from POST /__admin/events".into(),
+                None,
+            ),
+            Some(other) => answer(BAD_PARAMS, format!("参数错误: unknown appType `{other}` (10: business gateway)"), None),
+            None => answer(BAD_PARAMS, "参数错误: appType is required (10: business gateway)".into(), None),
+        }
+    }
+
+    /// `POST /generate/token`: the console's token service.
+    pub(super) fn generate_token(&self, ex: &Exchange) -> Reply {
+        let req: GenerateTokenRequest = match parse_body(ex) {
+            Ok(r) => r,
+            Err(e) => return e.reply(&[]),
+        };
+        let fail = |d: &str| CloudError::new(TOKEN_AUTH_FAILED, d).reply(&[]);
+        let (Some(app_id), Some(secret)) = (req.app_id, req.app_secret) else {
+            return fail("appId and appSecret are required");
+        };
+        let Some(cfg) = self.accounts.with(&app_id, |a| a.config.clone()) else {
+            return fail(&format!("unknown appId `{app_id}`"));
+        };
+        if cfg.app_secret.as_deref() != Some(secret.as_str()) {
+            return fail("appSecret does not match the app");
+        }
+        let claims = token::DevToken {
+            aid: app_id,
+            gid: String::new(),
+            uid: String::new(),
+            et: None,
+            ts: ex.now_ms,
+            r: (self.world.ids.next_u64() % 1_000_000) as i64,
+        };
+        match token::encode(&claims, &secret) {
+            Ok(t) => ok(json!({ "result": t })),
+            Err(e) => fail(&e.to_string()),
+        }
+    }
+
+    // ----- record tasks ---------------------------------------------------------------------------
+
+    /// `POST /v1/record/init`.
+    pub(super) fn init(&self, ex: &Exchange) -> Reply {
+        let mut seq = None;
+        let result = self.authenticate(ex).and_then(|app| {
+            let req: InitRequest = parse_body(ex)?;
+            seq = req.seq.clone();
+            self.init_task(&app, req, ex.now_ms)
+        });
+        match result {
+            Ok(v) => ok(v),
+            Err(e) => e.reply(&[("seq", seq.as_deref())]),
+        }
+    }
+
+    fn init_task(&self, app: &str, req: InitRequest, now: i64) -> Res<Value> {
+        check_app(&req.app_id, app)?;
+        let group_id = required(req.group_id, "group_id")?;
+        let seq = required(req.seq, "seq")?;
+        let file_type = in_range("file_type", req.file_type, 0, 1, 0)? as u8;
+        let file_duration = in_range("file_duration", req.file_duration, 15, 300, 60)?;
+        let width = in_range("width", req.width, 1, 1920, 1920)? as u32;
+        let height = in_range("height", req.height, 1, 1080, 1080)? as u32;
+        let record_mode = in_range("record_mode", req.record_mode, 0, 0, 0)? as u8;
+        let frame_rate = in_range("frame_rate", req.frame_rate, 1, 30, 30)? as u32;
+        let timeout_s = in_range("timeout", req.timeout, 5, 1800, 600)?;
+        let auto = match req.auto {
+            None => None,
+            Some(a) => Some(AutoSpec {
+                kind: in_range("auto.type", a.kind, 1, 2, 1)? as u8,
+                user_id: a.user_id.filter(|u| !u.is_empty()),
+                media_type: in_range("auto.media_type", a.media_type, 2, 2, 2)? as u8,
+                media_count: in_range("auto.media_count", a.media_count, 1, 9, 9)? as u8,
+                crop_mode: in_range("auto.crop_mode", a.crop_mode, 1, 3, 2)? as u8,
+            }),
+        };
+        if let Some(n) = &req.file_name {
+            valid_file_name(n)?;
+        }
+        let files = &self.world.files;
+        let tenant = self.accounts.get(app).ok_or_else(|| CloudError::new(AUTH_FAILED, "account is gone"))?;
+        let mut acc = tenant.lock();
+        let stored = acc.stored_bytes(files);
+        if stored >= acc.config.quota_bytes {
+            return Err(CloudError::new(
+                NO_SPACE,
+                format!(
+                    "stored files use {stored} of {} bytes; delete files with POST /v1/record/file",
+                    acc.config.quota_bytes
+                ),
+            ));
+        }
+        let active = acc.active_tasks().count();
+        if active >= acc.config.max_tasks {
+            return Err(CloudError::new(
+                LOAD_LIMIT_ACCOUNT,
+                format!("the account already has {active} active tasks (limit {})", acc.config.max_tasks),
+            ));
+        }
+        let in_group = acc.active_tasks().filter(|t| t.group_id == group_id).count();
+        if in_group >= acc.config.max_group_tasks {
+            return Err(CloudError::new(
+                LOAD_LIMIT_GROUP,
+                format!(
+                    "group `{group_id}` already has {in_group} active tasks (limit {})",
+                    acc.config.max_group_tasks
+                ),
+            ));
+        }
+        if auto.is_some() {
+            if let Some(t) = acc.active_tasks().find(|t| t.group_id == group_id && t.auto.is_some()) {
+                return Err(CloudError::new(
+                    AUTO_EXISTS,
+                    format!("group `{group_id}` already has auto task {}", t.recording.id),
+                ));
+            }
+        }
+        if let Some(n) = &req.file_name {
+            if let Some(t) = acc.active_tasks().find(|t| t.group_id == group_id && &t.file_name == n) {
+                return Err(CloudError::new(
+                    CONTEXT_EXISTS,
+                    format!("task {} already records group `{group_id}` into `{n}`", t.recording.id),
+                ));
+            }
+        }
+        acc.tasks_created += 1;
+        let record_id =
+            format!("{}_{}", calendar::beijing_compact(now.div_euclid(1000)), 10_000 + acc.tasks_created);
+        let media = if file_type == 1 { MediaKind::Audio } else { MediaKind::Video };
+        let mut recording =
+            Recording::new(record_id.clone(), group_id.clone(), media, file_duration * 60, now);
+        if auto.is_some() {
+            // An auto task records from the start; a manual one waits for its first layout.
+            let _ = recording.start(now);
+        }
+        let mut task = RecordTask {
+            no: acc.tasks_created,
+            recording,
+            group_id: group_id.clone(),
+            file_name: req.file_name.clone().unwrap_or_else(|| record_id.clone()),
+            file_type,
+            width,
+            height,
+            record_mode,
+            frame_rate,
+            timeout_s,
+            auto,
+            layout: None,
+            seq: seq.clone(),
+            last_command_ms: now,
+            idle_since_ms: None,
+            stop_reason: None,
+            files_deleted: false,
+        };
+        if !task.has_input(acc.groups.get(&group_id)) {
+            task.idle_since_ms = Some(now);
+        }
+        self.arm_timeout(app, &task);
+        acc.tasks.insert(record_id.clone(), task);
+        Ok(json!({ "id": 8194, "seq": seq, "record_id": record_id }))
+    }
+
+    /// Schedule the idle check of a task that has nothing to record.
+    pub(super) fn arm_timeout(&self, app: &str, task: &RecordTask) {
+        if let (true, Some(idle)) = (task.recording.is_active(), task.idle_since_ms) {
+            let due = idle.max(task.last_command_ms) + task.timeout_s * 1000;
+            self.world.schedule_vendor(
+                due,
+                VendorKind::CloudRecord,
+                app,
+                super::TIMEOUT_TASK,
+                &task.recording.id,
+            );
+        }
+    }
+
+    /// Common shape of suspend / resume / finish: authenticate, parse, find the active task, act.
+    fn task_command(
+        &self,
+        ex: &Exchange,
+        act: impl FnOnce(&mut RecordTask, &Timings) -> Res<Value>,
+    ) -> Reply {
+        let mut rid = None;
+        let result = self.authenticate(ex).and_then(|app| {
+            let req: TaskRequest = parse_body(ex)?;
+            rid = req.record_id.clone();
+            check_app(&req.app_id, &app)?;
+            let record_id = required(req.record_id, "record_id")?;
+            let timings = self.world.timings();
+            let tenant =
+                self.accounts.get(&app).ok_or_else(|| CloudError::new(AUTH_FAILED, "account is gone"))?;
+            let mut acc = tenant.lock();
+            let task = acc
+                .tasks
+                .get_mut(&record_id)
+                .ok_or_else(|| CloudError::new(CONTEXT_NOT_FOUND, format!("no record task `{record_id}`")))?;
+            let mut out = act(task, &timings)?;
+            task.last_command_ms = ex.now_ms;
+            self.arm_timeout(&app, task);
+            self.world.schedule_recording_step(VendorKind::CloudRecord, &app, &task.recording);
+            out["record_id"] = json!(record_id);
+            Ok(out)
+        });
+        match result {
+            Ok(v) => ok(v),
+            Err(e) => e.reply(&[("record_id", rid.as_deref())]),
+        }
+    }
+
+    fn ended(task: &RecordTask) -> CloudError {
+        CloudError::new(
+            CONTEXT_NOT_FOUND,
+            format!(
+                "record task {} has ended (status {}); its context no longer exists",
+                task.recording.id,
+                task.status()
+            ),
+        )
+    }
+
+    /// `POST /v1/record/suspend`.
+    pub(super) fn suspend(&self, ex: &Exchange) -> Reply {
+        let now = ex.now_ms;
+        self.task_command(ex, |task, _| match task.recording.pause(now) {
+            Ok(()) => Ok(json!({})),
+            Err(Refusal::Stopped) => Err(Self::ended(task)),
+            Err(_) => Err(CloudError::new(
+                CANNOT_SUSPEND,
+                format!("record task {} is not recording (status {})", task.recording.id, task.status()),
+            )),
+        })
+    }
+
+    /// `POST /v1/record/resume`.
+    pub(super) fn resume(&self, ex: &Exchange) -> Reply {
+        let now = ex.now_ms;
+        self.task_command(ex, |task, _| match task.recording.resume(now) {
+            Ok(()) => Ok(json!({})),
+            // Resuming a task that records already is harmless.
+            Err(Refusal::NotPaused) if task.status() == 2 => Ok(json!({})),
+            Err(Refusal::NotPaused) => Err(CloudError::params(format!(
+                "record task {} has not started recording yet; set a layout first",
+                task.recording.id
+            ))),
+            Err(_) => Err(Self::ended(task)),
+        })
+    }
+
+    /// `POST /v1/record/finish`.
+    pub(super) fn finish(&self, ex: &Exchange) -> Reply {
+        let now = ex.now_ms;
+        self.task_command(ex, |task, timings| {
+            task.recording.stop(now, timings).map_err(|_| Self::ended(task))?;
+            task.stop_reason = Some("finish".into());
+            let r = &task.recording;
+            Ok(json!({
+                "media_duration": r.recorded_s(),
+                "record_duration": (now - r.created_ms).max(0) / 1000,
+                "flow": r.total_bytes().div_ceil(1024),
+            }))
+        })
+    }
+
+    /// `POST /v1/record/set/layout`.
+    pub(super) fn set_layout(&self, ex: &Exchange) -> Reply {
+        let (mut rid, mut seq) = (None, None);
+        let result = self.authenticate(ex).and_then(|app| {
+            let req: LayoutRequest = parse_body(ex)?;
+            rid = req.record_id.clone();
+            seq = req.seq.clone();
+            self.apply_layout(&app, req, ex.now_ms)
+        });
+        match result {
+            Ok(v) => ok(v),
+            Err(e) => e.reply(&[("record_id", rid.as_deref()), ("seq", seq.as_deref())]),
+        }
+    }
+
+    fn apply_layout(&self, app: &str, req: LayoutRequest, now: i64) -> Res<Value> {
+        check_app(&req.app_id, app)?;
+        let record_id = required(req.record_id, "record_id")?;
+        let seq = required(req.seq, "seq")?;
+        let mut layout = Layout::default();
+        for (i, a) in req.audio_list.unwrap_or_default().into_iter().enumerate() {
+            let user_id = required(a.user_id, &format!("audio_list[{i}].user_id"))?;
+            let media_id = required(a.media_id, &format!("audio_list[{i}].media_id"))?;
+            match a.media_type {
+                Some(1) => {}
+                None => {
+                    return Err(CloudError::params(format!("audio_list[{i}].media_type is required (1)")))
+                }
+                Some(t) => {
+                    return Err(CloudError::params(format!(
+                        "audio_list[{i}].media_type must be 1 (audio), got {t}"
+                    )))
+                }
+            }
+            layout.audio.push(AudioInput { user_id, media_id });
+        }
+        for (i, v) in req.video_list.unwrap_or_default().into_iter().enumerate() {
+            let p = |f: &str| format!("video_list[{i}].{f}");
+            let user_id = required(v.user_id, &p("user_id"))?;
+            let media_id = required(v.media_id, &p("media_id"))?;
+            let media_type = match v.media_type {
+                Some(t @ (0 | 2)) => t as u8,
+                None => {
+                    return Err(CloudError::params(format!(
+                        "{} is required (0 screen share, 2 camera)",
+                        p("media_type")
+                    )))
+                }
+                Some(t) => {
+                    return Err(CloudError::params(format!(
+                        "{} must be 0 (screen share) or 2 (camera), got {t}",
+                        p("media_type")
+                    )))
+                }
+            };
+            layout.video.push(VideoInput {
+                user_id,
+                media_id,
+                media_type,
+                x: in_range(&p("x"), v.x, 0, 1920, 0)? as u32,
+                y: in_range(&p("y"), v.y, 0, 1080, 0)? as u32,
+                w: in_range(&p("w"), v.w, 1, 1920, 320)? as u32,
+                h: in_range(&p("h"), v.h, 1, 1080, 240)? as u32,
+                crop_mode: in_range(&p("crop_mode"), v.crop_mode, 1, 3, 1)? as u8,
+            });
+        }
+        if layout.audio.is_empty() && layout.video.is_empty() {
+            return Err(CloudError::params("audio_list and video_list are both empty: nothing to compose"));
+        }
+        for (i, a) in layout.audio.iter().enumerate() {
+            if layout.audio[..i].iter().any(|b| b.user_id == a.user_id && b.media_id == a.media_id) {
+                return Err(CloudError::new(
+                    LINK_EXISTS,
+                    format!("audio_list[{i}] repeats {}/{}", a.user_id, a.media_id),
+                ));
+            }
+        }
+        for (i, v) in layout.video.iter().enumerate() {
+            if layout.video[..i]
+                .iter()
+                .any(|b| b.user_id == v.user_id && b.media_id == v.media_id && b.media_type == v.media_type)
+            {
+                return Err(CloudError::new(
+                    LINK_EXISTS,
+                    format!("video_list[{i}] repeats {}/{}", v.user_id, v.media_id),
+                ));
+            }
+        }
+        let tenant = self.accounts.get(app).ok_or_else(|| CloudError::new(AUTH_FAILED, "account is gone"))?;
+        let mut guard = tenant.lock();
+        let acc = &mut *guard;
+        let inputs = layout.audio.len() + layout.video.len();
+        if inputs > acc.config.max_layout_inputs {
+            return Err(CloudError::new(
+                LOAD_LIMIT_INPUTS,
+                format!(
+                    "the layout has {inputs} inputs; the mixer takes at most {}",
+                    acc.config.max_layout_inputs
+                ),
+            ));
+        }
+        let task = acc
+            .tasks
+            .get_mut(&record_id)
+            .ok_or_else(|| CloudError::new(CONTEXT_NOT_FOUND, format!("no record task `{record_id}`")))?;
+        if !task.recording.is_active() {
+            return Err(Self::ended(task));
+        }
+        if task.auto.is_some() {
+            return Err(CloudError::new(
+                AUTO_NO_MANUAL_LAYOUT,
+                format!("record task {record_id} records automatically"),
+            ));
+        }
+        if task.recording.phase == crate::world::Phase::Paused {
+            return Err(CloudError::new(
+                PAUSED_LAYOUT,
+                format!("record task {record_id} is suspended; resume it first"),
+            ));
+        }
+        if task.file_type == 1 && !layout.video.is_empty() {
+            return Err(CloudError::new(
+                LAYOUT_WITHOUT_CANVAS,
+                format!("record task {record_id} records audio only (file_type 1): it has no canvas for video_list"),
+            ));
+        }
+        if task.file_type == 0 && layout.video.is_empty() {
+            return Err(CloudError::new(
+                CANVAS_WITHOUT_LAYOUT,
+                format!(
+                    "record task {record_id} has a {}x{} canvas but video_list is empty",
+                    task.width, task.height
+                ),
+            ));
+        }
+        let group = acc.groups.get(&task.group_id);
+        for (i, a) in layout.audio.iter().enumerate() {
+            if !group.is_some_and(|g| g.has_stream(&a.user_id, 1, &a.media_id)) {
+                return Err(CloudError::new(
+                    INPUT_MISSING,
+                    format!(
+                        "audio_list[{i}]: user `{}` has no audio stream `{}` in group `{}`",
+                        a.user_id, a.media_id, task.group_id
+                    ),
+                ));
+            }
+        }
+        for (i, v) in layout.video.iter().enumerate() {
+            if !group.is_some_and(|g| g.has_stream(&v.user_id, v.media_type, &v.media_id)) {
+                let kind = if v.media_type == 0 { "screen-share" } else { "camera" };
+                return Err(CloudError::new(
+                    OUTPUT_INPUT_MISSING,
+                    format!(
+                        "video_list[{i}]: user `{}` has no {kind} stream `{}` in group `{}`",
+                        v.user_id, v.media_id, task.group_id
+                    ),
+                ));
+            }
+        }
+        if task.recording.phase == crate::world::Phase::Initialised {
+            let _ = task.recording.start(now);
+        }
+        task.layout = Some(layout);
+        task.last_command_ms = now;
+        task.idle_since_ms = if task.has_input(group) { None } else { Some(now) };
+        self.arm_timeout(app, task);
+        Ok(json!({ "seq": seq, "record_id": record_id }))
+    }
+
+    // ----- lists and files ------------------------------------------------------------------------
+
+    fn query_app(&self, ex: &Exchange) -> Res<String> {
+        let app = self.authenticate(ex)?;
+        check_app(&ex.query("app_id"), &app)?;
+        Ok(app)
+    }
+
+    /// `GET /v1/record/task/list`.
+    pub(super) fn task_list(&self, ex: &Exchange) -> Reply {
+        match self.list_tasks(ex) {
+            Ok(v) => ok(v),
+            Err(e) => e.reply(&[]),
+        }
+    }
+
+    fn list_tasks(&self, ex: &Exchange) -> Res<Value> {
+        let app = self.query_app(ex)?;
+        let record_id = ex.query("record_id").filter(|s| !s.is_empty());
+        let group_id = ex.query("group_id").filter(|s| !s.is_empty());
+        let status = query_int(ex, "status")?;
+        if let Some(s) = status {
+            if ![-1, 1, 2, 3, 4, 5, 6, 7].contains(&s) {
+                return Err(CloudError::params(format!("status must be one of 1..7 or -1, got {s}")));
+            }
+        }
+        let start = query_time(ex, "start_time")?.map(|s| s * 1000);
+        let stop = query_time(ex, "stop_time")?.map(|s| s * 1000);
+        let (page, size) = paging(ex)?;
+        let rows = self
+            .accounts
+            .with(&app, |acc| {
+                let mut tasks: Vec<&RecordTask> = acc
+                    .tasks
+                    .values()
+                    .filter(|t| record_id.as_ref().is_none_or(|r| &t.recording.id == r))
+                    .filter(|t| group_id.as_ref().is_none_or(|g| &t.group_id == g))
+                    .filter(|t| status.is_none_or(|s| t.status() == s))
+                    .filter(|t| start.is_none_or(|s| t.recording.created_ms >= s))
+                    .filter(|t| stop.is_none_or(|s| t.recording.stopped_ms.is_some_and(|x| x <= s)))
+                    .collect();
+                tasks.sort_by_key(|t| t.no);
+                let total = tasks.len();
+                let rows: Vec<Value> = page_of(tasks, page, size)
+                    .into_iter()
+                    .map(|t| {
+                        let mut row = json!({
+                            "record_id": t.recording.id,
+                            "record_mode": t.record_mode,
+                            "group_id": t.group_id,
+                            "file_name": t.file_name,
+                            "file_type": t.file_type,
+                            "start_time": datetime_ms(Some(t.recording.created_ms)),
+                            "stop_time": datetime_ms(t.recording.stopped_ms),
+                            "status": t.status(),
+                        });
+                        if let Some(a) = &t.auto {
+                            row["auto"] = json!(a);
+                        }
+                        row
+                    })
+                    .collect();
+                (total, rows)
+            })
+            .ok_or_else(|| CloudError::new(AUTH_FAILED, "account is gone"))?;
+        Ok(json!({ "total_num": rows.0, "page": page, "page_size": size, "record_list": rows.1 }))
+    }
+
+    /// `GET /v1/record/file/download/url`.
+    pub(super) fn download_url(&self, ex: &Exchange) -> Reply {
+        match self.list_files(ex) {
+            Ok(v) => ok(v),
+            Err(e) => e.reply(&[("record_id", ex.query("record_id").as_deref())]),
+        }
+    }
+
+    fn list_files(&self, ex: &Exchange) -> Res<Value> {
+        let app = self.query_app(ex)?;
+        let record_id = required(ex.query("record_id"), "record_id")?;
+        let (page, size) = paging(ex)?;
+        let files = &self.world.files;
+        let (status, entries) = self
+            .accounts
+            .with(&app, |acc| {
+                let t = acc.tasks.get(&record_id).ok_or_else(|| {
+                    CloudError::new(CONTEXT_NOT_FOUND, format!("no record task `{record_id}`"))
+                })?;
+                let entries: Vec<Value> = t
+                    .recording
+                    .segments
+                    .iter()
+                    .filter_map(|s| s.file_key.as_deref().and_then(|k| files.get(k)).map(|f| (s, f)))
+                    .map(|(s, f)| {
+                        json!({
+                            "url": self.world.file_url(&f),
+                            "md5": f.md5,
+                            "file_name": f.name,
+                            "extent": json!({
+                                "index": s.index, "size": f.size, "duration": s.duration_s, "format": f.format
+                            }).to_string(),
+                        })
+                    })
+                    .collect();
+                Ok::<_, CloudError>((t.status(), entries))
+            })
+            .ok_or_else(|| CloudError::new(AUTH_FAILED, "account is gone"))??;
+        let total = entries.len();
+        Ok(json!({
+            "record_id": record_id,
+            "status": status,
+            "total_num": total,
+            "page": page,
+            "page_size": size,
+            "data_list": page_of(entries, page, size),
+        }))
+    }
+
+    /// `POST /v1/record/file`: delete files (mode 2) or files and records (mode 1).
+    pub(super) fn delete_files(&self, ex: &Exchange) -> Reply {
+        let result = self.authenticate(ex).and_then(|app| {
+            let req: DeleteFilesRequest = parse_body(ex)?;
+            check_app(&req.app_id, &app)?;
+            let mode = match req.mode.as_deref().map(str::trim) {
+                None | Some("") | Some("2") => 2,
+                Some("1") => 1,
+                Some(m) => {
+                    return Err(CloudError::params(format!(
+                        "mode must be 1 (files and records) or 2 (files only), got `{m}`"
+                    )))
+                }
+            };
+            let list = req.record_list.ok_or_else(|| CloudError::params("record_list is required"))?;
+            let mut ids = Vec::with_capacity(list.len());
+            for (i, v) in list.iter().enumerate() {
+                match v {
+                    Value::String(s) if !s.is_empty() => ids.push(s.clone()),
+                    Value::Number(n) => ids.push(n.to_string()),
+                    _ => {
+                        return Err(CloudError::params(format!(
+                            "record_list[{i}] must be a record id string"
+                        )))
+                    }
+                }
+            }
+            let files = &self.world.files;
+            let tenant =
+                self.accounts.get(&app).ok_or_else(|| CloudError::new(AUTH_FAILED, "account is gone"))?;
+            let mut acc = tenant.lock();
+            // All or nothing: refuse before deleting anything if one task is still being recorded or processed.
+            if let Some(t) = ids.iter().filter_map(|id| acc.tasks.get(id)).find(|t| !t.recording.is_final()) {
+                return Err(CloudError::params(format!(
+                    "record task {} is still in progress (status {}); finish it and wait for status 6",
+                    t.recording.id,
+                    t.status()
+                )));
+            }
+            for id in &ids {
+                let Some(t) = acc.tasks.get_mut(id) else { continue };
+                for s in &mut t.recording.segments {
+                    if let Some(k) = s.file_key.take() {
+                        files.remove(&k);
+                    }
+                }
+                t.files_deleted = true;
+                if mode == 1 {
+                    acc.tasks.remove(id);
+                }
+            }
+            Ok(())
+        });
+        match result {
+            Ok(()) => Reply::json(&json!({ "code": 0, "msg": "ok" })),
+            Err(e) => e.reply(&[]),
+        }
+    }
+}
+
+use crate::world::Timings;
+
+#[cfg(test)]
+mod tests {
+    use super::strip_trailing_commas;
+
+    #[test]
+    fn trailing_commas_of_the_document_examples_are_tolerated() {
+        let fixed = strip_trailing_commas(b"{\"a\":\"x,}\",\n\"b\":[1,2,],\n}");
+        assert_eq!(String::from_utf8(fixed).unwrap(), "{\"a\":\"x,}\",\n\"b\":[1,2]\n}");
+    }
+}

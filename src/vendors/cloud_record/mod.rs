@@ -1,0 +1,625 @@
+//! Seed 001: the HST cloud-recording REST API.
+//!
+//! `GET /access/token` exchanges a developer id and token for an access token; the `/v1/record/*`
+//! endpoints create and steer record tasks (manual tasks start with their first layout, auto tasks at
+//! once), list them, and hand out the download URLs of their segment files. Tasks move through statuses
+//! 1 → 2 (⇄ 7 suspended) → 3 → 4 → 5 → 6, or -1, on the virtual clock. Groups and their streams come from
+//! fixtures and world events (`cloud_record.join`, `leave`, `stream_open`, `stream_close`).
+
+pub mod api;
+pub mod errors;
+mod handlers;
+pub mod models;
+pub mod token;
+
+use crate::fixture::{self, FixtureError};
+use crate::http::{endpoint, Dialect, Reply};
+use crate::vendors::{JobReport, Vendor};
+use crate::world::{engine, Phase, Tenants, VendorKind, World};
+use actix_web::http::Method;
+use actix_web::web;
+use errors::CloudError;
+use models::*;
+use parking_lot::RwLock;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// Fixture items with their JSON paths.
+type Located<T> = Vec<(String, T)>;
+
+/// Scheduler task: stop a task whose group has had nothing to record for `timeout` seconds.
+pub const TIMEOUT_TASK: &str = "timeout_check";
+
+/// The cloud-recording vendor module.
+#[derive(Debug)]
+pub struct CloudRecord {
+    world: Arc<World>,
+    /// accounts by app_id
+    accounts: Tenants<Account>,
+    /// dev_id → app_id (derived from `accounts`)
+    dev_ids: RwLock<HashMap<String, String>>,
+    /// access token (current or recently retired) → app_id (derived from `accounts`)
+    access_tokens: RwLock<HashMap<String, String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GroupFixture {
+    app_id: String,
+    group_id: String,
+    #[serde(default)]
+    users: Vec<UserFixture>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserFixture {
+    user_id: String,
+    #[serde(default)]
+    streams: Vec<Stream>,
+}
+
+/// `cloud_record.join`: a user enters a group publishing streams (merged with what it already publishes).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JoinEvent {
+    #[serde(rename = "type")]
+    _type: String,
+    app_id: String,
+    group_id: String,
+    user_id: String,
+    #[serde(default)]
+    streams: Vec<Stream>,
+}
+
+/// `cloud_record.leave`: a user leaves a group with all its streams.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LeaveEvent {
+    #[serde(rename = "type")]
+    _type: String,
+    app_id: String,
+    group_id: String,
+    user_id: String,
+}
+
+/// `cloud_record.stream_open` / `stream_close`: one stream appears or disappears.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StreamEvent {
+    #[serde(rename = "type")]
+    _type: String,
+    app_id: String,
+    group_id: String,
+    user_id: String,
+    media_type: u8,
+    #[serde(deserialize_with = "stream_media_id")]
+    media_id: String,
+}
+
+fn stream_media_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    api::lenient_string(d)?.ok_or_else(|| serde::de::Error::custom("media_id is required"))
+}
+
+/// `cloud_record.recording_fail`: the back end fails a task (status -1).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FailEvent {
+    #[serde(rename = "type")]
+    _type: String,
+    app_id: String,
+    record_id: String,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// The world events this vendor understands.
+pub const EVENTS: [&str; 5] = ["join", "leave", "stream_open", "stream_close", "recording_fail"];
+
+/// A parsed world event.
+#[derive(Debug)]
+enum CloudEvent {
+    Join(JoinEvent),
+    Leave(LeaveEvent),
+    StreamOpen(StreamEvent),
+    StreamClose(StreamEvent),
+    Fail(FailEvent),
+}
+
+impl CloudEvent {
+    fn parse(name: &str, event: &Value) -> Result<CloudEvent, String> {
+        fn de<T: serde::de::DeserializeOwned>(name: &str, v: &Value) -> Result<T, String> {
+            serde_path_to_error::deserialize(v)
+                .map_err(|e| format!("cloud_record.{name}: {} (at {})", e.inner(), e.path()))
+        }
+        let e = match name {
+            "join" => CloudEvent::Join(de(name, event)?),
+            "leave" => CloudEvent::Leave(de(name, event)?),
+            "stream_open" => CloudEvent::StreamOpen(de(name, event)?),
+            "stream_close" => CloudEvent::StreamClose(de(name, event)?),
+            "recording_fail" => CloudEvent::Fail(de(name, event)?),
+            other => {
+                return Err(format!("unknown event cloud_record.{other} (known: {})", EVENTS.join(", ")))
+            }
+        };
+        match &e {
+            CloudEvent::Join(j) => check_streams(&j.streams)?,
+            CloudEvent::StreamOpen(s) | CloudEvent::StreamClose(s) => {
+                check_streams(&[Stream { media_type: s.media_type, media_id: s.media_id.clone() }])?
+            }
+            _ => {}
+        }
+        Ok(e)
+    }
+
+    fn app_id(&self) -> &str {
+        match self {
+            CloudEvent::Join(e) => &e.app_id,
+            CloudEvent::Leave(e) => &e.app_id,
+            CloudEvent::StreamOpen(e) | CloudEvent::StreamClose(e) => &e.app_id,
+            CloudEvent::Fail(e) => &e.app_id,
+        }
+    }
+}
+
+fn check_streams(streams: &[Stream]) -> Result<(), String> {
+    for (i, s) in streams.iter().enumerate() {
+        if s.media_type > 2 {
+            return Err(format!("streams[{i}].media_type must be 0 (screen share), 1 (audio) or 2 (camera)"));
+        }
+        if s.media_id.is_empty() {
+            return Err(format!("streams[{i}].media_id must not be empty"));
+        }
+    }
+    Ok(())
+}
+
+impl CloudRecord {
+    /// The module on `world`, with no accounts.
+    pub fn new(world: Arc<World>) -> Self {
+        CloudRecord {
+            world,
+            accounts: Tenants::default(),
+            dev_ids: RwLock::new(HashMap::new()),
+            access_tokens: RwLock::new(HashMap::new()),
+        }
+    }
+
+    fn app_of_dev(&self, dev: &str) -> Option<String> {
+        self.dev_ids.read().get(dev).cloned()
+    }
+
+    fn app_of_access_token(&self, t: &str) -> Option<String> {
+        self.access_tokens.read().get(t).cloned()
+    }
+
+    fn index_access_token(&self, token: &str, app: &str, dropped: &[String]) {
+        let mut idx = self.access_tokens.write();
+        for d in dropped {
+            idx.remove(d);
+        }
+        idx.insert(token.to_string(), app.to_string());
+    }
+
+    /// Rebuild the derived indexes from the accounts.
+    fn reindex(&self) {
+        let mut devs = HashMap::new();
+        let mut toks = HashMap::new();
+        for (app, t) in self.accounts.all() {
+            let a = t.lock();
+            devs.insert(a.config.dev_id.clone(), app.clone());
+            if let Some(tok) = &a.access_token {
+                toks.insert(tok.token.clone(), app.clone());
+            }
+            for r in &a.retired_tokens {
+                toks.insert(r.clone(), app.clone());
+            }
+        }
+        *self.dev_ids.write() = devs;
+        *self.access_tokens.write() = toks;
+    }
+
+    /// After a group's streams changed at `at`: tasks that lost everything start their idle clock.
+    fn refresh_idle(&self, app: &str, acc: &mut Account, group_id: &str, at: i64) {
+        let group = acc.groups.get(group_id).cloned();
+        for task in acc.tasks.values_mut().filter(|t| t.group_id == group_id && t.recording.is_active()) {
+            if task.has_input(group.as_ref()) {
+                task.idle_since_ms = None;
+            } else if task.idle_since_ms.is_none() {
+                task.idle_since_ms = Some(at);
+                self.arm_timeout(app, task);
+            }
+        }
+    }
+
+    fn step_recording(&self, app: &str, record_id: &str, at: i64) -> Option<JobReport> {
+        let timings = self.world.timings();
+        let tenant = self.accounts.get(app)?;
+        let mut guard = tenant.lock();
+        let acc = &mut *guard;
+        let stored = acc.stored_bytes(&self.world.files);
+        let quota = acc.config.quota_bytes;
+        let task = acc.tasks.get_mut(record_id)?;
+        let before = task.status();
+        let phase = task.recording.step(at, &timings)?;
+        if phase == Phase::Done {
+            let total = task.recording.total_bytes();
+            if stored + total > quota {
+                let reason = format!(
+                    "{}: uploading {total} bytes would exceed the quota ({stored} of {quota} bytes used)",
+                    errors::describe(errors::NO_SPACE)
+                );
+                // The files never land: the task fails instead of finishing.
+                task.recording.phase = Phase::Uploading;
+                let _ = task.recording.fail(at, &reason);
+                task.stop_reason = Some(reason);
+            } else {
+                let owner = format!("{}:{app}", VendorKind::CloudRecord);
+                let ext = task.recording.media.format();
+                let many = task.recording.segments.len() > 1;
+                let base = task.file_name.clone();
+                for seg in &mut task.recording.segments {
+                    let name =
+                        if many { format!("{base}_{}.{ext}", seg.index) } else { format!("{base}.{ext}") };
+                    let f = self.world.files.create(&self.world.ids, &owner, &name, ext, seg.size, at);
+                    seg.file_key = Some(f.key);
+                }
+            }
+        }
+        self.world.schedule_recording_step(VendorKind::CloudRecord, app, &task.recording);
+        Some(JobReport { description: format!("record {record_id}: status {before} → {}", task.status()) })
+    }
+
+    fn check_timeout(&self, app: &str, record_id: &str, at: i64) -> Option<JobReport> {
+        let timings = self.world.timings();
+        let tenant = self.accounts.get(app)?;
+        let mut acc = tenant.lock();
+        let task = acc.tasks.get_mut(record_id)?;
+        let idle = task.idle_since_ms?;
+        if !task.recording.is_active() || idle.max(task.last_command_ms) + task.timeout_s * 1000 > at {
+            return None;
+        }
+        let before = task.status();
+        task.recording.stop(at, &timings).ok()?;
+        task.stop_reason =
+            Some(format!("timeout: nothing to record and no command for {} s", task.timeout_s));
+        self.world.schedule_recording_step(VendorKind::CloudRecord, app, &task.recording);
+        Some(JobReport {
+            description: format!(
+                "record {record_id}: stopped itself after {} s without streams or commands (status {before} → {})",
+                task.timeout_s,
+                task.status()
+            ),
+        })
+    }
+
+    fn section_parts(
+        section: &Value,
+        path: &str,
+        errors: &mut Vec<FixtureError>,
+    ) -> (Located<AccountConfig>, Located<GroupFixture>) {
+        fixture::unknown_keys(section, path, &["accounts", "groups"], errors);
+        let accounts = fixture::parse_list::<AccountConfig>(section, path, "accounts", errors);
+        let groups = fixture::parse_list::<GroupFixture>(section, path, "groups", errors);
+        (accounts, groups)
+    }
+}
+
+impl Dialect for CloudRecord {
+    fn kind(&self) -> VendorKind {
+        VendorKind::CloudRecord
+    }
+
+    fn world(&self) -> &World {
+        &self.world
+    }
+
+    fn error_reply(&self, code: i64, msg: Option<&str>) -> Reply {
+        CloudError::new(code, msg.unwrap_or("")).reply(&[])
+    }
+
+    fn body_too_large(&self, limit: usize) -> Reply {
+        let mut r =
+            CloudError::new(errors::JSON_PARSE, format!("the body is larger than {limit} bytes")).reply(&[]);
+        r.status = 413;
+        r
+    }
+}
+
+impl Vendor for CloudRecord {
+    fn routes(self: Arc<Self>, cfg: &mut web::ServiceConfig) {
+        endpoint(cfg, &self, Method::GET, "/access/token", CloudRecord::access_token);
+        endpoint(cfg, &self, Method::GET, "/server/address", CloudRecord::server_address);
+        endpoint(cfg, &self, Method::POST, "/generate/token", CloudRecord::generate_token);
+        endpoint(cfg, &self, Method::POST, "/v1/record/init", CloudRecord::init);
+        endpoint(cfg, &self, Method::POST, "/v1/record/resume", CloudRecord::resume);
+        endpoint(cfg, &self, Method::POST, "/v1/record/suspend", CloudRecord::suspend);
+        endpoint(cfg, &self, Method::POST, "/v1/record/finish", CloudRecord::finish);
+        endpoint(cfg, &self, Method::POST, "/v1/record/set/layout", CloudRecord::set_layout);
+        endpoint(cfg, &self, Method::GET, "/v1/record/task/list", CloudRecord::task_list);
+        endpoint(cfg, &self, Method::GET, "/v1/record/file/download/url", CloudRecord::download_url);
+        endpoint(cfg, &self, Method::POST, "/v1/record/file", CloudRecord::delete_files);
+    }
+
+    fn check_section(&self, section: &Value, path: &str, errors: &mut Vec<FixtureError>) {
+        let (accounts, groups) = Self::section_parts(section, path, errors);
+        let mut seen_dev: HashMap<&str, &str> = HashMap::new();
+        let mut seen_app: HashMap<&str, &str> = HashMap::new();
+        for (p, a) in &accounts {
+            for (k, v) in [("dev_id", &a.dev_id), ("token", &a.token), ("app_id", &a.app_id)] {
+                if v.trim().is_empty() {
+                    errors.push(FixtureError::new(format!("{p}.{k}"), "must not be empty"));
+                }
+            }
+            if a.dev_id.contains('.') {
+                errors.push(FixtureError::new(
+                    format!("{p}.dev_id"),
+                    "must not contain `.` (Authorization is `<dev_id>.<token>`)",
+                ));
+            }
+            if let Some(s) = &a.app_secret {
+                if s.len() != 16 {
+                    errors.push(FixtureError::new(
+                        format!("{p}.app_secret"),
+                        format!("must be 16 characters (an AES-128 key), got {}", s.len()),
+                    ));
+                }
+            }
+            if !(1..=31_536_000).contains(&a.token_timeout_s) {
+                errors.push(FixtureError::new(
+                    format!("{p}.token_timeout_s"),
+                    "must be between 1 and 31536000 seconds",
+                ));
+            }
+            for (k, v) in [
+                ("max_tasks", a.max_tasks),
+                ("max_group_tasks", a.max_group_tasks),
+                ("max_layout_inputs", a.max_layout_inputs),
+            ] {
+                if v == 0 {
+                    errors.push(FixtureError::new(format!("{p}.{k}"), "must be at least 1"));
+                }
+            }
+            if let Some(first) = seen_dev.insert(&a.dev_id, p) {
+                errors.push(FixtureError::new(
+                    format!("{p}.dev_id"),
+                    format!("duplicate dev_id `{}` (also at {first})", a.dev_id),
+                ));
+            }
+            if let Some(first) = seen_app.insert(&a.app_id, p) {
+                errors.push(FixtureError::new(
+                    format!("{p}.app_id"),
+                    format!("duplicate app_id `{}` (also at {first})", a.app_id),
+                ));
+            }
+        }
+        for (p, g) in &groups {
+            if g.group_id.is_empty() {
+                errors.push(FixtureError::new(format!("{p}.group_id"), "must not be empty"));
+            }
+            for (i, u) in g.users.iter().enumerate() {
+                if u.user_id.is_empty() {
+                    errors.push(FixtureError::new(format!("{p}.users[{i}].user_id"), "must not be empty"));
+                }
+                if let Err(e) = check_streams(&u.streams) {
+                    errors.push(FixtureError::new(format!("{p}.users[{i}]"), e));
+                }
+            }
+        }
+    }
+
+    fn load_section(
+        &self,
+        section: &Value,
+        path: &str,
+        only: Option<&str>,
+        dry_run: bool,
+    ) -> Result<Vec<String>, Vec<FixtureError>> {
+        let mut errors = Vec::new();
+        let (accounts, groups) = Self::section_parts(section, path, &mut errors);
+        let accounts: Vec<_> =
+            accounts.into_iter().filter(|(_, a)| only.is_none_or(|o| o == a.app_id)).collect();
+        let groups: Vec<_> = groups.into_iter().filter(|(_, g)| only.is_none_or(|o| o == g.app_id)).collect();
+        for (p, a) in &accounts {
+            if self.accounts.get(&a.app_id).is_some() {
+                errors.push(FixtureError::new(
+                    format!("{p}.app_id"),
+                    format!("account with app_id `{}` already exists", a.app_id),
+                ));
+            }
+            if let Some(app) = self.app_of_dev(&a.dev_id) {
+                errors.push(FixtureError::new(
+                    format!("{p}.dev_id"),
+                    format!("dev_id `{}` is already used by app `{app}`", a.dev_id),
+                ));
+            }
+        }
+        for (p, g) in &groups {
+            if self.accounts.get(&g.app_id).is_none() && !accounts.iter().any(|(_, a)| a.app_id == g.app_id) {
+                errors.push(FixtureError::new(
+                    format!("{p}.app_id"),
+                    format!("no account with app_id `{}`", g.app_id),
+                ));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        if dry_run {
+            return Ok(Vec::new());
+        }
+        let mut loaded = Vec::new();
+        for (_, a) in accounts {
+            let app = a.app_id.clone();
+            self.accounts.insert(&app, Account::new(a));
+            loaded.push(app);
+        }
+        for (_, g) in groups {
+            self.accounts.with(&g.app_id, |acc| {
+                let group = acc.groups.entry(g.group_id.clone()).or_default();
+                for u in g.users {
+                    let streams = group.users.entry(u.user_id).or_default();
+                    for s in u.streams {
+                        if !streams.contains(&s) {
+                            streams.push(s);
+                        }
+                    }
+                }
+            });
+        }
+        self.reindex();
+        Ok(loaded)
+    }
+
+    fn check_event(&self, name: &str, event: &Value) -> Result<(), String> {
+        CloudEvent::parse(name, event).map(|_| ())
+    }
+
+    fn apply_event(&self, name: &str, event: &Value, at_ms: i64) -> Result<Value, String> {
+        let ev = CloudEvent::parse(name, event)?;
+        let app = ev.app_id().to_string();
+        let tenant =
+            self.accounts.get(&app).ok_or_else(|| format!("no such app_id `{app}` (unknown account)"))?;
+        let mut guard = tenant.lock();
+        let acc = &mut *guard;
+        match ev {
+            CloudEvent::Join(e) => {
+                let streams = acc
+                    .groups
+                    .entry(e.group_id.clone())
+                    .or_default()
+                    .users
+                    .entry(e.user_id.clone())
+                    .or_default();
+                for s in e.streams {
+                    if !streams.contains(&s) {
+                        streams.push(s);
+                    }
+                }
+                let now_streams = streams.clone();
+                self.refresh_idle(&app, acc, &e.group_id, at_ms);
+                Ok(json!({ "joined": e.user_id, "group_id": e.group_id, "streams": now_streams }))
+            }
+            CloudEvent::Leave(e) => {
+                let removed = acc.groups.get_mut(&e.group_id).and_then(|g| g.users.remove(&e.user_id));
+                if removed.is_none() {
+                    return Err(format!("no such user `{}` in group `{}`", e.user_id, e.group_id));
+                }
+                self.refresh_idle(&app, acc, &e.group_id, at_ms);
+                Ok(json!({ "left": e.user_id, "group_id": e.group_id }))
+            }
+            CloudEvent::StreamOpen(e) => {
+                let s = Stream { media_type: e.media_type, media_id: e.media_id.clone() };
+                let streams = acc
+                    .groups
+                    .entry(e.group_id.clone())
+                    .or_default()
+                    .users
+                    .entry(e.user_id.clone())
+                    .or_default();
+                if !streams.contains(&s) {
+                    streams.push(s);
+                }
+                self.refresh_idle(&app, acc, &e.group_id, at_ms);
+                Ok(
+                    json!({ "stream_open": { "user_id": e.user_id, "media_type": e.media_type, "media_id": e.media_id }, "group_id": e.group_id }),
+                )
+            }
+            CloudEvent::StreamClose(e) => {
+                let s = Stream { media_type: e.media_type, media_id: e.media_id.clone() };
+                let streams = acc
+                    .groups
+                    .get_mut(&e.group_id)
+                    .and_then(|g| g.users.get_mut(&e.user_id))
+                    .filter(|st| st.contains(&s))
+                    .ok_or_else(|| {
+                        format!(
+                            "no such stream {}/{} of user `{}` in group `{}`",
+                            e.media_type, e.media_id, e.user_id, e.group_id
+                        )
+                    })?;
+                streams.retain(|x| x != &s);
+                self.refresh_idle(&app, acc, &e.group_id, at_ms);
+                Ok(
+                    json!({ "stream_close": { "user_id": e.user_id, "media_type": e.media_type, "media_id": e.media_id }, "group_id": e.group_id }),
+                )
+            }
+            CloudEvent::Fail(e) => {
+                let task = acc
+                    .tasks
+                    .get_mut(&e.record_id)
+                    .ok_or_else(|| format!("no such record task `{}`", e.record_id))?;
+                let reason = e.reason.unwrap_or_else(|| "recording failed (world event)".into());
+                task.recording.fail(at_ms, &reason).map_err(|_| {
+                    format!("record task {} has already ended (status {})", e.record_id, task.status())
+                })?;
+                task.stop_reason = Some(reason);
+                Ok(json!({ "failed": e.record_id, "status": task.status() }))
+            }
+        }
+    }
+
+    fn run_job(&self, tenant: &str, task: &str, target: &str, due_ms: i64) -> Option<JobReport> {
+        match task {
+            engine::STEP_TASK => self.step_recording(tenant, target, due_ms),
+            TIMEOUT_TASK => self.check_timeout(tenant, target, due_ms),
+            _ => None,
+        }
+    }
+
+    fn tenant_ids(&self) -> Vec<String> {
+        self.accounts.ids()
+    }
+
+    fn reset(&self, tenant: Option<&str>) {
+        match tenant {
+            None => self.accounts.clear(),
+            Some(t) => {
+                self.accounts.remove(t);
+            }
+        }
+        self.reindex();
+    }
+
+    fn dump(&self) -> Value {
+        json!({ "accounts": self.accounts.snapshot() })
+    }
+
+    fn restore(&self, state: &Value) -> Result<(), String> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct State {
+            accounts: BTreeMap<String, Account>,
+        }
+        let s: State = if state.is_null() {
+            State { accounts: BTreeMap::new() }
+        } else {
+            serde_path_to_error::deserialize(state).map_err(|e| format!("{} (at {})", e.inner(), e.path()))?
+        };
+        self.accounts.restore(s.accounts);
+        self.reindex();
+        Ok(())
+    }
+
+    fn banner(&self) -> Vec<String> {
+        self.accounts
+            .all()
+            .into_iter()
+            .map(|(_, t)| {
+                let a = t.lock();
+                format!(
+                    "cloud_record (001)  app_id={}  dev_id={}  token={}",
+                    a.config.app_id, a.config.dev_id, a.config.token
+                )
+            })
+            .collect()
+    }
+
+    fn example_curl(&self, base: &str) -> Option<String> {
+        let (_, t) = self.accounts.all().into_iter().next()?;
+        let a = t.lock();
+        Some(format!("curl '{base}/access/token?dev_id={}&token={}'", a.config.dev_id, a.config.token))
+    }
+}

@@ -1,0 +1,332 @@
+//! The one recording engine behind all five vendors.
+//!
+//! A recording is initialised → recording ⇄ paused → (stopped) queued for encoding → encoding →
+//! uploading → done, or failed from any unfinished phase. While recording, time accumulates; paused time
+//! does not. When it stops, the recorded time is cut into segments of at most `segment_s` seconds, and
+//! each segment will become one file once the recording is done. Each vendor module maps these phases
+//! onto its own words (001's statuses 1..6/-1, 000's callbacks 1000/1001, ...).
+
+use super::Timings;
+use serde::{Deserialize, Serialize};
+
+/// The scheduler task name of "advance this recording's processing if due".
+pub const STEP_TASK: &str = "recording_step";
+
+/// Where a recording is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// created, not yet recording (001: a manual task before its first layout)
+    Initialised,
+    /// media is being recorded
+    Recording,
+    /// recording suspended; paused time is not recorded
+    Paused,
+    /// stopped, waiting for an encoder
+    Queued,
+    /// being encoded
+    Encoding,
+    /// encoded files being uploaded
+    Uploading,
+    /// files available
+    Done,
+    /// failed; no files
+    Failed,
+}
+
+/// What a recording produces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MediaKind {
+    /// audio and video, mp4 files
+    Video,
+    /// audio only, mp3 files
+    Audio,
+}
+
+impl MediaKind {
+    /// File extension / format name.
+    pub fn format(self) -> &'static str {
+        match self {
+            MediaKind::Video => "mp4",
+            MediaKind::Audio => "mp3",
+        }
+    }
+}
+
+/// Why the engine refused a transition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// the operation needs a recording in progress
+    #[error("the recording is not in progress")]
+    NotRecording,
+    /// the operation needs a paused recording
+    #[error("the recording is not paused")]
+    NotPaused,
+    /// the recording already started
+    #[error("the recording has already started")]
+    AlreadyStarted,
+    /// the recording was stopped (or failed) already
+    #[error("the recording has already stopped")]
+    Stopped,
+}
+
+/// One cut of a stopped recording; becomes one file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Segment {
+    /// 1-based position
+    pub index: u32,
+    /// seconds of recorded time before this segment
+    pub offset_s: i64,
+    /// seconds of recorded media in it
+    pub duration_s: i64,
+    /// size of its file in bytes
+    pub size: u64,
+    /// key of its file in the file store, once produced
+    pub file_key: Option<String>,
+}
+
+/// A recording.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recording {
+    /// vendor-visible id
+    pub id: String,
+    /// the room / group / classroom it records
+    pub room: String,
+    /// where it is
+    pub phase: Phase,
+    /// what it produces
+    pub media: MediaKind,
+    /// maximum segment length in seconds
+    pub segment_s: i64,
+    /// when it was created (ms)
+    pub created_ms: i64,
+    /// when it first started recording (ms)
+    pub started_ms: Option<i64>,
+    /// when it stopped (ms)
+    pub stopped_ms: Option<i64>,
+    /// when it entered its current phase (ms)
+    pub phase_since_ms: i64,
+    /// recorded milliseconds in closed spans
+    pub recorded_ms: i64,
+    /// start of the open recording span (ms), while recording
+    pub span_start_ms: Option<i64>,
+    /// the cuts, known once stopped
+    pub segments: Vec<Segment>,
+    /// why it failed
+    pub failure: Option<String>,
+}
+
+impl Recording {
+    /// A new recording, initialised at `at_ms`.
+    pub fn new(id: String, room: String, media: MediaKind, segment_s: i64, at_ms: i64) -> Self {
+        Recording {
+            id,
+            room,
+            phase: Phase::Initialised,
+            media,
+            segment_s: segment_s.max(1),
+            created_ms: at_ms,
+            started_ms: None,
+            stopped_ms: None,
+            phase_since_ms: at_ms,
+            recorded_ms: 0,
+            span_start_ms: None,
+            segments: Vec::new(),
+            failure: None,
+        }
+    }
+
+    fn enter(&mut self, phase: Phase, at_ms: i64) {
+        self.phase = phase;
+        self.phase_since_ms = at_ms;
+    }
+
+    /// Still accepting commands (initialised, recording or paused).
+    pub fn is_active(&self) -> bool {
+        matches!(self.phase, Phase::Initialised | Phase::Recording | Phase::Paused)
+    }
+
+    /// Done or failed.
+    pub fn is_final(&self) -> bool {
+        matches!(self.phase, Phase::Done | Phase::Failed)
+    }
+
+    /// Initialised → recording.
+    pub fn start(&mut self, at_ms: i64) -> Result<(), Refusal> {
+        match self.phase {
+            Phase::Initialised => {
+                self.started_ms = Some(at_ms);
+                self.span_start_ms = Some(at_ms);
+                self.enter(Phase::Recording, at_ms);
+                Ok(())
+            }
+            Phase::Recording | Phase::Paused => Err(Refusal::AlreadyStarted),
+            _ => Err(Refusal::Stopped),
+        }
+    }
+
+    /// Recording → paused.
+    pub fn pause(&mut self, at_ms: i64) -> Result<(), Refusal> {
+        match self.phase {
+            Phase::Recording => {
+                self.close_span(at_ms);
+                self.enter(Phase::Paused, at_ms);
+                Ok(())
+            }
+            Phase::Initialised | Phase::Paused => Err(Refusal::NotRecording),
+            _ => Err(Refusal::Stopped),
+        }
+    }
+
+    /// Paused → recording.
+    pub fn resume(&mut self, at_ms: i64) -> Result<(), Refusal> {
+        match self.phase {
+            Phase::Paused => {
+                self.span_start_ms = Some(at_ms);
+                self.enter(Phase::Recording, at_ms);
+                Ok(())
+            }
+            Phase::Initialised | Phase::Recording => Err(Refusal::NotPaused),
+            _ => Err(Refusal::Stopped),
+        }
+    }
+
+    fn close_span(&mut self, at_ms: i64) {
+        if let Some(s) = self.span_start_ms.take() {
+            self.recorded_ms += (at_ms - s).max(0);
+        }
+    }
+
+    /// Recorded milliseconds up to `at_ms`.
+    pub fn recorded_ms_at(&self, at_ms: i64) -> i64 {
+        self.recorded_ms + self.span_start_ms.map_or(0, |s| (at_ms - s).max(0))
+    }
+
+    /// Stop: close the open span, cut the recorded time into segments and queue for encoding.
+    /// `bytes_per_s` sizes the files. A recording that never recorded anything still stops; it has no segments.
+    pub fn stop(&mut self, at_ms: i64, timings: &Timings) -> Result<(), Refusal> {
+        if !self.is_active() {
+            return Err(Refusal::Stopped);
+        }
+        self.close_span(at_ms);
+        self.stopped_ms = Some(at_ms);
+        let bytes_per_s = match self.media {
+            MediaKind::Video => timings.video_bytes_per_s,
+            MediaKind::Audio => timings.audio_bytes_per_s,
+        };
+        self.segments = cut_segments(self.recorded_s(), self.segment_s, bytes_per_s);
+        self.enter(Phase::Queued, at_ms);
+        Ok(())
+    }
+
+    /// Recorded whole seconds (rounded; at least 1 when anything at all was recorded).
+    pub fn recorded_s(&self) -> i64 {
+        let ms = self.recorded_ms;
+        if ms <= 0 {
+            0
+        } else {
+            ((ms + 500) / 1000).max(1)
+        }
+    }
+
+    /// Fail from any unfinished phase.
+    pub fn fail(&mut self, at_ms: i64, reason: &str) -> Result<(), Refusal> {
+        if self.is_final() {
+            return Err(Refusal::Stopped);
+        }
+        self.close_span(at_ms);
+        if self.stopped_ms.is_none() {
+            self.stopped_ms = Some(at_ms);
+        }
+        self.failure = Some(reason.to_string());
+        self.enter(Phase::Failed, at_ms);
+        Ok(())
+    }
+
+    /// When the current processing phase ends, if the recording is being processed.
+    pub fn next_step_due(&self, t: &Timings) -> Option<i64> {
+        let secs = match self.phase {
+            Phase::Queued => t.encode_queue_s,
+            Phase::Encoding => t.encode_s,
+            Phase::Uploading => t.upload_s,
+            _ => return None,
+        };
+        Some(self.phase_since_ms + (secs * 1000.0).round() as i64)
+    }
+
+    /// If the current processing phase has ended by `at_ms`, move to the next one and return it.
+    /// The new phase starts when the old one was due, not when the job happened to run.
+    pub fn step(&mut self, at_ms: i64, t: &Timings) -> Option<Phase> {
+        let due = self.next_step_due(t)?;
+        if due > at_ms {
+            return None;
+        }
+        let next = match self.phase {
+            Phase::Queued => Phase::Encoding,
+            Phase::Encoding => Phase::Uploading,
+            _ => Phase::Done,
+        };
+        self.enter(next, due);
+        Some(next)
+    }
+
+    /// Total bytes of all segments.
+    pub fn total_bytes(&self) -> u64 {
+        self.segments.iter().map(|s| s.size).sum()
+    }
+}
+
+/// Cut `recorded_s` seconds into segments of at most `segment_s`.
+pub fn cut_segments(recorded_s: i64, segment_s: i64, bytes_per_s: u64) -> Vec<Segment> {
+    let segment_s = segment_s.max(1);
+    let mut out = Vec::new();
+    let mut offset = 0;
+    while offset < recorded_s {
+        let d = segment_s.min(recorded_s - offset);
+        out.push(Segment {
+            index: out.len() as u32 + 1,
+            offset_s: offset,
+            duration_s: d,
+            size: (d as u64).saturating_mul(bytes_per_s).max(super::files::MIN_FILE_SIZE),
+            file_key: None,
+        });
+        offset += d;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lifecycle_counts_only_unpaused_time_and_cuts_segments() {
+        let t = Timings::default();
+        let mut r = Recording::new("r".into(), "g".into(), MediaKind::Video, 900, 0);
+        assert_eq!(r.pause(0), Err(Refusal::NotRecording));
+        r.start(1_000).unwrap();
+        r.pause(601_000).unwrap(); // 600 s recorded
+        assert_eq!(r.pause(602_000), Err(Refusal::NotRecording));
+        r.resume(700_000).unwrap();
+        r.stop(1_900_000, &t).unwrap(); // + 1200 s
+        assert_eq!(r.recorded_s(), 1800);
+        assert_eq!(r.segments.iter().map(|s| s.duration_s).collect::<Vec<_>>(), vec![900, 900]);
+        assert_eq!(r.phase, Phase::Queued);
+        assert_eq!(r.step(1_900_000, &t), None);
+        assert_eq!(r.step(1_905_000, &t), Some(Phase::Encoding));
+        assert_eq!(r.step(2_000_000, &t), Some(Phase::Uploading));
+        assert_eq!(r.step(2_000_000, &t), Some(Phase::Done));
+        assert_eq!(r.phase_since_ms, 1_920_000);
+        assert_eq!(r.stop(2_000_000, &t), Err(Refusal::Stopped));
+    }
+
+    #[test]
+    fn last_segment_is_partial() {
+        let s = cut_segments(2000, 900, 10);
+        assert_eq!(s.len(), 3);
+        assert_eq!(s[2].duration_s, 200);
+        assert_eq!(s[2].offset_s, 1800);
+        assert!(cut_segments(0, 900, 10).is_empty());
+    }
+}

@@ -1,0 +1,76 @@
+//! One lock per tenant.
+//!
+//! Every check-then-act of a vendor (is this room already recording? is this user id taken?) runs under
+//! its tenant's mutex in one short synchronous critical section, so concurrent duplicates yield exactly
+//! one success. Handlers never `.await` while holding it: they are synchronous functions.
+
+use parking_lot::{Mutex, RwLock};
+use serde::{de::DeserializeOwned, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// A vendor's tenants (accounts), each behind its own lock.
+#[derive(Debug)]
+pub struct Tenants<S> {
+    map: RwLock<BTreeMap<String, Arc<Mutex<S>>>>,
+}
+
+impl<S> Default for Tenants<S> {
+    fn default() -> Self {
+        Tenants { map: RwLock::new(BTreeMap::new()) }
+    }
+}
+
+impl<S: Clone + Serialize + DeserializeOwned> Tenants<S> {
+    /// The tenant named `id`.
+    pub fn get(&self, id: &str) -> Option<Arc<Mutex<S>>> {
+        self.map.read().get(id).cloned()
+    }
+
+    /// Run `f` under the tenant's lock.
+    pub fn with<R>(&self, id: &str, f: impl FnOnce(&mut S) -> R) -> Option<R> {
+        let t = self.get(id)?;
+        let mut guard = t.lock();
+        Some(f(&mut guard))
+    }
+
+    /// Add a tenant; false if the id is taken.
+    pub fn insert(&self, id: &str, state: S) -> bool {
+        let mut m = self.map.write();
+        if m.contains_key(id) {
+            return false;
+        }
+        m.insert(id.to_string(), Arc::new(Mutex::new(state)));
+        true
+    }
+
+    /// Remove a tenant.
+    pub fn remove(&self, id: &str) -> bool {
+        self.map.write().remove(id).is_some()
+    }
+
+    /// Every tenant id, sorted.
+    pub fn ids(&self) -> Vec<String> {
+        self.map.read().keys().cloned().collect()
+    }
+
+    /// Every tenant handle, sorted by id.
+    pub fn all(&self) -> Vec<(String, Arc<Mutex<S>>)> {
+        self.map.read().iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
+
+    /// Remove every tenant.
+    pub fn clear(&self) {
+        self.map.write().clear();
+    }
+
+    /// A copy of every tenant's state, for a dump.
+    pub fn snapshot(&self) -> BTreeMap<String, S> {
+        self.all().into_iter().map(|(k, v)| (k, v.lock().clone())).collect()
+    }
+
+    /// Replace every tenant with a dump's.
+    pub fn restore(&self, states: BTreeMap<String, S>) {
+        *self.map.write() = states.into_iter().map(|(k, v)| (k, Arc::new(Mutex::new(v)))).collect();
+    }
+}
