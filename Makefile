@@ -1,0 +1,27 @@
+# recmock — the commands a newcomer needs.
+CARGO ?= cargo
+
+.PHONY: run test lint fmt bench check-fixtures contract clean
+
+## Start the server with the embedded demo world on http://127.0.0.1:8080
+run:
+	$(CARGO) run --release --
+
+## Run the whole test suite (unit + integration, over HTTP on ephemeral ports)
+test:
+	$(CARGO) test --all-targets -- --test-threads=4
+
+## Formatting and lints, as CI checks them
+lint:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt
+
+## Validate every fixture shipped in fixtures/
+check-fixtures:
+	$(CARGO) run --quiet -- check fixtures/demo.json fixtures/scenarios/*.json
+
+clean:
+	$(CARGO) clean

@@ -1,0 +1,167 @@
+//! Shared test harness: start the real server on an ephemeral port with a frozen clock, talk HTTP to it.
+#![allow(dead_code)]
+
+use recmock::{Application, Config, FixtureSource};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+
+/// 2026-01-01 00:00:00 UTC (08:00 Beijing): the start of every test world.
+pub const T0: i64 = 1_767_225_600;
+
+/// A running test server.
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`
+    pub url: String,
+    /// a client with a short timeout
+    pub client: reqwest::Client,
+    /// stops the server
+    pub handle: actix_web::dev::ServerHandle,
+    /// finishes when the server has stopped (and written its state file)
+    pub join: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// Options for [`spawn_with`].
+pub struct Spawn {
+    /// fixture documents (JSON text)
+    pub fixtures: Vec<String>,
+    /// state file
+    pub state_file: Option<PathBuf>,
+    /// seed
+    pub seed: u64,
+    /// journal size
+    pub journal_size: usize,
+    /// body limit
+    pub max_body_bytes: usize,
+}
+
+impl Default for Spawn {
+    fn default() -> Self {
+        Spawn { fixtures: vec![], state_file: None, seed: 42, journal_size: 10_000, max_body_bytes: 1024 * 1024 }
+    }
+}
+
+/// A server frozen at [`T0`] with the given fixture (plus `"clock": {"start": T0, "frozen": true}`).
+pub async fn spawn(fixture: Value) -> TestApp {
+    spawn_with(Spawn { fixtures: vec![with_clock(fixture).to_string()], ..Spawn::default() }).await
+}
+
+/// Add a frozen clock at [`T0`] to a fixture that has none.
+pub fn with_clock(mut fixture: Value) -> Value {
+    if fixture.get("clock").is_none() {
+        fixture["clock"] = json!({ "start": T0, "frozen": true });
+    }
+    fixture
+}
+
+/// A server with full control over its configuration.
+pub async fn spawn_with(opts: Spawn) -> TestApp {
+    let config = Config {
+        port: 0,
+        fixtures: opts
+            .fixtures
+            .into_iter()
+            .enumerate()
+            .map(|(i, json)| FixtureSource::Inline { name: format!("test fixture {i}"), json })
+            .collect(),
+        seed: Some(opts.seed),
+        frozen_clock: true,
+        state_file: opts.state_file,
+        journal_size: opts.journal_size,
+        max_body_bytes: opts.max_body_bytes,
+        workers: Some(2),
+        handle_signals: false,
+        ..Config::default()
+    };
+    let app = Application::build(config).expect("server builds");
+    let url = app.url().to_string();
+    let handle = app.handle();
+    let join = tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(20)).build().unwrap();
+    TestApp { url, client, handle, join }
+}
+
+impl TestApp {
+    /// Stop gracefully and wait until the server (and its state-file write) is done.
+    pub async fn stop(self) {
+        self.handle.stop(true).await;
+        self.join.await.expect("server task").expect("server stopped cleanly");
+    }
+
+    /// GET a path, returning (status, JSON body).
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        self.send(self.client.get(format!("{}{path}", self.url))).await
+    }
+
+    /// GET with headers.
+    pub async fn get_h(&self, path: &str, headers: &[(&str, &str)]) -> (u16, Value) {
+        let mut rb = self.client.get(format!("{}{path}", self.url));
+        for (k, v) in headers {
+            rb = rb.header(*k, *v);
+        }
+        self.send(rb).await
+    }
+
+    /// POST a JSON body.
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send(self.client.post(format!("{}{path}", self.url)).json(&body)).await
+    }
+
+    /// POST a JSON body with headers.
+    pub async fn post_h(&self, path: &str, body: Value, headers: &[(&str, &str)]) -> (u16, Value) {
+        let mut rb = self.client.post(format!("{}{path}", self.url)).json(&body);
+        for (k, v) in headers {
+            rb = rb.header(*k, *v);
+        }
+        self.send(rb).await
+    }
+
+    /// POST raw bytes with headers.
+    pub async fn post_raw(&self, path: &str, body: &[u8], headers: &[(&str, &str)]) -> (u16, Value) {
+        let mut rb = self.client.post(format!("{}{path}", self.url)).body(body.to_vec());
+        for (k, v) in headers {
+            rb = rb.header(*k, *v);
+        }
+        self.send(rb).await
+    }
+
+    /// Send any request; the body must be JSON.
+    pub async fn send(&self, rb: reqwest::RequestBuilder) -> (u16, Value) {
+        let resp = rb.send().await.expect("request sent");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.expect("body read");
+        let v = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON (status {status}): {text}"));
+        (status, v)
+    }
+
+    /// Download raw bytes.
+    pub async fn bytes(&self, url: &str) -> (u16, Vec<u8>) {
+        let resp = self.client.get(url).send().await.expect("request sent");
+        let status = resp.status().as_u16();
+        (status, resp.bytes().await.expect("body").to_vec())
+    }
+
+    /// Advance the virtual clock; returns the control plane's answer (with `ran`).
+    pub async fn advance(&self, seconds: f64) -> Value {
+        let (s, v) = self.post("/__admin/clock/advance", json!({ "seconds": seconds })).await;
+        assert_eq!(s, 200, "advance: {v}");
+        v
+    }
+
+    /// Apply one world event; panics unless it was applied.
+    pub async fn event(&self, event: Value) -> Value {
+        let (s, v) = self.post("/__admin/events", event.clone()).await;
+        assert_eq!(s, 200, "event {event}: {v}");
+        v
+    }
+
+    /// Current virtual unix seconds.
+    pub async fn now(&self) -> i64 {
+        self.get("/__admin/clock").await.1["now"].as_i64().unwrap()
+    }
+}
+
+/// MD5 of bytes as lowercase hex, computed independently of recmock.
+pub fn md5_hex(bytes: &[u8]) -> String {
+    use md5::{Digest, Md5};
+    Md5::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
