@@ -74,6 +74,9 @@ pub struct StateDump {
     pub faults: Value,
     /// callbacks
     pub outbox: Value,
+    /// callback delivery settings: `timeout_ms` and per-vendor `policies`
+    #[serde(default)]
+    pub callback_settings: Value,
     /// each vendor's state
     pub vendors: serde_json::Map<String, Value>,
 }
@@ -86,6 +89,7 @@ pub struct App {
     start_fixtures: Vec<FixtureDoc>,
     frozen_override: bool,
     scale_override: Option<f64>,
+    callback_timeout_ms: u64,
     runner: tokio::sync::Mutex<()>,
 }
 
@@ -134,6 +138,7 @@ impl App {
             config.time_scale.unwrap_or(1.0),
         );
         let world = Arc::new(World::new(clock, seed, config.journal_size, public_url, config.max_body_bytes));
+        world.outbox.set_timeout_ms(config.callback_timeout_ms);
         let vendors = vendors::all(&world);
         let mut docs = Vec::new();
         for src in &config.fixtures {
@@ -147,6 +152,7 @@ impl App {
             start_fixtures: docs,
             frozen_override: config.frozen_clock,
             scale_override: config.time_scale,
+            callback_timeout_ms: config.callback_timeout_ms,
             runner: tokio::sync::Mutex::new(()),
         });
         for doc in &app.start_fixtures {
@@ -251,6 +257,12 @@ impl App {
         if let Some(t) = &common.timings {
             t.apply(&mut self.world.timings.write());
         }
+        if let Some(cb) = &common.callbacks {
+            if let Some(ms) = cb.timeout_ms {
+                self.world.outbox.set_timeout_ms(ms);
+            }
+            self.world.callback_policies.write().extend(cb.policies());
+        }
         let base = self.world.clock.now_ms();
         for step in &common.timeline {
             let due =
@@ -274,6 +286,8 @@ impl App {
                 self.world.journal.clear();
                 self.world.faults.clear();
                 *self.world.timings.write() = Timings::default();
+                self.world.callback_policies.write().clear();
+                self.world.outbox.set_timeout_ms(self.callback_timeout_ms);
                 let mut loaded = Vec::new();
                 for doc in &self.start_fixtures {
                     let r = self.load(doc, LoadMode::Startup).map_err(|e| {
@@ -335,6 +349,10 @@ impl App {
             files: self.world.files.state(),
             faults: json!({ "rules": rules, "next_id": next }),
             outbox: self.world.outbox.state(),
+            callback_settings: json!({
+                "timeout_ms": self.world.outbox.timeout_ms(),
+                "policies": *self.world.callback_policies.read(),
+            }),
             vendors: self.vendors.iter().map(|v| (v.kind().as_str().to_string(), v.dump())).collect(),
         }
     }
@@ -362,6 +380,19 @@ impl App {
         let faults: FaultState =
             serde_json::from_value(dump.faults.clone()).map_err(|e| format!("faults: {e}"))?;
         self.world.outbox.check_state(&dump.outbox).map_err(|e| format!("outbox: {e}"))?;
+        #[derive(Deserialize, Default)]
+        #[serde(deny_unknown_fields)]
+        struct CallbackSettings {
+            timeout_ms: Option<u64>,
+            #[serde(default)]
+            policies: std::collections::BTreeMap<VendorKind, crate::outbox::RetryPolicy>,
+        }
+        let settings: CallbackSettings = if dump.callback_settings.is_null() {
+            CallbackSettings::default()
+        } else {
+            serde_json::from_value(dump.callback_settings.clone())
+                .map_err(|e| format!("callback_settings: {e}"))?
+        };
         // Vendors validate before they replace anything; a vendor that fails leaves the others as they were.
         for v in &self.vendors {
             let state = dump.vendors.get(v.kind().as_str()).cloned().unwrap_or(Value::Null);
@@ -373,7 +404,12 @@ impl App {
         self.world.scheduler.restore(dump.scheduler);
         self.world.files.restore(dump.files);
         self.world.faults.restore(faults.rules, faults.next_id);
-        self.world.outbox.restore(&dump.outbox).map_err(|e| format!("outbox: {e}"))?;
+        self.world.outbox.set_timeout_ms(settings.timeout_ms.unwrap_or(self.callback_timeout_ms));
+        *self.world.callback_policies.write() = settings.policies;
+        self.world
+            .outbox
+            .restore(&dump.outbox, &self.world.scheduler, dump.clock.now_ms)
+            .map_err(|e| format!("outbox: {e}"))?;
         Ok(())
     }
 
@@ -390,29 +426,36 @@ impl App {
     }
 
     /// Run every job due at or before `until_ms`, in due order. With `advancing`, the clock is moved to
-    /// each job's due time before it runs, and to `until_ms` at the end.
+    /// each job's due time before it runs, and to `until_ms` at the end; callback deliveries due at the same
+    /// instant run concurrently and are awaited, so the call returns only when everything due has happened.
+    /// Without `advancing` (the real-time pump), deliveries are spawned so a slow receiver never holds up
+    /// other jobs.
     pub async fn run_due(&self, until_ms: i64, advancing: bool) -> Vec<RanJob> {
         let _runner = self.runner.lock().await;
         let mut ran = Vec::new();
-        while ran.len() < MAX_JOBS_PER_RUN {
+        let mut popped = 0;
+        while popped < MAX_JOBS_PER_RUN {
             let Some(entry) = self.world.scheduler.pop_due(until_ms) else { break };
+            popped += 1;
             if advancing {
                 self.world.clock.advance_to(entry.due_ms);
             }
             let at_ms = entry.due_ms;
-            let report = match entry.job {
+            match entry.job {
                 Job::Vendor { vendor, tenant, task, target } => {
                     let description = match self.vendor(vendor) {
                         Some(v) => v.run_job(&tenant, &task, &target, at_ms).map(|r| r.description),
                         None => Some(format!("dropped {task} for {target}: vendor {vendor} is not emulated")),
                     };
-                    description.map(|d| RanJob {
-                        at: at_ms / 1000,
-                        at_ms,
-                        kind: "vendor",
-                        vendor: Some(vendor),
-                        description: d,
-                    })
+                    if let Some(d) = description {
+                        ran.push(RanJob {
+                            at: at_ms / 1000,
+                            at_ms,
+                            kind: "vendor",
+                            vendor: Some(vendor),
+                            description: d,
+                        });
+                    }
                 }
                 Job::Timeline { event } => {
                     let vendor = self.check_event(&event).ok().map(|(k, _)| k);
@@ -420,20 +463,41 @@ impl App {
                         Ok(v) => format!("timeline event applied: {v}"),
                         Err(e) => format!("timeline event {event} refused: {e}"),
                     };
-                    Some(RanJob { at: at_ms / 1000, at_ms, kind: "timeline", vendor, description })
+                    ran.push(RanJob { at: at_ms / 1000, at_ms, kind: "timeline", vendor, description });
                 }
                 Job::Delivery { callback_id } => {
-                    self.world.outbox.deliver(&self.world, &callback_id, at_ms).await.map(|d| RanJob {
-                        at: at_ms / 1000,
-                        at_ms,
-                        kind: "delivery",
-                        vendor: d.0,
-                        description: d.1,
-                    })
+                    let mut batch = vec![callback_id];
+                    while let Some(e) = self
+                        .world
+                        .scheduler
+                        .pop_due_if(until_ms, |e| e.due_ms == at_ms && matches!(e.job, Job::Delivery { .. }))
+                    {
+                        if let Job::Delivery { callback_id } = e.job {
+                            batch.push(callback_id);
+                        }
+                    }
+                    if advancing {
+                        let world = &self.world;
+                        let results = futures_util::future::join_all(
+                            batch.iter().map(|id| world.outbox.deliver(world, id, at_ms)),
+                        )
+                        .await;
+                        for (vendor, description) in results.into_iter().flatten() {
+                            ran.push(RanJob {
+                                at: at_ms / 1000,
+                                at_ms,
+                                kind: "delivery",
+                                vendor,
+                                description,
+                            });
+                        }
+                    } else {
+                        for id in batch {
+                            let world = self.world.clone();
+                            tokio::spawn(async move { world.outbox.deliver(&world, &id, at_ms).await });
+                        }
+                    }
                 }
-            };
-            if let Some(r) = report {
-                ran.push(r);
             }
         }
         if advancing {

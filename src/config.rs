@@ -28,6 +28,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// HTTP worker threads (default: one per core)
     pub workers: Option<usize>,
+    /// milliseconds one callback delivery may take before it counts as "no answer"
+    pub callback_timeout_ms: u64,
     /// stop gracefully on SIGINT/SIGTERM (off in tests that run many servers in one process)
     pub handle_signals: bool,
 }
@@ -46,6 +48,7 @@ impl Default for Config {
             journal_size: 10_000,
             max_body_bytes: 1024 * 1024,
             workers: None,
+            callback_timeout_ms: 5000,
             handle_signals: true,
         }
     }

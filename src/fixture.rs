@@ -5,6 +5,7 @@
 //! events. Unknown keys are errors, and every error names its JSON path (`cloud_record.accounts[0].dev_id`).
 //! Several documents merge: their sections add up; a later `clock` or `timings` key wins.
 
+use crate::outbox::RetryPolicy;
 use crate::world::{TimingsPatch, VendorKind};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use serde_json::Value;
@@ -125,11 +126,38 @@ pub struct TimelineStep {
     pub event: Value,
 }
 
+/// The optional `callbacks` key: delivery timeout and per-vendor retry policies.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallbacksSpec {
+    /// milliseconds one delivery attempt may take before it counts as "no answer"
+    pub timeout_ms: Option<u64>,
+    /// seed 000's policy
+    pub ilvb_edu: Option<RetryPolicy>,
+    /// seed 004's policy
+    pub iclass: Option<RetryPolicy>,
+}
+
+impl CallbacksSpec {
+    /// The per-vendor policies given.
+    pub fn policies(&self) -> Vec<(VendorKind, RetryPolicy)> {
+        let mut v = Vec::new();
+        if let Some(p) = self.ilvb_edu {
+            v.push((VendorKind::IlvbEdu, p));
+        }
+        if let Some(p) = self.iclass {
+            v.push((VendorKind::Iclass, p));
+        }
+        v
+    }
+}
+
 /// The top-level keys a fixture may have.
-pub const TOP_KEYS: [&str; 9] = [
+pub const TOP_KEYS: [&str; 10] = [
     "description",
     "clock",
     "timings",
+    "callbacks",
     "timeline",
     "ilvb_edu",
     "cloud_record",
@@ -145,6 +173,8 @@ pub struct Common {
     pub clock: Option<ClockSpec>,
     /// `timings`
     pub timings: Option<TimingsPatch>,
+    /// `callbacks`
+    pub callbacks: Option<CallbacksSpec>,
     /// `timeline`
     pub timeline: Vec<TimelineStep>,
 }
@@ -182,6 +212,25 @@ pub fn parse_common(doc: &Value, errors: &mut Vec<FixtureError>) -> Common {
         if let Some(t) = &c.timings {
             for (k, m) in t.problems() {
                 errors.push(FixtureError::new(format!("timings.{k}"), m));
+            }
+        }
+    }
+    if let Some(v) = doc.get("callbacks") {
+        c.callbacks = parse_at::<CallbacksSpec>(v, "callbacks", errors);
+        if let Some(cb) = &c.callbacks {
+            if cb.timeout_ms.is_some_and(|t| !(1..=600_000).contains(&t)) {
+                errors.push(FixtureError::new("callbacks.timeout_ms", "must be between 1 and 600000"));
+            }
+            for (k, p) in cb.policies() {
+                if p.retries > 1000 {
+                    errors.push(FixtureError::new(format!("callbacks.{k}.retries"), "must be at most 1000"));
+                }
+                if !(p.interval_s.is_finite() && (0.0..=86_400.0).contains(&p.interval_s)) {
+                    errors.push(FixtureError::new(
+                        format!("callbacks.{k}.interval_s"),
+                        "must be between 0 and 86400 seconds",
+                    ));
+                }
             }
         }
     }

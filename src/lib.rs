@@ -27,6 +27,7 @@ pub mod ids;
 pub mod journal;
 pub mod outbox;
 pub mod scheduler;
+pub mod tlssig;
 pub mod vendors;
 pub mod world;
 

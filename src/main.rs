@@ -103,6 +103,9 @@ struct ServeArgs {
     /// HTTP worker threads (default: one per CPU core).
     #[arg(long, env = "RECMOCK_WORKERS")]
     workers: Option<usize>,
+    /// Milliseconds one callback delivery may take before it counts as "no answer" (and is retried).
+    #[arg(long, env = "RECMOCK_CALLBACK_TIMEOUT_MS", default_value_t = 5000)]
+    callback_timeout_ms: u64,
 }
 
 fn config_of(a: &ServeArgs) -> Config {
@@ -122,6 +125,7 @@ fn config_of(a: &ServeArgs) -> Config {
         journal_size: a.journal_size,
         max_body_bytes: a.max_body_bytes,
         workers: a.workers,
+        callback_timeout_ms: a.callback_timeout_ms,
         handle_signals: true,
     }
 }

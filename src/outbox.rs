@@ -1,42 +1,721 @@
-//! Callbacks to the user's URLs. (Filled in by the outbox work of issue #3; this holds its place in the
-//! world and in state dumps.)
+//! Callbacks to the user's URLs: sign, deliver, retry, log.
+//!
+//! Vendor modules hand the outbox a [`NewCallback`]: the unsigned body, the URL registered for the account,
+//! how the vendor signs ([`Signer`]), how it decides success ([`SuccessRule`]), its retry policy, and the
+//! resources the event concerns. The outbox signs each attempt afresh (so a retry carries a valid
+//! `expire_time`), posts it, records the attempt, and schedules a retry on the virtual clock.
+//!
+//! Ordering: a callback is sent only when no earlier callback that shares one of its resources is still
+//! pending, so events about one classroom arrive in the order they happened, while other resources (and
+//! other receivers) are never held up. Nothing accepted is lost: a callback ends `delivered` or `failed`
+//! (and `redeliver` can send it again); with no URL registered it waits as `held` until one is set.
 
-use crate::world::{VendorKind, World};
-use serde_json::Value;
+use crate::faults::{FaultTarget, Probe};
+use crate::ids::IdSource;
+use crate::journal::body_text;
+use crate::scheduler::{Job, Scheduler};
+use crate::world::{files::md5_hex, VendorKind, World};
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Seconds a signature stays valid after an attempt (`expire_time = attempt time + this`).
+pub const SIGN_VALIDITY_S: i64 = 300;
+/// Longest response body kept per attempt.
+const RESPONSE_KEPT: usize = 4096;
+/// Delivered callbacks kept in the log; older delivered ones are forgotten (pending and failed never are).
+pub const DELIVERED_KEPT: usize = 10_000;
+
+/// How a vendor signs its callbacks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Signer {
+    /// No signature.
+    None,
+    /// 000: `expire_time` and `sign` = MD5(key + expire_time) in the body.
+    BodyMd5 {
+        /// the app key
+        key: String,
+    },
+    /// 004: `expire_time` in the body; `sdkappid`, `random`, `sign` = MD5(key + expire_time) on the URL.
+    UrlMd5 {
+        /// the tic_key
+        key: String,
+        /// the app
+        sdkappid: u64,
+    },
+}
+
+/// How a vendor decides that a delivery succeeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SuccessRule {
+    /// HTTP 2xx, and if the reply is JSON with an `error_code`, it is 0.
+    Http2xxNoErrorCode,
+    /// HTTP 2xx and a JSON reply with `error_code` 0 (004: "must answer `{"error_code":0}`").
+    Http2xxErrorCodeZero,
+}
+
+/// Retry policy.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryPolicy {
+    /// retries after the first attempt
+    pub retries: u32,
+    /// seconds between attempts
+    pub interval_s: f64,
+}
+
+impl Default for RetryPolicy {
+    /// The documented default of both vendors that send callbacks: 10 retries, 1 minute apart.
+    fn default() -> Self {
+        RetryPolicy { retries: 10, interval_s: 60.0 }
+    }
+}
+
+/// Where a callback is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallbackState {
+    /// no callback URL registered for the account yet
+    Held,
+    /// waiting for its (next) attempt
+    Pending,
+    /// the receiver accepted it
+    Delivered,
+    /// every attempt failed
+    Failed,
+}
+
+/// What one attempt came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// accepted
+    Delivered,
+    /// refused; another attempt is scheduled
+    Retry,
+    /// refused; no attempts left
+    Failed,
+}
+
+/// One delivery attempt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attempt {
+    /// 1-based
+    pub n: u32,
+    /// virtual unix seconds
+    pub virtual_time: i64,
+    /// virtual unix milliseconds
+    pub virtual_ms: i64,
+    /// wall unix milliseconds
+    pub wall_ms: i64,
+    /// the URL posted to (with the query the signer added)
+    pub url: String,
+    /// the body posted
+    pub body: Value,
+    /// HTTP status answered
+    pub http_status: Option<u16>,
+    /// response body (truncated)
+    pub response: Option<String>,
+    /// network error, timeout or fault, when there was no answer
+    pub error: Option<String>,
+    /// id of the fault rule that shaped it
+    pub fault: Option<u64>,
+    /// wall milliseconds the attempt took
+    pub duration_ms: u64,
+    /// what it came to
+    pub outcome: Outcome,
+}
+
+/// A callback and its history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Callback {
+    /// `cb-000001`, in creation order
+    pub id: String,
+    /// sending vendor
+    pub vendor: VendorKind,
+    /// `<vendor>:<tenant>`
+    pub owner: String,
+    /// resources it concerns (`room:3003`, `class:100012345`); ordering holds per resource
+    pub resources: Vec<String>,
+    /// the vendor's event name (`1000`, `class_begin`, ...)
+    pub event: String,
+    /// the registered URL (before the signer's query)
+    pub url: Option<String>,
+    /// unsigned body
+    pub payload: Value,
+    /// how it is signed
+    pub signer: Signer,
+    /// how success is decided
+    pub success: SuccessRule,
+    /// retries and interval
+    pub policy: RetryPolicy,
+    /// when the vendor produced it, virtual ms
+    pub created_ms: i64,
+    /// where it is
+    pub state: CallbackState,
+    /// signed body of the latest attempt (what the receiver got)
+    pub body: Option<Value>,
+    /// URL of the latest attempt
+    pub signed_url: Option<String>,
+    /// `sign` of the latest attempt
+    pub signature: Option<String>,
+    /// every attempt
+    pub attempts: Vec<Attempt>,
+    /// attempts made in the current cycle (a redelivery starts a new cycle)
+    pub cycle_attempts: u32,
+    /// when the next attempt is due, virtual ms
+    pub next_attempt_ms: Option<i64>,
+    /// an attempt is under way (not persisted)
+    #[serde(skip)]
+    pub in_flight: bool,
+}
+
+/// What a vendor hands the outbox.
+#[derive(Debug, Clone)]
+pub struct NewCallback {
+    /// sending vendor
+    pub vendor: VendorKind,
+    /// tenant id
+    pub tenant: String,
+    /// resources it concerns
+    pub resources: Vec<String>,
+    /// event name
+    pub event: String,
+    /// the account's callback URL, if registered
+    pub url: Option<String>,
+    /// the body without signature fields
+    pub payload: Value,
+    /// signing scheme
+    pub signer: Signer,
+    /// success rule
+    pub success: SuccessRule,
+    /// retry policy
+    pub policy: RetryPolicy,
+}
+
+/// Filters of `GET /__admin/callbacks`.
+#[derive(Debug, Clone, Default)]
+pub struct CallbackFilter {
+    /// only this vendor
+    pub vendor: Option<VendorKind>,
+    /// only callbacks concerning this resource
+    pub resource: Option<String>,
+    /// only this state
+    pub state: Option<CallbackState>,
+    /// only this event
+    pub event: Option<String>,
+    /// only this owner (`<vendor>:<tenant>`)
+    pub owner: Option<String>,
+}
+
+#[derive(Debug, Default)]
+struct Book {
+    callbacks: BTreeMap<u64, Callback>,
+    next: u64,
+}
+
+impl Book {
+    /// Is `n` the earliest unfinished callback on each of its resources?
+    fn is_head(&self, n: u64) -> bool {
+        let Some(cb) = self.callbacks.get(&n) else { return false };
+        !self.callbacks.range(..n).any(|(_, c)| {
+            matches!(c.state, CallbackState::Pending | CallbackState::Held)
+                && c.resources.iter().any(|r| cb.resources.contains(r))
+        })
+    }
+
+    /// Pending callbacks that just became heads because `n` finished, with no attempt scheduled.
+    fn next_heads(&self, n: u64) -> Vec<u64> {
+        let Some(done) = self.callbacks.get(&n) else { return Vec::new() };
+        self.callbacks
+            .range(n + 1..)
+            .filter(|(_, c)| {
+                c.state == CallbackState::Pending && c.resources.iter().any(|r| done.resources.contains(r))
+            })
+            .map(|(k, _)| *k)
+            .filter(|k| self.is_head(*k))
+            .collect()
+    }
+
+    fn prune(&mut self) {
+        let delivered = self.callbacks.values().filter(|c| c.state == CallbackState::Delivered).count();
+        if delivered > DELIVERED_KEPT {
+            let drop: Vec<u64> = self
+                .callbacks
+                .iter()
+                .filter(|(_, c)| c.state == CallbackState::Delivered)
+                .take(delivered - DELIVERED_KEPT)
+                .map(|(k, _)| *k)
+                .collect();
+            for k in drop {
+                self.callbacks.remove(&k);
+            }
+        }
+    }
+}
+
+fn number_of(id: &str) -> Option<u64> {
+    id.strip_prefix("cb-").and_then(|n| n.parse().ok())
+}
+
+/// The serialisable outbox.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OutboxState {
+    next: u64,
+    callbacks: Vec<Callback>,
+}
 
 /// The callback outbox.
-#[derive(Debug, Default)]
-pub struct Outbox {}
+#[derive(Debug)]
+pub struct Outbox {
+    book: Mutex<Book>,
+    timeout_ms: AtomicU64,
+    client: reqwest::Client,
+}
+
+impl Default for Outbox {
+    fn default() -> Self {
+        Outbox {
+            book: Mutex::new(Book::default()),
+            timeout_ms: AtomicU64::new(5000),
+            client: reqwest::Client::builder()
+                .user_agent(concat!("recmock/", env!("CARGO_PKG_VERSION")))
+                .pool_max_idle_per_host(4)
+                .build()
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// The signed URL and body of an attempt at `at_ms`, and the `sign`.
+fn sign(cb: &Callback, url: &str, at_ms: i64, ids: &IdSource) -> (String, Value, Option<String>) {
+    let expire = at_ms.div_euclid(1000) + SIGN_VALIDITY_S;
+    let mut body = cb.payload.clone();
+    match &cb.signer {
+        Signer::None => (url.to_string(), body, None),
+        Signer::BodyMd5 { key } => {
+            let s = md5_hex(&format!("{key}{expire}"));
+            if let Value::Object(m) = &mut body {
+                m.insert("expire_time".into(), json!(expire));
+                m.insert("sign".into(), json!(s));
+            }
+            (url.to_string(), body, Some(s))
+        }
+        Signer::UrlMd5 { key, sdkappid } => {
+            let s = md5_hex(&format!("{key}{expire}"));
+            if let Value::Object(m) = &mut body {
+                m.insert("expire_time".into(), json!(expire));
+            }
+            let random = ids.next_u64() % 1_000_000;
+            let sep = if url.contains('?') { '&' } else { '?' };
+            (format!("{url}{sep}sdkappid={sdkappid}&random={random}&sign={s}"), body, Some(s))
+        }
+    }
+}
+
+fn succeeded(rule: SuccessRule, status: u16, body: &str) -> bool {
+    if !(200..300).contains(&status) {
+        return false;
+    }
+    let code = serde_json::from_str::<Value>(body).ok().and_then(|v| v.get("error_code").cloned());
+    match rule {
+        SuccessRule::Http2xxNoErrorCode => code.is_none_or(|c| c == json!(0)),
+        SuccessRule::Http2xxErrorCodeZero => code == Some(json!(0)),
+    }
+}
+
+fn url_path(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let path = rest.find('/').map_or("/", |i| &rest[i..]);
+    path.split('?').next().unwrap_or("/")
+}
 
 impl Outbox {
+    /// Set how long one delivery may take before it counts as "no answer".
+    pub fn set_timeout_ms(&self, ms: u64) {
+        self.timeout_ms.store(ms.max(1), Ordering::Relaxed);
+    }
+
+    /// Milliseconds one delivery may take.
+    pub fn timeout_ms(&self) -> u64 {
+        self.timeout_ms.load(Ordering::Relaxed)
+    }
+
+    /// Accept a callback; it is attempted at once (when it heads its resources) or held without a URL.
+    pub fn enqueue(&self, scheduler: &Scheduler, cb: NewCallback, now_ms: i64) -> String {
+        let mut book = self.book.lock();
+        book.next += 1;
+        let n = book.next;
+        let id = format!("cb-{n:06}");
+        let state = if cb.url.is_some() { CallbackState::Pending } else { CallbackState::Held };
+        book.callbacks.insert(
+            n,
+            Callback {
+                id: id.clone(),
+                vendor: cb.vendor,
+                owner: format!("{}:{}", cb.vendor, cb.tenant),
+                resources: cb.resources,
+                event: cb.event,
+                url: cb.url,
+                payload: cb.payload,
+                signer: cb.signer,
+                success: cb.success,
+                policy: cb.policy,
+                created_ms: now_ms,
+                state,
+                body: None,
+                signed_url: None,
+                signature: None,
+                attempts: Vec::new(),
+                cycle_attempts: 0,
+                next_attempt_ms: None,
+                in_flight: false,
+            },
+        );
+        if state == CallbackState::Pending && book.is_head(n) {
+            if let Some(c) = book.callbacks.get_mut(&n) {
+                c.next_attempt_ms = Some(now_ms);
+            }
+            scheduler.schedule(now_ms, Job::Delivery { callback_id: id.clone() });
+        }
+        book.prune();
+        id
+    }
+
+    /// Make one delivery attempt of callback `id` due at `at_ms`; `None` if there was nothing to do.
+    /// Returns the vendor and a description for the run report.
+    pub async fn deliver(&self, world: &World, id: &str, at_ms: i64) -> Option<(Option<VendorKind>, String)> {
+        let n = number_of(id)?;
+        let (cb, url, body, signature) = {
+            let mut book = self.book.lock();
+            let head = book.is_head(n);
+            let c = book.callbacks.get_mut(&n)?;
+            if c.state != CallbackState::Pending
+                || c.in_flight
+                || !head
+                || c.next_attempt_ms.is_none_or(|t| t > at_ms)
+            {
+                return None;
+            }
+            let url = c.url.clone()?;
+            c.in_flight = true;
+            c.next_attempt_ms = None;
+            let (signed_url, body, signature) = sign(c, &url, at_ms, &world.ids);
+            (c.clone(), signed_url, body, signature)
+        };
+        let body_bytes = serde_json::to_vec(&body).unwrap_or_default();
+        let started = std::time::Instant::now();
+        let wall_ms = crate::clock::wall_now_ms();
+        let probe = Probe {
+            target: FaultTarget::Callback,
+            vendor: Some(cb.vendor),
+            method: "POST",
+            path: url_path(&url),
+            query: url.split_once('?').map_or("", |(_, q)| q),
+            body: &body_bytes,
+        };
+        let fault = world.faults.take(&probe);
+        let mut fault_id = None;
+        let mut result: Option<Result<(u16, String), String>> = None;
+        if let Some((fid, action)) = fault {
+            fault_id = Some(fid);
+            if let Some(ms) = action.latency_ms {
+                tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+            }
+            if action.drop {
+                result = Some(Err("connection dropped (fault rule)".into()));
+            } else if let Some(status) = action.http_status {
+                result = Some(Ok((status, action.body.clone().unwrap_or_default())));
+            }
+        }
+        let result = match result {
+            Some(r) => r,
+            None => {
+                let timeout = std::time::Duration::from_millis(self.timeout_ms.load(Ordering::Relaxed));
+                let sent = self
+                    .client
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .body(body_bytes.clone())
+                    .timeout(timeout)
+                    .send()
+                    .await;
+                match sent {
+                    Ok(resp) => {
+                        let status = resp.status().as_u16();
+                        match tokio::time::timeout(timeout, resp.bytes()).await {
+                            Ok(Ok(b)) => Ok((status, body_text(&b[..b.len().min(RESPONSE_KEPT)]))),
+                            Ok(Err(e)) => Err(format!("reading the answer failed: {e}")),
+                            Err(_) => Err(format!("no complete answer within {} ms", timeout.as_millis())),
+                        }
+                    }
+                    Err(e) if e.is_timeout() => Err(format!("no answer within {} ms", timeout.as_millis())),
+                    Err(e) if e.is_connect() => Err(format!("connection refused or unreachable: {e}")),
+                    Err(e) => Err(format!("request failed: {e}")),
+                }
+            }
+        };
+        let ok = matches!(&result, Ok((s, b)) if succeeded(cb.success, *s, b));
+        let mut book = self.book.lock();
+        let c = book.callbacks.get_mut(&n)?;
+        c.in_flight = false;
+        c.cycle_attempts += 1;
+        let attempt_no = c.attempts.len() as u32 + 1;
+        let outcome = if ok {
+            Outcome::Delivered
+        } else if c.cycle_attempts <= c.policy.retries {
+            Outcome::Retry
+        } else {
+            Outcome::Failed
+        };
+        let (http_status, response, error) = match result {
+            Ok((s, b)) => (Some(s), Some(b), None),
+            Err(e) => (None, None, Some(e)),
+        };
+        c.attempts.push(Attempt {
+            n: attempt_no,
+            virtual_time: at_ms.div_euclid(1000),
+            virtual_ms: at_ms,
+            wall_ms,
+            url: url.clone(),
+            body: body.clone(),
+            http_status,
+            response,
+            error: error.clone(),
+            fault: fault_id,
+            duration_ms: started.elapsed().as_millis() as u64,
+            outcome,
+        });
+        c.body = Some(body);
+        c.signed_url = Some(url);
+        c.signature = signature;
+        let what = match (http_status, &error) {
+            (Some(s), _) => format!("HTTP {s}"),
+            (None, Some(e)) => e.clone(),
+            _ => String::new(),
+        };
+        let description =
+            format!("callback {id} ({} {}) attempt {attempt_no}: {what} → {outcome:?}", c.vendor, c.event);
+        let vendor = c.vendor;
+        match outcome {
+            Outcome::Retry => {
+                let due = at_ms + (c.policy.interval_s * 1000.0).round() as i64;
+                c.next_attempt_ms = Some(due);
+                world.scheduler.schedule(due, Job::Delivery { callback_id: id.to_string() });
+            }
+            Outcome::Delivered | Outcome::Failed => {
+                c.state = if outcome == Outcome::Delivered {
+                    CallbackState::Delivered
+                } else {
+                    CallbackState::Failed
+                };
+                for next in book.next_heads(n) {
+                    if let Some(nc) = book.callbacks.get_mut(&next) {
+                        if nc.next_attempt_ms.is_none() && !nc.in_flight {
+                            nc.next_attempt_ms = Some(at_ms);
+                            world.scheduler.schedule(at_ms, Job::Delivery { callback_id: nc.id.clone() });
+                        }
+                    }
+                }
+            }
+        }
+        Some((Some(vendor), description))
+    }
+
+    /// Send a callback again: a new cycle of attempts, starting now.
+    pub fn redeliver(&self, scheduler: &Scheduler, id: &str, now_ms: i64) -> Result<Callback, String> {
+        let n = number_of(id).ok_or_else(|| format!("no callback `{id}`"))?;
+        let mut book = self.book.lock();
+        let c = book.callbacks.get_mut(&n).ok_or_else(|| format!("no callback `{id}`"))?;
+        if c.url.is_none() {
+            return Err(format!("callback {id} has no URL: register the account's callback URL first"));
+        }
+        if c.in_flight || (c.state == CallbackState::Pending && c.next_attempt_ms.is_some()) {
+            return Err(format!("callback {id} is already being delivered"));
+        }
+        c.state = CallbackState::Pending;
+        c.cycle_attempts = 0;
+        let head = book.is_head(n);
+        let c = book.callbacks.get_mut(&n).ok_or_else(|| format!("no callback `{id}`"))?;
+        if head {
+            c.next_attempt_ms = Some(now_ms);
+            scheduler.schedule(now_ms, Job::Delivery { callback_id: id.to_string() });
+        }
+        Ok(c.clone())
+    }
+
+    /// Register (or change) the URL of an owner's callbacks: held ones become pending and are sent.
+    pub fn set_url(&self, scheduler: &Scheduler, owner: &str, url: &str, now_ms: i64) -> usize {
+        let mut book = self.book.lock();
+        let mut released = Vec::new();
+        for (k, c) in book.callbacks.iter_mut() {
+            if c.owner == owner && matches!(c.state, CallbackState::Held | CallbackState::Pending) {
+                c.url = Some(url.to_string());
+                if c.state == CallbackState::Held {
+                    c.state = CallbackState::Pending;
+                    released.push(*k);
+                }
+            }
+        }
+        let heads: Vec<u64> = released.iter().copied().filter(|k| book.is_head(*k)).collect();
+        for k in &heads {
+            if let Some(c) = book.callbacks.get_mut(k) {
+                c.next_attempt_ms = Some(now_ms);
+                scheduler.schedule(now_ms, Job::Delivery { callback_id: c.id.clone() });
+            }
+        }
+        released.len()
+    }
+
+    /// Callbacks matching `f`, oldest first.
+    pub fn list(&self, f: &CallbackFilter) -> Vec<Callback> {
+        self.book
+            .lock()
+            .callbacks
+            .values()
+            .filter(|c| f.vendor.is_none_or(|v| c.vendor == v))
+            .filter(|c| f.resource.as_ref().is_none_or(|r| c.resources.contains(r)))
+            .filter(|c| f.state.is_none_or(|s| c.state == s))
+            .filter(|c| f.event.as_ref().is_none_or(|e| &c.event == e))
+            .filter(|c| f.owner.as_ref().is_none_or(|o| &c.owner == o))
+            .cloned()
+            .collect()
+    }
+
+    /// One callback.
+    pub fn get(&self, id: &str) -> Option<Callback> {
+        self.book.lock().callbacks.get(&number_of(id)?).cloned()
+    }
+
     /// Forget every callback.
-    pub fn clear(&self) {}
+    pub fn clear(&self) {
+        let mut b = self.book.lock();
+        b.callbacks.clear();
+    }
 
     /// Forget every callback of an owner (`<vendor>:<tenant>`).
-    pub fn remove_owner(&self, _owner: &str) {}
+    pub fn remove_owner(&self, owner: &str) {
+        self.book.lock().callbacks.retain(|_, c| c.owner != owner);
+    }
 
     /// The outbox, for a dump.
     pub fn state(&self) -> Value {
-        serde_json::json!({ "callbacks": [] })
+        let b = self.book.lock();
+        serde_json::to_value(OutboxState { next: b.next, callbacks: b.callbacks.values().cloned().collect() })
+            .unwrap_or(Value::Null)
+    }
+
+    fn parse_state(v: &Value) -> Result<OutboxState, String> {
+        if v.is_null() {
+            return Ok(OutboxState::default());
+        }
+        let s: OutboxState =
+            serde_path_to_error::deserialize(v).map_err(|e| format!("{} (at {})", e.inner(), e.path()))?;
+        for c in &s.callbacks {
+            if number_of(&c.id).is_none() {
+                return Err(format!("callback id `{}` is not `cb-<n>`", c.id));
+            }
+        }
+        Ok(s)
     }
 
     /// Check a dump's outbox part.
-    pub fn check_state(&self, _v: &Value) -> Result<(), String> {
+    pub fn check_state(&self, v: &Value) -> Result<(), String> {
+        Self::parse_state(v).map(|_| ())
+    }
+
+    /// Replace the outbox with a dump's. Attempts that were under way when the dump was taken are due
+    /// again at once; every pending head gets a delivery job (duplicates of dumped jobs are harmless).
+    pub fn restore(&self, v: &Value, scheduler: &Scheduler, now_ms: i64) -> Result<(), String> {
+        let s = Self::parse_state(v)?;
+        let mut book = self.book.lock();
+        book.callbacks = s.callbacks.into_iter().filter_map(|c| number_of(&c.id).map(|n| (n, c))).collect();
+        book.next = s.next.max(book.callbacks.keys().next_back().copied().unwrap_or(0));
+        let heads: Vec<u64> = book
+            .callbacks
+            .iter()
+            .filter(|(_, c)| c.state == CallbackState::Pending)
+            .map(|(k, _)| *k)
+            .filter(|k| book.is_head(*k))
+            .collect();
+        for k in heads {
+            if let Some(c) = book.callbacks.get_mut(&k) {
+                let due = *c.next_attempt_ms.get_or_insert(now_ms);
+                scheduler.schedule(due, Job::Delivery { callback_id: c.id.clone() });
+            }
+        }
         Ok(())
     }
 
-    /// Replace the outbox with a dump's.
-    pub fn restore(&self, _v: &Value) -> Result<(), String> {
-        Ok(())
+    /// Number of callbacks held.
+    pub fn len(&self) -> usize {
+        self.book.lock().callbacks.len()
     }
 
-    /// Make one delivery attempt of callback `id`.
-    pub async fn deliver(
-        &self,
-        _world: &World,
-        _id: &str,
-        _at_ms: i64,
-    ) -> Option<(Option<VendorKind>, String)> {
-        None
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn success_rules() {
+        assert!(succeeded(SuccessRule::Http2xxNoErrorCode, 200, ""));
+        assert!(succeeded(SuccessRule::Http2xxNoErrorCode, 204, r#"{"error_code":0}"#));
+        assert!(!succeeded(SuccessRule::Http2xxNoErrorCode, 200, r#"{"error_code":1}"#));
+        assert!(!succeeded(SuccessRule::Http2xxNoErrorCode, 500, ""));
+        assert!(!succeeded(SuccessRule::Http2xxErrorCodeZero, 200, ""));
+        assert!(!succeeded(SuccessRule::Http2xxErrorCodeZero, 200, "garbage"));
+        assert!(succeeded(SuccessRule::Http2xxErrorCodeZero, 200, r#"{"error_code":0}"#));
+        assert_eq!(url_path("http://h:1/cb/x?a=1"), "/cb/x");
+        assert_eq!(url_path("http://h:1"), "/");
+    }
+
+    #[test]
+    fn signs_as_the_vendors_document() {
+        let ids = IdSource::new(1);
+        let mut cb = Callback {
+            id: "cb-000001".into(),
+            vendor: VendorKind::Iclass,
+            owner: "iclass:1".into(),
+            resources: vec![],
+            event: "class_begin".into(),
+            url: None,
+            payload: json!({"event": "class_begin", "data": {}}),
+            signer: Signer::UrlMd5 {
+                key: "DzXpbluRsmo1JkoFxzKMNg5ifrA4GRlU".into(),
+                sdkappid: 1_400_127_140,
+            },
+            success: SuccessRule::Http2xxErrorCodeZero,
+            policy: RetryPolicy::default(),
+            created_ms: 0,
+            state: CallbackState::Pending,
+            body: None,
+            signed_url: None,
+            signature: None,
+            attempts: vec![],
+            cycle_attempts: 0,
+            next_attempt_ms: None,
+            in_flight: false,
+        };
+        // expire_time = 1548247537 + 300 = 1548247837, the seed's worked example.
+        let (url, body, s) = sign(&cb, "http://x/cb", 1_548_247_537_000, &ids);
+        assert_eq!(s.as_deref(), Some("28374bd8cff400ac4906414780fbe387"));
+        assert_eq!(body["expire_time"], 1_548_247_837);
+        assert!(url.starts_with("http://x/cb?sdkappid=1400127140&random="), "{url}");
+        assert!(url.ends_with("&sign=28374bd8cff400ac4906414780fbe387"));
+        cb.signer = Signer::BodyMd5 { key: "DzXpbluRsmo1JkoFxzKMNg5ifrA4GRlU".into() };
+        let (url, body, _) = sign(&cb, "http://x/cb", 1_548_247_537_000, &ids);
+        assert_eq!(url, "http://x/cb");
+        assert_eq!(body["sign"], "28374bd8cff400ac4906414780fbe387");
     }
 }

@@ -115,6 +115,15 @@ impl Scheduler {
         }
     }
 
+    /// Take the earliest job if it is due at or before `until_ms` and `pred` accepts it.
+    pub fn pop_due_if(&self, until_ms: i64, pred: impl Fn(&Entry) -> bool) -> Option<Entry> {
+        let mut q = self.queue.lock();
+        match q.heap.peek() {
+            Some(Reverse(e)) if e.due_ms <= until_ms && pred(e) => q.heap.pop().map(|r| r.0),
+            _ => None,
+        }
+    }
+
     /// When the earliest job falls due.
     pub fn next_due(&self) -> Option<i64> {
         self.queue.lock().heap.peek().map(|r| r.0.due_ms)

@@ -6,6 +6,7 @@ use crate::app::App;
 use crate::faults::{form_pairs, FaultSpec};
 use crate::fixture::FixtureDoc;
 use crate::journal::JournalFilter;
+use crate::outbox::CallbackFilter;
 use actix_web::{web, HttpRequest, HttpResponse};
 use bytes::BytesMut;
 use futures_util::StreamExt;
@@ -41,6 +42,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route(web::delete().to(delete_faults)),
             )
             .route("/faults/{id}", web::delete().to(delete_fault))
+            .route("/callbacks", web::get().to(get_callbacks))
+            .route("/callbacks/url", web::post().to(set_callback_url))
+            .route("/callbacks/{id}", web::get().to(get_callback))
+            .route("/callbacks/{id}/redeliver", web::post().to(redeliver))
             .default_service(web::to(crate::method_or_not_found)),
     );
 }
@@ -307,4 +312,71 @@ async fn delete_fault(app: web::Data<App>, path: web::Path<String>) -> AdminResu
     } else {
         Err(error(404, format!("no fault rule {id}")))
     }
+}
+
+async fn get_callbacks(app: web::Data<App>, req: HttpRequest) -> AdminResult {
+    let mut f = CallbackFilter::default();
+    for (k, v) in form_pairs(req.query_string()) {
+        match k.as_str() {
+            "vendor" => f.vendor = Some(v.parse().map_err(|e: String| error(400, e))?),
+            "resource" => f.resource = Some(v),
+            "event" => f.event = Some(v),
+            "tenant" => f.owner = Some(v),
+            "state" => {
+                f.state = Some(serde_json::from_value(json!(v)).map_err(|_| {
+                    error(400, format!("state must be held, pending, delivered or failed, got `{v}`"))
+                })?)
+            }
+            other => {
+                return Err(error(
+                    400,
+                    format!("unknown filter `{other}` (vendor, resource, event, tenant, state)"),
+                ))
+            }
+        }
+    }
+    let list = app.world.outbox.list(&f);
+    Ok(HttpResponse::Ok().json(json!({ "count": list.len(), "callbacks": list })))
+}
+
+async fn get_callback(app: web::Data<App>, path: web::Path<String>) -> AdminResult {
+    let cb = app.world.outbox.get(&path).ok_or_else(|| error(404, format!("no callback `{path}`")))?;
+    Ok(HttpResponse::Ok().json(cb))
+}
+
+async fn redeliver(app: web::Data<App>, path: web::Path<String>, body: web::Payload) -> AdminResult {
+    read_json(body, true).await?;
+    let now = app.world.clock.now_ms();
+    match app.world.outbox.redeliver(&app.world.scheduler, &path, now) {
+        Ok(cb) => Ok(HttpResponse::Ok().json(json!({ "redelivering": cb.id, "callback": cb }))),
+        Err(e) if e.starts_with("no callback") => Err(error(404, e)),
+        Err(e) => Err(error(409, e)),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CallbackUrl {
+    tenant: String,
+    url: String,
+}
+
+async fn set_callback_url(app: web::Data<App>, body: web::Payload) -> AdminResult {
+    let c: CallbackUrl = parse(read_json(body, false).await?, "callback url")?;
+    if !(c.url.starts_with("http://") || c.url.starts_with("https://")) {
+        return Err(error(400, format!("url must start with http:// or https://, got `{}`", c.url)));
+    }
+    let (kind, id) = c
+        .tenant
+        .split_once(':')
+        .ok_or_else(|| error(400, format!("tenant `{}` is not `<vendor>:<id>`", c.tenant)))?;
+    let kind: crate::world::VendorKind = kind.parse().map_err(|e: String| error(400, e))?;
+    let v = app.vendor(kind).ok_or_else(|| error(400, format!("vendor {kind} is not emulated yet")))?;
+    if !v.tenant_ids().iter().any(|t| t == id) {
+        return Err(error(404, format!("no tenant `{}`", c.tenant)));
+    }
+    v.set_callback_url(id, &c.url).map_err(|e| error(400, e))?;
+    let released =
+        app.world.outbox.set_url(&app.world.scheduler, &c.tenant, &c.url, app.world.clock.now_ms());
+    Ok(HttpResponse::Ok().json(json!({ "tenant": c.tenant, "url": c.url, "released": released })))
 }

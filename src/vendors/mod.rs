@@ -57,6 +57,11 @@ pub trait Vendor: Dialect + Send + Sync + 'static {
     /// Replace the vendor's state with a dump's.
     fn restore(&self, state: &Value) -> Result<(), String>;
 
+    /// Register the callback URL of tenant `tenant` (`POST /__admin/callbacks/url`).
+    fn set_callback_url(&self, tenant: &str, _url: &str) -> Result<(), String> {
+        Err(format!("{}:{tenant}: this vendor sends no callbacks", self.kind()))
+    }
+
     /// Lines for the startup banner: credentials of each tenant.
     fn banner(&self) -> Vec<String>;
 

@@ -189,6 +189,8 @@ pub struct World {
     pub outbox: Outbox,
     /// largest request body accepted, in bytes
     pub max_body_bytes: usize,
+    /// callback retry policy per vendor (fixture `callbacks`); absent means the vendor's documented default
+    pub callback_policies: RwLock<std::collections::BTreeMap<VendorKind, crate::outbox::RetryPolicy>>,
     public_url: RwLock<String>,
 }
 
@@ -211,6 +213,7 @@ impl World {
             faults: Faults::default(),
             outbox: Outbox::default(),
             max_body_bytes,
+            callback_policies: RwLock::new(std::collections::BTreeMap::new()),
             public_url: RwLock::new(public_url.trim_end_matches('/').to_string()),
         }
     }
@@ -233,6 +236,16 @@ impl World {
     /// Current timing table.
     pub fn timings(&self) -> Timings {
         *self.timings.read()
+    }
+
+    /// The retry policy of `vendor`'s callbacks.
+    pub fn callback_policy(&self, vendor: VendorKind) -> crate::outbox::RetryPolicy {
+        self.callback_policies.read().get(&vendor).copied().unwrap_or_default()
+    }
+
+    /// Hand a callback to the outbox (signed and delivered from there).
+    pub fn send_callback(&self, cb: crate::outbox::NewCallback, now_ms: i64) -> String {
+        self.outbox.enqueue(&self.scheduler, cb, now_ms)
     }
 
     /// Schedule a vendor job.
