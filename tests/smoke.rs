@@ -27,3 +27,20 @@ async fn embedded_demo_world_loads() {
     assert!(v["tenants"].as_array().unwrap().iter().any(|t| t == "cloud_record:demo_app_0001"), "{v}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_test_receiver_records_and_answers_from_its_script() {
+    let r = Receiver::start().await;
+    r.script([Answer::with(500, "no")]);
+    let c = reqwest::Client::new();
+    let a = c.post(format!("{}?x=1", r.url)).body(r#"{"a":1}"#).send().await.unwrap();
+    assert_eq!(a.status().as_u16(), 500);
+    let b = c.post(&r.url).body("{}").send().await.unwrap();
+    assert_eq!(b.text().await.unwrap(), r#"{"error_code":0}"#);
+    let got = r.received();
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[0].params["x"], "1");
+    assert_eq!(got[0].body["a"], 1);
+    assert!(c.post(dead_url()).send().await.is_err());
+    r.stop().await;
+}

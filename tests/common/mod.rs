@@ -171,3 +171,133 @@ pub fn md5_hex(bytes: &[u8]) -> String {
     use md5::{Digest, Md5};
     Md5::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// One request a [`Receiver`] got.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// path
+    pub path: String,
+    /// raw query string
+    pub query: String,
+    /// decoded query parameters
+    pub params: std::collections::BTreeMap<String, String>,
+    /// body as JSON (Null if it was not JSON)
+    pub body: Value,
+    /// body as text
+    pub raw: String,
+}
+
+/// What a [`Receiver`] answers to one request.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// HTTP status
+    pub status: u16,
+    /// body
+    pub body: String,
+    /// real milliseconds to wait before answering (to exceed the server's delivery timeout)
+    pub delay_ms: u64,
+}
+
+impl Answer {
+    /// `{"error_code":0}` with 200: what both vendors expect.
+    pub fn ok() -> Answer {
+        Answer { status: 200, body: r#"{"error_code":0}"#.into(), delay_ms: 0 }
+    }
+    /// Any status and body.
+    pub fn with(status: u16, body: &str) -> Answer {
+        Answer { status, body: body.into(), delay_ms: 0 }
+    }
+}
+
+type Shared<T> = std::sync::Arc<std::sync::Mutex<T>>;
+
+/// An in-test HTTP server that records the callbacks it receives and answers from a script.
+pub struct Receiver {
+    /// base URL, e.g. `http://127.0.0.1:PORT/cb`
+    pub url: String,
+    received: Shared<Vec<Received>>,
+    script: Shared<std::collections::VecDeque<Answer>>,
+    default: Shared<Answer>,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl Receiver {
+    /// Start one on an ephemeral port; it answers [`Answer::ok`] unless scripted otherwise.
+    pub async fn start() -> Receiver {
+        use actix_web::{web, HttpRequest, HttpResponse};
+        let received: Shared<Vec<Received>> = Default::default();
+        let script: Shared<std::collections::VecDeque<Answer>> = Default::default();
+        let default: Shared<Answer> = std::sync::Arc::new(std::sync::Mutex::new(Answer::ok()));
+        let (r, s, d) = (received.clone(), script.clone(), default.clone());
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = actix_web::HttpServer::new(move || {
+            let (r, s, d) = (r.clone(), s.clone(), d.clone());
+            actix_web::App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
+                let (r, s, d) = (r.clone(), s.clone(), d.clone());
+                async move {
+                    let raw = String::from_utf8_lossy(&body).into_owned();
+                    let params = req
+                        .query_string()
+                        .split('&')
+                        .filter(|p| !p.is_empty())
+                        .map(|kv| {
+                            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+                            (k.to_string(), v.to_string())
+                        })
+                        .collect();
+                    r.lock().unwrap().push(Received {
+                        path: req.path().to_string(),
+                        query: req.query_string().to_string(),
+                        params,
+                        body: serde_json::from_str(&raw).unwrap_or(Value::Null),
+                        raw,
+                    });
+                    let answer = s.lock().unwrap().pop_front().unwrap_or_else(|| d.lock().unwrap().clone());
+                    if answer.delay_ms > 0 {
+                        tokio::time::sleep(std::time::Duration::from_millis(answer.delay_ms)).await;
+                    }
+                    HttpResponse::build(actix_web::http::StatusCode::from_u16(answer.status).unwrap())
+                        .content_type("application/json")
+                        .body(answer.body)
+                }
+            }))
+        })
+        .workers(2)
+        .disable_signals()
+        .listen(listener)
+        .unwrap()
+        .run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        Receiver { url: format!("http://127.0.0.1:{port}/cb"), received, script, default, handle }
+    }
+
+    /// Answer the next request(s) with these, in order.
+    pub fn script(&self, answers: impl IntoIterator<Item = Answer>) {
+        self.script.lock().unwrap().extend(answers);
+    }
+
+    /// Answer this whenever the script is empty.
+    pub fn set_default(&self, a: Answer) {
+        *self.default.lock().unwrap() = a;
+    }
+
+    /// Everything received so far.
+    pub fn received(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
+    }
+
+    /// Stop answering (the port closes).
+    pub async fn stop(&self) {
+        self.handle.stop(true).await;
+    }
+}
+
+/// A URL on which nothing listens (a receiver that is down).
+pub fn dead_url() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    drop(l);
+    format!("http://127.0.0.1:{port}/cb")
+}
