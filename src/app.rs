@@ -213,6 +213,47 @@ impl App {
         }
         let mut report =
             LoadReport { name: doc.name.clone(), tenants: Vec::new(), timeline_steps: 0, notes: Vec::new() };
+        // Clock and settings first: vendor sections may give times relative to the (new) now.
+        if only.is_none() {
+            if let Some(c) = &common.clock {
+                let frozen = if self.frozen_override { Some(true) } else { c.frozen };
+                let scale = self.scale_override.or(c.scale);
+                match mode {
+                    LoadMode::Startup => {
+                        let now = self.world.clock.reading();
+                        self.world.clock.restore(ClockReading {
+                            now_ms: c.start.map_or(now.now_ms, |s| s * 1000),
+                            frozen: frozen.unwrap_or(now.frozen),
+                            scale: scale.unwrap_or(now.scale),
+                        });
+                    }
+                    _ => {
+                        let now = self.world.clock.now_ms();
+                        let start = c.start.map(|s| s * 1000).filter(|s| {
+                            let later = *s >= now;
+                            if !later {
+                                report.notes.push(
+                                    "clock.start ignored: it is in the past and time never goes back".into(),
+                                );
+                            }
+                            later
+                        });
+                        if let Err(e) = self.world.clock.set(frozen, scale, start) {
+                            report.notes.push(format!("clock not changed: {e}"));
+                        }
+                    }
+                }
+            }
+            if let Some(t) = &common.timings {
+                t.apply(&mut self.world.timings.write());
+            }
+            if let Some(cb) = &common.callbacks {
+                if let Some(ms) = cb.timeout_ms {
+                    self.world.outbox.set_timeout_ms(ms);
+                }
+                self.world.callback_policies.write().extend(cb.policies());
+            }
+        }
         for (v, s) in &sections {
             match v.load_section(s, v.kind().as_str(), only.map(|o| o.1), false) {
                 Ok(ids) => report.tenants.extend(ids.into_iter().map(|id| format!("{}:{id}", v.kind()))),
@@ -224,44 +265,6 @@ impl App {
         }
         if only.is_some() {
             return Ok(report);
-        }
-        if let Some(c) = &common.clock {
-            let frozen = if self.frozen_override { Some(true) } else { c.frozen };
-            let scale = self.scale_override.or(c.scale);
-            match mode {
-                LoadMode::Startup => {
-                    let now = self.world.clock.reading();
-                    self.world.clock.restore(ClockReading {
-                        now_ms: c.start.map_or(now.now_ms, |s| s * 1000),
-                        frozen: frozen.unwrap_or(now.frozen),
-                        scale: scale.unwrap_or(now.scale),
-                    });
-                }
-                _ => {
-                    let now = self.world.clock.now_ms();
-                    let start = c.start.map(|s| s * 1000).filter(|s| {
-                        let later = *s >= now;
-                        if !later {
-                            report.notes.push(
-                                "clock.start ignored: it is in the past and time never goes back".into(),
-                            );
-                        }
-                        later
-                    });
-                    if let Err(e) = self.world.clock.set(frozen, scale, start) {
-                        report.notes.push(format!("clock not changed: {e}"));
-                    }
-                }
-            }
-        }
-        if let Some(t) = &common.timings {
-            t.apply(&mut self.world.timings.write());
-        }
-        if let Some(cb) = &common.callbacks {
-            if let Some(ms) = cb.timeout_ms {
-                self.world.outbox.set_timeout_ms(ms);
-            }
-            self.world.callback_policies.write().extend(cb.policies());
         }
         let base = self.world.clock.now_ms();
         for step in &common.timeline {
@@ -432,6 +435,11 @@ impl App {
     /// other jobs.
     pub async fn run_due(&self, until_ms: i64, advancing: bool) -> Vec<RanJob> {
         let _runner = self.runner.lock().await;
+        if advancing {
+            // Deliveries the real-time pump spawned for jobs already due land first, so that when an
+            // advance returns, everything due up to its target has really been attempted.
+            self.world.outbox.settle().await;
+        }
         let mut ran = Vec::new();
         let mut popped = 0;
         while popped < MAX_JOBS_PER_RUN {
@@ -494,7 +502,11 @@ impl App {
                     } else {
                         for id in batch {
                             let world = self.world.clone();
-                            tokio::spawn(async move { world.outbox.deliver(&world, &id, at_ms).await });
+                            world.outbox.take_off();
+                            tokio::spawn(async move {
+                                world.outbox.deliver(&world, &id, at_ms).await;
+                                world.outbox.land();
+                            });
                         }
                     }
                 }

@@ -276,6 +276,9 @@ pub struct Outbox {
     book: Mutex<Book>,
     timeout_ms: AtomicU64,
     client: reqwest::Client,
+    /// deliveries spawned by the real-time pump and not yet finished
+    flights: std::sync::atomic::AtomicUsize,
+    landed: tokio::sync::Notify,
 }
 
 impl Default for Outbox {
@@ -288,6 +291,8 @@ impl Default for Outbox {
                 .pool_max_idle_per_host(4)
                 .build()
                 .unwrap_or_default(),
+            flights: std::sync::atomic::AtomicUsize::new(0),
+            landed: tokio::sync::Notify::new(),
         }
     }
 }
@@ -339,6 +344,29 @@ impl Outbox {
     /// Set how long one delivery may take before it counts as "no answer".
     pub fn set_timeout_ms(&self, ms: u64) {
         self.timeout_ms.store(ms.max(1), Ordering::Relaxed);
+    }
+
+    /// Count a delivery the pump is about to spawn (called before spawning, under the runner lock).
+    pub fn take_off(&self) {
+        self.flights.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// A spawned delivery has finished.
+    pub fn land(&self) {
+        if self.flights.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.landed.notify_waiters();
+        }
+    }
+
+    /// Wait until every spawned delivery has finished (each is bounded by the delivery timeout).
+    pub async fn settle(&self) {
+        loop {
+            let landed = self.landed.notified();
+            if self.flights.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            landed.await;
+        }
     }
 
     /// Milliseconds one delivery may take.
@@ -395,11 +423,14 @@ impl Outbox {
             let mut book = self.book.lock();
             let head = book.is_head(n);
             let c = book.callbacks.get_mut(&n)?;
-            if c.state != CallbackState::Pending
-                || c.in_flight
-                || !head
-                || c.next_attempt_ms.is_none_or(|t| t > at_ms)
+            if c.state != CallbackState::Pending || c.in_flight || c.next_attempt_ms.is_none_or(|t| t > at_ms)
             {
+                return None;
+            }
+            if !head {
+                // Blocked behind an earlier callback on a shared resource: it is scheduled again when that
+                // one finishes (see `next_heads`).
+                c.next_attempt_ms = None;
                 return None;
             }
             let url = c.url.clone()?;
@@ -549,12 +580,14 @@ impl Outbox {
         Ok(c.clone())
     }
 
-    /// Register (or change) the URL of an owner's callbacks: held ones become pending and are sent.
+    /// Register (or change) the URL of an owner's callbacks: every undelivered one will go there, and held
+    /// ones become pending and are sent.
     pub fn set_url(&self, scheduler: &Scheduler, owner: &str, url: &str, now_ms: i64) -> usize {
         let mut book = self.book.lock();
         let mut released = Vec::new();
         for (k, c) in book.callbacks.iter_mut() {
-            if c.owner == owner && matches!(c.state, CallbackState::Held | CallbackState::Pending) {
+            // Every callback not yet delivered goes to the new URL (a failed one, when redelivered).
+            if c.owner == owner && c.state != CallbackState::Delivered {
                 c.url = Some(url.to_string());
                 if c.state == CallbackState::Held {
                     c.state = CallbackState::Pending;

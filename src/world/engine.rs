@@ -204,12 +204,30 @@ impl Recording {
     }
 
     /// Stop: close the open span, cut the recorded time into segments and queue for encoding.
-    /// `bytes_per_s` sizes the files. A recording that never recorded anything still stops; it has no segments.
+    /// A recording that never recorded anything still stops; it has no segments.
     pub fn stop(&mut self, at_ms: i64, timings: &Timings) -> Result<(), Refusal> {
         if !self.is_active() {
             return Err(Refusal::Stopped);
         }
         self.close_span(at_ms);
+        self.finish_stop(at_ms, timings);
+        Ok(())
+    }
+
+    /// Stop a recording of media captured elsewhere (a class already held, re-recorded by a back end):
+    /// its recorded time is `media_ms`, whatever time passed while it was active.
+    pub fn stop_with_media(&mut self, at_ms: i64, media_ms: i64, timings: &Timings) -> Result<(), Refusal> {
+        if !self.is_active() {
+            return Err(Refusal::Stopped);
+        }
+        self.span_start_ms = None;
+        self.recorded_ms = media_ms.max(0);
+        self.started_ms.get_or_insert(at_ms);
+        self.finish_stop(at_ms, timings);
+        Ok(())
+    }
+
+    fn finish_stop(&mut self, at_ms: i64, timings: &Timings) {
         self.stopped_ms = Some(at_ms);
         let bytes_per_s = match self.media {
             MediaKind::Video => timings.video_bytes_per_s,
@@ -217,7 +235,6 @@ impl Recording {
         };
         self.segments = cut_segments(self.recorded_s(), self.segment_s, bytes_per_s);
         self.enter(Phase::Queued, at_ms);
-        Ok(())
     }
 
     /// Recorded whole seconds (rounded; at least 1 when anything at all was recorded).

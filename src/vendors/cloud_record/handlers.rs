@@ -29,45 +29,13 @@ fn ok(fields: Value) -> Reply {
     Reply::json(&Value::Object(m))
 }
 
-/// Remove commas that directly precede `}` or `]` outside strings (the document's own examples have them).
-fn strip_trailing_commas(text: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(text.len());
-    let (mut in_str, mut escaped) = (false, false);
-    for (i, &c) in text.iter().enumerate() {
-        if in_str {
-            out.push(c);
-            match (escaped, c) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_str = false,
-                _ => {}
-            }
-            continue;
-        }
-        if c == b'"' {
-            in_str = true;
-        }
-        if c == b',' {
-            let next = text[i + 1..].iter().find(|b| !b.is_ascii_whitespace());
-            if matches!(next, Some(b'}') | Some(b']')) {
-                continue;
-            }
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// Parse a JSON object body: syntax errors are 6050030005, wrong types 6050030003 (naming the field).
 pub(super) fn parse_body<T: DeserializeOwned>(ex: &Exchange) -> Res<T> {
     if ex.body.iter().all(u8::is_ascii_whitespace) {
         return Err(CloudError::new(JSON_PARSE, "the body is empty; a JSON object is expected"));
     }
-    let value: Value = match serde_json::from_slice(&ex.body) {
-        Ok(v) => v,
-        Err(first) => serde_json::from_slice(&strip_trailing_commas(&ex.body))
-            .map_err(|_| CloudError::new(JSON_PARSE, format!("the body is not valid JSON: {first}")))?,
-    };
+    let value: Value = crate::http::lenient_json(&ex.body)
+        .map_err(|e| CloudError::new(JSON_PARSE, format!("the body is not valid JSON: {e}")))?;
     if !value.is_object() {
         return Err(CloudError::new(JSON_PARSE, "the body must be a JSON object"));
     }
@@ -861,14 +829,3 @@ impl CloudRecord {
 }
 
 use crate::world::Timings;
-
-#[cfg(test)]
-mod tests {
-    use super::strip_trailing_commas;
-
-    #[test]
-    fn trailing_commas_of_the_document_examples_are_tolerated() {
-        let fixed = strip_trailing_commas(b"{\"a\":\"x,}\",\n\"b\":[1,2,],\n}");
-        assert_eq!(String::from_utf8(fixed).unwrap(), "{\"a\":\"x,}\",\n\"b\":[1,2]\n}");
-    }
-}

@@ -1,0 +1,551 @@
+//! Seed 000: Tencent TIC education recording, admin API `POST /v4/ilvb_edu/record`.
+//!
+//! After a class has ended, an admin asks for its recording (`req_record`); the recording back end picks
+//! up every room queued so far in one go and says so with one callback `event_type` 1000 (`roomid_list`);
+//! when the files are done it sends one 1001 per file (`is_finish` on the last), or a 1001 with a non-zero
+//! `error_code` if the recording failed, after which the class may be requested again while its media is
+//! kept (7 days). `query_record_result` reports the same files. Classes come from fixtures and world events
+//! (`ilvb_edu.class_start`, `ilvb_edu.class_end`); failures from `ilvb_edu.recording_fail`.
+
+pub mod api;
+pub mod errors;
+mod handlers;
+pub mod models;
+
+use crate::fixture::{self, FixtureError};
+use crate::http::{endpoint, Dialect, Reply};
+use crate::outbox::{NewCallback, Signer, SuccessRule};
+use crate::vendors::{JobReport, Vendor};
+use crate::world::{engine, Phase, Tenants, VendorKind, World};
+use actix_web::http::Method;
+use actix_web::web;
+use errors::EduError;
+use models::*;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+/// Scheduler task: the recording back end picks up the queued rooms of an app.
+pub const PICKUP_TASK: &str = "pickup";
+
+/// Fixture items with their JSON paths.
+type Located<T> = Vec<(String, T)>;
+
+/// The education recording vendor module.
+#[derive(Debug)]
+pub struct IlvbEdu {
+    world: Arc<World>,
+    /// apps by sdkappid (as text)
+    apps: Tenants<EduApp>,
+}
+
+/// A classroom in a fixture. Times above 10^9 are unix seconds; smaller ones are seconds relative to
+/// when the fixture is loaded (negative: in the past).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClassroomFixture {
+    sdkappid: u64,
+    roomid: u64,
+    #[serde(default)]
+    start: Option<f64>,
+    #[serde(default)]
+    end: Option<f64>,
+    #[serde(default)]
+    members: Vec<String>,
+    #[serde(default)]
+    groupid: Option<String>,
+}
+
+fn resolve(t: f64, base_ms: i64) -> i64 {
+    if t.abs() > 1e9 {
+        (t * 1000.0).round() as i64
+    } else {
+        base_ms + (t * 1000.0).round() as i64
+    }
+}
+
+/// `ilvb_edu.class_start`: a class begins in a room now.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClassStart {
+    #[serde(rename = "type")]
+    _type: String,
+    sdkappid: u64,
+    roomid: u64,
+    #[serde(default)]
+    members: Vec<String>,
+    #[serde(default)]
+    groupid: Option<String>,
+}
+
+/// `ilvb_edu.class_end`: the class in a room ends now.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClassEnd {
+    #[serde(rename = "type")]
+    _type: String,
+    sdkappid: u64,
+    roomid: u64,
+}
+
+/// `ilvb_edu.recording_fail`: the room's recording fails now.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecordingFail {
+    #[serde(rename = "type")]
+    _type: String,
+    sdkappid: u64,
+    roomid: u64,
+    #[serde(default)]
+    error_code: Option<i64>,
+    #[serde(default)]
+    error_msg: Option<String>,
+}
+
+/// The world events this vendor understands.
+pub const EVENTS: [&str; 3] = ["class_start", "class_end", "recording_fail"];
+
+#[derive(Debug)]
+enum EduEvent {
+    Start(ClassStart),
+    End(ClassEnd),
+    Fail(RecordingFail),
+}
+
+impl EduEvent {
+    fn parse(name: &str, v: &Value) -> Result<EduEvent, String> {
+        fn de<T: serde::de::DeserializeOwned>(name: &str, v: &Value) -> Result<T, String> {
+            serde_path_to_error::deserialize(v)
+                .map_err(|e| format!("ilvb_edu.{name}: {} (at {})", e.inner(), e.path()))
+        }
+        let e = match name {
+            "class_start" => EduEvent::Start(de(name, v)?),
+            "class_end" => EduEvent::End(de(name, v)?),
+            "recording_fail" => EduEvent::Fail(de(name, v)?),
+            other => return Err(format!("unknown event ilvb_edu.{other} (known: {})", EVENTS.join(", "))),
+        };
+        if let EduEvent::Fail(f) = &e {
+            if f.error_code == Some(0) {
+                return Err("ilvb_edu.recording_fail: error_code must be non-zero (0 means success)".into());
+            }
+        }
+        Ok(e)
+    }
+
+    fn sdkappid(&self) -> u64 {
+        match self {
+            EduEvent::Start(e) => e.sdkappid,
+            EduEvent::End(e) => e.sdkappid,
+            EduEvent::Fail(e) => e.sdkappid,
+        }
+    }
+}
+
+impl IlvbEdu {
+    /// The module on `world`, with no apps.
+    pub fn new(world: Arc<World>) -> Self {
+        IlvbEdu { world, apps: Tenants::default() }
+    }
+
+    fn callback(&self, cfg: &AppConfig, rooms: &[u64], event: &str, payload: Value, at: i64) {
+        self.world.send_callback(
+            NewCallback {
+                vendor: VendorKind::IlvbEdu,
+                tenant: cfg.sdkappid.to_string(),
+                resources: rooms.iter().map(|r| format!("room:{r}")).collect(),
+                event: event.to_string(),
+                url: cfg.callback_url.clone(),
+                payload,
+                signer: Signer::BodyMd5 { key: cfg.key.clone() },
+                success: SuccessRule::Http2xxNoErrorCode,
+                policy: self.world.callback_policy(VendorKind::IlvbEdu),
+            },
+            at,
+        );
+    }
+
+    /// The back end starts every queued room of the app: one 1000 event for all of them.
+    fn pickup(&self, tenant: &str, at: i64) -> Option<JobReport> {
+        let timings = self.world.timings();
+        let t = self.apps.get(tenant)?;
+        let mut guard = t.lock();
+        let app = &mut *guard;
+        let mut started = Vec::new();
+        for roomid in std::mem::take(&mut app.pickup) {
+            let Some(rec) = app.rooms.get_mut(&roomid).and_then(|r| r.recording.as_mut()) else { continue };
+            if rec.state != RecordState::Queued {
+                continue;
+            }
+            let media_ms = rec.class.end_ms.unwrap_or(rec.class.start_ms) - rec.class.start_ms;
+            let _ = rec.recording.start(at);
+            let _ = rec.recording.stop_with_media(at, media_ms, &timings);
+            rec.state = RecordState::Recording;
+            self.world.schedule_recording_step(VendorKind::IlvbEdu, tenant, &rec.recording);
+            started.push(roomid);
+        }
+        if started.is_empty() {
+            return None;
+        }
+        let payload = json!({
+            "error_code": 0, "error_msg": "", "event_type": 1000,
+            "sdkappid": app.config.sdkappid, "roomid_list": started,
+        });
+        self.callback(&app.config, &started, "1000", payload, at);
+        Some(JobReport { description: format!("recording back end started rooms {started:?} (event 1000)") })
+    }
+
+    fn step(&self, tenant: &str, target: &str, at: i64) -> Option<JobReport> {
+        let roomid: u64 = target.parse().ok()?;
+        let timings = self.world.timings();
+        let t = self.apps.get(tenant)?;
+        let mut guard = t.lock();
+        let app = &mut *guard;
+        let cfg = app.config.clone();
+        let rec = app.rooms.get_mut(&roomid)?.recording.as_mut()?;
+        if rec.state != RecordState::Recording {
+            return None;
+        }
+        let phase = rec.recording.step(at, &timings)?;
+        self.world.schedule_recording_step(VendorKind::IlvbEdu, tenant, &rec.recording);
+        if phase != Phase::Done {
+            return Some(JobReport { description: format!("room {roomid}: recording {phase:?}") });
+        }
+        let owner = format!("{}:{tenant}", VendorKind::IlvbEdu);
+        let count = rec.recording.segments.len();
+        for seg in rec.recording.segments.iter_mut() {
+            let name = format!("class_{roomid}_{}.mp4", seg.index);
+            let f = self.world.files.create(&self.world.ids, &owner, &name, "mp4", seg.size, at);
+            seg.file_key = Some(f.key.clone());
+            rec.files.push(RecordFile {
+                file_id: seg.index,
+                video_id: self.world.ids.digits(19),
+                is_finish: seg.index as usize == count,
+                file_size: f.size,
+                file_duration: seg.duration_s,
+                file_key: f.key,
+            });
+        }
+        rec.state = RecordState::Done;
+        let (start_s, end_s) =
+            (rec.class.start_ms.div_euclid(1000), rec.class.end_ms.map_or(0, |e| e.div_euclid(1000)));
+        for f in &rec.files {
+            let url =
+                self.world.files.get(&f.file_key).map(|sf| self.world.file_url(&sf)).unwrap_or_default();
+            let payload = json!({
+                "error_code": 0, "error_msg": "", "event_type": 1001, "sdkappid": cfg.sdkappid,
+                "class_roomid": roomid, "class_starttime": start_s, "class_endtime": end_s,
+                "file_id": f.file_id, "video_id": f.video_id, "is_finish": f.is_finish,
+                "file_format": "mp4", "file_size": f.file_size, "file_duration": f.file_duration, "file_url": url,
+            });
+            self.callback(&cfg, &[roomid], "1001", payload, at);
+        }
+        Some(JobReport {
+            description: format!("room {roomid}: recording done, {count} file(s) (event 1001 each)"),
+        })
+    }
+
+    fn section_parts(
+        section: &Value,
+        path: &str,
+        errors: &mut Vec<FixtureError>,
+    ) -> (Located<AppConfig>, Located<ClassroomFixture>) {
+        fixture::unknown_keys(section, path, &["apps", "classrooms"], errors);
+        (
+            fixture::parse_list::<AppConfig>(section, path, "apps", errors),
+            fixture::parse_list::<ClassroomFixture>(section, path, "classrooms", errors),
+        )
+    }
+
+    fn load_classroom(app: &mut EduApp, c: ClassroomFixture, base: i64) {
+        let room = app.rooms.entry(c.roomid).or_default();
+        if let Some(start) = c.start {
+            room.class = Some(ClassSession {
+                start_ms: resolve(start, base),
+                end_ms: c.end.map(|e| resolve(e, base)),
+                members: c.members,
+                groupid: c.groupid.unwrap_or_else(|| c.roomid.to_string()),
+            });
+        }
+    }
+}
+
+impl Dialect for IlvbEdu {
+    fn kind(&self) -> VendorKind {
+        VendorKind::IlvbEdu
+    }
+
+    fn world(&self) -> &World {
+        &self.world
+    }
+
+    fn error_reply(&self, code: i64, msg: Option<&str>) -> Reply {
+        EduError::new(code, msg.unwrap_or("")).reply()
+    }
+
+    fn body_too_large(&self, limit: usize) -> Reply {
+        let mut r =
+            EduError::new(errors::DATA_PARSE, format!("the body is larger than {limit} bytes")).reply();
+        r.status = 413;
+        r
+    }
+}
+
+impl Vendor for IlvbEdu {
+    fn routes(self: Arc<Self>, cfg: &mut web::ServiceConfig) {
+        endpoint(cfg, &self, Method::POST, "/v4/ilvb_edu/record", IlvbEdu::record);
+    }
+
+    fn check_section(&self, section: &Value, path: &str, errors: &mut Vec<FixtureError>) {
+        let (apps, rooms) = Self::section_parts(section, path, errors);
+        let mut seen: BTreeMap<u64, &str> = BTreeMap::new();
+        for (p, a) in &apps {
+            if a.key.is_empty() {
+                errors.push(FixtureError::new(format!("{p}.key"), "must not be empty"));
+            }
+            if a.admins.is_empty() || a.admins.iter().any(String::is_empty) {
+                errors.push(FixtureError::new(
+                    format!("{p}.admins"),
+                    "needs at least one non-empty identifier",
+                ));
+            }
+            if let Some(u) = &a.callback_url {
+                if !(u.starts_with("http://") || u.starts_with("https://")) {
+                    errors.push(FixtureError::new(
+                        format!("{p}.callback_url"),
+                        "must start with http:// or https://",
+                    ));
+                }
+            }
+            if !(60..=86_400 * 30).contains(&a.segment_s) {
+                errors.push(FixtureError::new(
+                    format!("{p}.segment_s"),
+                    "must be between 60 and 2592000 seconds",
+                ));
+            }
+            if a.retention_s < 0 {
+                errors.push(FixtureError::new(format!("{p}.retention_s"), "must be >= 0"));
+            }
+            if let Some(first) = seen.insert(a.sdkappid, p) {
+                errors.push(FixtureError::new(
+                    format!("{p}.sdkappid"),
+                    format!("duplicate sdkappid {} (also at {first})", a.sdkappid),
+                ));
+            }
+        }
+        let mut rooms_seen = HashSet::new();
+        for (p, c) in &rooms {
+            if c.roomid == 0 {
+                errors.push(FixtureError::new(format!("{p}.roomid"), "must be a positive room number"));
+            }
+            if !rooms_seen.insert((c.sdkappid, c.roomid)) {
+                errors.push(FixtureError::new(
+                    format!("{p}.roomid"),
+                    format!("room {} is declared twice", c.roomid),
+                ));
+            }
+            match (c.start, c.end) {
+                (None, Some(_)) => errors.push(FixtureError::new(format!("{p}.end"), "needs `start`")),
+                (Some(s), Some(e))
+                    if resolve(e, 0) <= resolve(s, 0) && (s.abs() > 1e9) == (e.abs() > 1e9) =>
+                {
+                    errors.push(FixtureError::new(format!("{p}.end"), "must be after `start`"))
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn load_section(
+        &self,
+        section: &Value,
+        path: &str,
+        only: Option<&str>,
+        dry_run: bool,
+    ) -> Result<Vec<String>, Vec<FixtureError>> {
+        let mut errors = Vec::new();
+        let (apps, rooms) = Self::section_parts(section, path, &mut errors);
+        let keep = |id: u64| only.is_none_or(|o| o == id.to_string());
+        let apps: Vec<_> = apps.into_iter().filter(|(_, a)| keep(a.sdkappid)).collect();
+        let rooms: Vec<_> = rooms.into_iter().filter(|(_, r)| keep(r.sdkappid)).collect();
+        for (p, a) in &apps {
+            if self.apps.get(&a.sdkappid.to_string()).is_some() {
+                errors.push(FixtureError::new(
+                    format!("{p}.sdkappid"),
+                    format!("app {} already exists", a.sdkappid),
+                ));
+            }
+        }
+        for (p, r) in &rooms {
+            let known = self.apps.get(&r.sdkappid.to_string()).is_some()
+                || apps.iter().any(|(_, a)| a.sdkappid == r.sdkappid);
+            if !known {
+                errors.push(FixtureError::new(
+                    format!("{p}.sdkappid"),
+                    format!("no app with sdkappid {}", r.sdkappid),
+                ));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        if dry_run {
+            return Ok(Vec::new());
+        }
+        let base = self.world.clock.now_ms();
+        let mut loaded = Vec::new();
+        for (_, a) in apps {
+            let id = a.sdkappid.to_string();
+            self.apps.insert(&id, EduApp::new(a));
+            loaded.push(id);
+        }
+        for (_, r) in rooms {
+            self.apps.with(&r.sdkappid.to_string(), |app| Self::load_classroom(app, r, base));
+        }
+        Ok(loaded)
+    }
+
+    fn check_event(&self, name: &str, event: &Value) -> Result<(), String> {
+        EduEvent::parse(name, event).map(|_| ())
+    }
+
+    fn apply_event(&self, name: &str, event: &Value, at_ms: i64) -> Result<Value, String> {
+        let ev = EduEvent::parse(name, event)?;
+        let sdkappid = ev.sdkappid();
+        let t = self.apps.get(&sdkappid.to_string()).ok_or_else(|| format!("no such app {sdkappid}"))?;
+        let mut guard = t.lock();
+        let app = &mut *guard;
+        match ev {
+            EduEvent::Start(e) => {
+                let room = app.rooms.entry(e.roomid).or_default();
+                if room.class.as_ref().is_some_and(|c| c.end_ms.is_none()) {
+                    return Err(format!("a class is already on in room {}", e.roomid));
+                }
+                room.class = Some(ClassSession {
+                    start_ms: at_ms,
+                    end_ms: None,
+                    members: e.members,
+                    groupid: e.groupid.unwrap_or_else(|| e.roomid.to_string()),
+                });
+                Ok(json!({ "class_started": e.roomid, "at": at_ms / 1000 }))
+            }
+            EduEvent::End(e) => {
+                let class = app
+                    .rooms
+                    .get_mut(&e.roomid)
+                    .and_then(|r| r.class.as_mut())
+                    .filter(|c| c.end_ms.is_none())
+                    .ok_or_else(|| format!("no such class on in room {}", e.roomid))?;
+                class.end_ms = Some(at_ms);
+                Ok(
+                    json!({ "class_ended": e.roomid, "at": at_ms / 1000, "duration_s": (at_ms - class.start_ms) / 1000 }),
+                )
+            }
+            EduEvent::Fail(e) => {
+                let cfg = app.config.clone();
+                app.pickup.retain(|r| *r != e.roomid);
+                let rec = app
+                    .rooms
+                    .get_mut(&e.roomid)
+                    .and_then(|r| r.recording.as_mut())
+                    .filter(|r| matches!(r.state, RecordState::Queued | RecordState::Recording))
+                    .ok_or_else(|| format!("no such recording in progress in room {}", e.roomid))?;
+                let code = e.error_code.unwrap_or(errors::GENERIC);
+                let msg = e.error_msg.unwrap_or_else(|| "recording failed".into());
+                let _ = rec.recording.fail(at_ms, &msg);
+                rec.state = RecordState::Failed;
+                rec.error = Some((code, msg.clone()));
+                let payload = json!({
+                    "error_code": code, "error_msg": msg, "event_type": 1001, "sdkappid": cfg.sdkappid,
+                    "class_roomid": e.roomid, "class_starttime": rec.class.start_ms.div_euclid(1000),
+                    "class_endtime": rec.class.end_ms.map_or(0, |x| x.div_euclid(1000)),
+                    "file_id": 0, "video_id": "", "is_finish": true,
+                    "file_format": "", "file_size": 0, "file_duration": 0, "file_url": "",
+                });
+                self.callback(&cfg, &[e.roomid], "1001", payload, at_ms);
+                Ok(json!({ "recording_failed": e.roomid, "error_code": code }))
+            }
+        }
+    }
+
+    fn run_job(&self, tenant: &str, task: &str, target: &str, due_ms: i64) -> Option<JobReport> {
+        match task {
+            PICKUP_TASK => self.pickup(tenant, due_ms),
+            engine::STEP_TASK => self.step(tenant, target, due_ms),
+            _ => None,
+        }
+    }
+
+    fn tenant_ids(&self) -> Vec<String> {
+        self.apps.ids()
+    }
+
+    fn reset(&self, tenant: Option<&str>) {
+        match tenant {
+            None => self.apps.clear(),
+            Some(t) => {
+                self.apps.remove(t);
+            }
+        }
+    }
+
+    fn dump(&self) -> Value {
+        json!({ "apps": self.apps.snapshot() })
+    }
+
+    fn restore(&self, state: &Value) -> Result<(), String> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct State {
+            apps: BTreeMap<String, EduApp>,
+        }
+        let s: State = if state.is_null() {
+            State { apps: BTreeMap::new() }
+        } else {
+            serde_path_to_error::deserialize(state).map_err(|e| format!("{} (at {})", e.inner(), e.path()))?
+        };
+        self.apps.restore(s.apps);
+        Ok(())
+    }
+
+    fn set_callback_url(&self, tenant: &str, url: &str) -> Result<(), String> {
+        self.apps
+            .with(tenant, |a| a.config.callback_url = Some(url.to_string()))
+            .ok_or_else(|| format!("no app {tenant}"))
+    }
+
+    fn banner(&self) -> Vec<String> {
+        self.apps
+            .all()
+            .into_iter()
+            .map(|(_, t)| {
+                let a = t.lock();
+                format!(
+                    "ilvb_edu (000)      sdkappid={}  admins={}  key={}  usersig_check={:?}",
+                    a.config.sdkappid,
+                    a.config.admins.join(","),
+                    a.config.key,
+                    a.config.usersig_check
+                )
+            })
+            .collect()
+    }
+
+    fn example_curl(&self, base: &str) -> Option<String> {
+        let (_, t) = self.apps.all().into_iter().next()?;
+        let a = t.lock();
+        let admin = a.config.admins.first()?.clone();
+        let sig = crate::tlssig::sign(
+            a.config.sdkappid,
+            &a.config.key,
+            &admin,
+            self.world.clock.now_s(),
+            180 * 86_400,
+        );
+        let room = a.rooms.keys().next().copied().unwrap_or(3003);
+        Some(format!(
+            "curl -X POST '{base}/v4/ilvb_edu/record?sdkappid={}&identifier={admin}&usersig={sig}&contenttype=json' -d '{{\"cmd\":\"open_record_svc\",\"sub_cmd\":\"query_record_result\",\"class_roomid\":{room}}}'",
+            a.config.sdkappid
+        ))
+    }
+}

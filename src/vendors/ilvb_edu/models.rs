@@ -1,0 +1,143 @@
+//! Tenant state of the education recording service: apps, classrooms, their classes and recordings.
+
+use crate::world::Recording;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// How strictly `usersig` is checked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UsersigCheck {
+    /// a real TLS-sig v2 for the identifier, made with the app key, not expired
+    #[default]
+    Strict,
+    /// any non-empty string
+    Any,
+}
+
+/// An app as a fixture declares it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppConfig {
+    /// the app
+    pub sdkappid: u64,
+    /// the app key: signs user signatures and callbacks
+    pub key: String,
+    /// identifiers allowed to call the admin API
+    #[serde(default = "default_admins")]
+    pub admins: Vec<String>,
+    /// where callbacks go
+    #[serde(default)]
+    pub callback_url: Option<String>,
+    /// `strict` (default) or `any`
+    #[serde(default)]
+    pub usersig_check: UsersigCheck,
+    /// longest recorded file, seconds (the document's example file lasts 3600 s)
+    #[serde(default = "default_segment_s")]
+    pub segment_s: i64,
+    /// how long after a class ends its recording may be requested (again, after a failure), seconds
+    #[serde(default = "default_retention_s")]
+    pub retention_s: i64,
+}
+
+fn default_admins() -> Vec<String> {
+    vec!["admin".into()]
+}
+fn default_segment_s() -> i64 {
+    3600
+}
+fn default_retention_s() -> i64 {
+    7 * 86_400
+}
+
+/// A class held in a room.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassSession {
+    /// start, virtual ms
+    pub start_ms: i64,
+    /// end, virtual ms (none while the class is on)
+    pub end_ms: Option<i64>,
+    /// who took part
+    pub members: Vec<String>,
+    /// its whiteboard group
+    pub groupid: String,
+}
+
+/// Where a room's recording request is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordState {
+    /// requested; waiting for the back end to pick it up
+    Queued,
+    /// the back end started (event 1000 sent); being recorded and processed
+    Recording,
+    /// files done (events 1001 sent)
+    Done,
+    /// failed (a 1001 with a non-zero error_code sent)
+    Failed,
+}
+
+/// One recorded file, as callbacks and `query_record_result` report it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordFile {
+    /// 1-based
+    pub file_id: u32,
+    /// the VOD video id
+    pub video_id: String,
+    /// last file of the class
+    pub is_finish: bool,
+    /// bytes
+    pub file_size: u64,
+    /// seconds
+    pub file_duration: i64,
+    /// key in the file store
+    pub file_key: String,
+}
+
+/// A recording of one class.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoomRecording {
+    /// the class recorded
+    pub class: ClassSession,
+    /// whiteboard group recorded
+    pub groupid: String,
+    /// where it is
+    pub state: RecordState,
+    /// the engine's recording
+    pub recording: Recording,
+    /// when it was requested, virtual ms
+    pub requested_ms: i64,
+    /// the files, once done
+    pub files: Vec<RecordFile>,
+    /// error code and message, once failed
+    pub error: Option<(i64, String)>,
+}
+
+/// A classroom.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Classroom {
+    /// the latest class held (or being held) in it
+    pub class: Option<ClassSession>,
+    /// the latest recording request
+    pub recording: Option<RoomRecording>,
+}
+
+/// A tenant: one app.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EduApp {
+    /// as configured
+    pub config: AppConfig,
+    /// rooms by id
+    pub rooms: BTreeMap<u64, Classroom>,
+    /// whiteboard groups reported with `report_group`, with the time they were reported (virtual ms)
+    pub groups: BTreeMap<String, i64>,
+    /// rooms waiting for the back end's next pick-up, in request order
+    pub pickup: Vec<u64>,
+}
+
+impl EduApp {
+    /// A fresh app.
+    pub fn new(config: AppConfig) -> Self {
+        EduApp { config, rooms: BTreeMap::new(), groups: BTreeMap::new(), pickup: Vec::new() }
+    }
+}
