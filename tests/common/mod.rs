@@ -36,7 +36,13 @@ pub struct Spawn {
 
 impl Default for Spawn {
     fn default() -> Self {
-        Spawn { fixtures: vec![], state_file: None, seed: 42, journal_size: 10_000, max_body_bytes: 1024 * 1024 }
+        Spawn {
+            fixtures: vec![],
+            state_file: None,
+            seed: 42,
+            journal_size: 10_000,
+            max_body_bytes: 1024 * 1024,
+        }
     }
 }
 
