@@ -694,6 +694,18 @@ async fn malformed_requests() {
         assert_eq!(code(&v), BAD_PARAMS, "{path} {body}: {v}");
     }
     assert_eq!(api.list(&[]).await["total_num"], 0);
+    // Wrong methods answer a JSON 405, never HTML.
+    for (method, path) in [
+        ("GET", "/v1/record/suspend"),
+        ("POST", "/v1/record/task/list"),
+        ("POST", "/access/token"),
+        ("GET", "/v1/record/file"),
+    ] {
+        let rb = app.client.request(method.parse().unwrap(), format!("{}{path}", app.url));
+        let (s, v) = app.send(rb).await;
+        assert_eq!(s, 405, "{method} {path}: {v}");
+        assert!(v["error"].is_string(), "{v}");
+    }
     app.stop().await;
 }
 
@@ -1238,7 +1250,16 @@ async fn recording_fail_event() {
         .await;
     assert_eq!(s, 404);
     // A new auto task in the group is allowed: the failed one is not active.
-    api.init(json!({ "auto": {} })).await;
+    let second = api.init(json!({ "auto": {} })).await;
+    // A task may also fail while it is being processed (here: encoding); it stays at -1.
+    app.advance(10.0).await;
+    api.cmd("finish", &second).await;
+    app.advance(7.0).await;
+    assert_eq!(api.status(&second).await, 4);
+    app.event(json!({ "type": "cloud_record.recording_fail", "app_id": APP, "record_id": second })).await;
+    app.advance(100.0).await;
+    assert_eq!(api.status(&second).await, -1);
+    assert_eq!(api.files(&second, &[]).await["total_num"], 0);
     app.stop().await;
 }
 
@@ -1676,4 +1697,209 @@ async fn download_urls_of_unusual_file_names_work() {
 #[ignore = "bug outside cloud_record: World::file_url (src/world/mod.rs) does not percent-encode the file name, so `?`/`#` cut the URL"]
 async fn download_urls_of_file_names_with_query_characters_work() {
     download_named_files(&["a?b=c", "a#b"]).await;
+}
+
+/// 50 concurrent `/access/token` calls: 50 distinct tokens of which exactly one is valid afterwards; the
+/// account remembers the last 32 superseded ones (606000001), older ones are unknown (6050030007).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_token_requests_leave_one_valid_token() {
+    let app = spawn(one_account(json!({}))).await;
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..50 {
+        let (client, url) =
+            (app.client.clone(), format!("{}/access/token?dev_id={DEV}&token={DEV_TOKEN}", app.url));
+        set.spawn(async move {
+            let v: Value = client.get(url).send().await.expect("sent").json().await.expect("JSON");
+            assert_eq!(v["code"], 0, "{v}");
+            v["result"]["access_token"].as_str().expect("token").to_string()
+        });
+    }
+    let mut tokens = Vec::new();
+    while let Some(t) = set.join_next().await {
+        tokens.push(t.expect("request task"));
+    }
+    let distinct: std::collections::BTreeSet<_> = tokens.iter().collect();
+    assert_eq!(distinct.len(), 50);
+    let mut codes = Vec::new();
+    for t in &tokens {
+        codes.push(code(&Api::with_auth(&app, t).list(&[]).await));
+    }
+    let count = |c: i64| codes.iter().filter(|x| **x == c).count();
+    assert_eq!((count(0), count(TOKEN_TIMEOUT), count(AUTH_FAILED)), (1, 32, 17), "{codes:?}");
+    app.stop().await;
+}
+
+/// `cloud_record.stream_open` / `stream_close` events and fixture timeline joins drive the idle countdown:
+/// a task keeps recording while any stream remains, starts counting when the last one closes, and a
+/// stream opening (or a timeline join) cancels the countdown.
+#[tokio::test]
+async fn stream_events_and_timeline_joins_drive_the_idle_countdown() {
+    let mut fx = one_account(json!({}));
+    fx["timeline"] = json!([{ "at": 30, "event": { "type": "cloud_record.join", "app_id": APP,
+                                                    "group_id": "late", "user_id": "u9", "streams": cam_mic() } }]);
+    let app = spawn(fx).await;
+    join(&app, "g1", "u1").await;
+    let api = Api::login(&app).await;
+    let a = api.init(json!({ "group_id": "g1", "timeout": 60, "auto": {} })).await;
+    let late = api.init(json!({ "group_id": "late", "timeout": 60, "auto": {} })).await;
+    let stream = |kind: &str, t: i64, id: &str| {
+        json!({ "type": format!("cloud_record.{kind}"), "app_id": APP, "group_id": "g1", "user_id": "u1",
+                "media_type": t, "media_id": id })
+    };
+    app.event(stream("stream_close", 2, "0")).await;
+    app.advance(100.0).await;
+    assert_eq!(api.status(&a).await, 2, "the microphone still publishes");
+    assert_eq!(api.status(&late).await, 2, "the timeline join at +30 came before its timeout at +60");
+    app.event(stream("stream_close", 1, "1")).await; // T0+100: nothing left
+    app.advance(59.0).await;
+    app.event(stream("stream_open", 2, "0")).await; // T0+159: back
+    app.advance(100.0).await;
+    assert_eq!(api.status(&a).await, 2);
+    app.event(stream("stream_close", 2, "0")).await; // T0+259
+    app.advance(59.0).await;
+    assert_eq!(api.status(&a).await, 2);
+    app.advance(1.0).await;
+    assert_eq!(api.status(&a).await, 3);
+    assert_eq!(api.list(&[("record_id", &a)]).await["record_list"][0]["stop_time"], bj(319));
+
+    // Closing a stream nobody publishes: 404; a stream of an impossible type: 400, nothing applied.
+    let (s, _) = app.post("/__admin/events", stream("stream_close", 2, "0")).await;
+    assert_eq!(s, 404);
+    let (s, v) = app.post("/__admin/events", stream("stream_open", 3, "0")).await;
+    assert_eq!(s, 400, "{v}");
+    let (s, _) = app
+        .post(
+            "/__admin/events",
+            json!({ "type": "cloud_record.join", "app_id": "nobody", "group_id": "g", "user_id": "u" }),
+        )
+        .await;
+    assert_eq!(s, 404);
+    app.stop().await;
+}
+
+/// A suspended task that stops itself keeps only the time it recorded before the suspension.
+#[tokio::test]
+async fn idle_stop_of_a_suspended_task_keeps_what_was_recorded() {
+    let app = spawn(one_account(json!({}))).await;
+    let api = Api::login(&app).await;
+    let rid = api.init(json!({ "group_id": "empty", "timeout": 60, "auto": {} })).await;
+    app.advance(50.0).await;
+    assert_code(&api.cmd("suspend", &rid).await, 0);
+    app.advance(60.0 + 20.0).await;
+    assert_eq!(api.status(&rid).await, 6);
+    let f = api.files(&rid, &[]).await;
+    assert_eq!(f["total_num"], 1);
+    let e = extent(&f["data_list"][0]);
+    assert_eq!((e["duration"].as_i64(), e["size"].as_i64()), (Some(50), Some(100_000)));
+    app.stop().await;
+}
+
+/// `GET /__admin/state` and `PUT /__admin/state` round-trip the module's accounts, tokens, groups and tasks:
+/// after a restore the old access token works and the task is back where it was.
+#[tokio::test]
+async fn state_dump_and_restore_round_trip() {
+    let app = spawn(one_account(json!({}))).await;
+    join(&app, "room", "u1").await;
+    let api = Api::login(&app).await;
+    let rid = api.init(json!({})).await;
+    api.layout_u1(&rid, json!({})).await;
+    app.advance(100.0).await;
+    let (s, dump) = app.get("/__admin/state").await;
+    assert_eq!(s, 200);
+
+    api.cmd("finish", &rid).await;
+    app.advance(20.0).await;
+    assert_eq!(api.status(&rid).await, 6);
+    let newer = Api::login(&app).await;
+    assert_code(&api.list(&[]).await, TOKEN_TIMEOUT);
+
+    let (s, v) = app.send(app.client.put(format!("{}/__admin/state", app.url)).json(&dump)).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(app.now().await, T0 + 100);
+    assert_eq!(api.status(&rid).await, 2, "the old token is the current one again");
+    assert_code(&newer.list(&[]).await, AUTH_FAILED);
+    let v = api.cmd("finish", &rid).await;
+    assert_eq!(v["media_duration"], 100);
+    // The group's streams came back too: the next task records them without going idle.
+    let auto = api.init(json!({ "auto": {}, "timeout": 5 })).await;
+    app.advance(100.0).await;
+    assert_eq!(api.status(&auto).await, 2);
+    app.stop().await;
+}
+
+/// `POST /__admin/reset?tenant=cloud_record:<app_id>` empties the account (tasks, tokens, files) and
+/// reloads it from the start fixture; a full reset does the same for everything.
+#[tokio::test]
+async fn tenant_reset_reloads_the_account() {
+    let app = spawn(fixture(vec![account(json!({}))], room_groups())).await;
+    let api = Api::login(&app).await;
+    let rid = api.init(json!({ "auto": {} })).await;
+    app.advance(10.0).await;
+    api.cmd("finish", &rid).await;
+    app.advance(20.0).await;
+    let url = api.files(&rid, &[]).await["data_list"][0]["url"].as_str().unwrap().to_string();
+    assert_eq!(app.bytes(&url).await.0, 200);
+
+    let (s, v) = app.post(&format!("/__admin/reset?tenant=cloud_record:{APP}"), json!({})).await;
+    assert_eq!(s, 200, "{v}");
+    assert_code(&api.list(&[]).await, AUTH_FAILED);
+    assert_eq!(app.bytes(&url).await.0, 404);
+    let api = Api::login(&app).await;
+    assert_eq!(api.list(&[]).await["total_num"], 0);
+    // The fixture's groups are back: a layout on u1 works at once.
+    let rid = api.init(json!({})).await;
+    assert_eq!(rid, rid_at(30, 1), "record ids count from 10001 again");
+    assert_code(&api.layout_u1(&rid, json!({})).await, 0);
+
+    let (s, _) = app.post("/__admin/reset", json!({})).await;
+    assert_eq!(s, 200);
+    assert_eq!(app.now().await, T0, "a full reset returns to the fixture's clock start");
+    let api = Api::login(&app).await;
+    assert_eq!(api.list(&[]).await["total_num"], 0);
+    app.stop().await;
+}
+
+/// The fixture section is validated with the exact path of each problem, and nothing is loaded; a valid
+/// account added at run time works at once.
+#[tokio::test]
+async fn fixture_section_validation() {
+    let app = spawn(one_account(json!({}))).await;
+    let bad = json!({ "cloud_record": {
+        "accounts": [
+            { "dev_id": "a.b", "token": "", "app_id": "x", "app_secret": "short", "token_timeout_s": 0, "max_tasks": 0 },
+            { "dev_id": "a.b", "token": "t", "app_id": "x", "extra": 1 },
+            { "dev_id": DEV, "token": "t", "app_id": APP }
+        ],
+        "groups": [{ "app_id": "x", "group_id": "", "users": [{ "user_id": "", "streams": [{ "media_type": 5, "media_id": "1" }] }] }],
+        "bogus": 1
+    } });
+    let (s, v) = app.post("/__admin/fixtures", bad).await;
+    assert_eq!(s, 400, "{v}");
+    let paths: Vec<&str> =
+        v["errors"].as_array().unwrap().iter().map(|e| e["path"].as_str().unwrap()).collect();
+    for p in [
+        "cloud_record.bogus",
+        "cloud_record.accounts[0].dev_id",
+        "cloud_record.accounts[0].token",
+        "cloud_record.accounts[0].app_secret",
+        "cloud_record.accounts[0].token_timeout_s",
+        "cloud_record.accounts[0].max_tasks",
+        "cloud_record.accounts[1]",
+        "cloud_record.groups[0].group_id",
+        "cloud_record.groups[0].users[0].user_id",
+        "cloud_record.groups[0].users[0]",
+    ] {
+        assert!(paths.iter().any(|x| x.starts_with(p)), "no error at {p}: {v}");
+    }
+    assert_eq!(app.get("/__admin/tenants").await.1["tenants"], json!([format!("cloud_record:{APP}")]));
+
+    // The existing account cannot be loaded twice; a new one can, and works.
+    let (s, v) = app.post("/__admin/fixtures", one_account(json!({}))).await;
+    assert_eq!(s, 400, "{v}");
+    let new = account(json!({ "dev_id": "dev_n", "token": "tok-n", "app_id": "app_n", "app_secret": null }));
+    let (s, v) = app.post("/__admin/fixtures", fixture(vec![new], json!([]))).await;
+    assert_eq!(s, 200, "{v}");
+    let v = Api::with_auth(&app, "dev_n.tok-n").get("/v1/record/task/list", &[("app_id", "app_n")]).await;
+    assert_code(&v, 0);
+    app.stop().await;
 }
