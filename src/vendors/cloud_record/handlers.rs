@@ -115,8 +115,18 @@ fn paging(ex: &Exchange) -> Res<(i64, i64)> {
 }
 
 fn page_of<T>(items: Vec<T>, page: i64, size: i64) -> Vec<T> {
-    let skip = ((page - 1) * size) as usize;
+    // `page` comes from the query: a huge one is simply past the end, never an overflow.
+    let skip = usize::try_from((page - 1).saturating_mul(size)).unwrap_or(usize::MAX);
     items.into_iter().skip(skip).take(size as usize).collect()
+}
+
+/// The credential of an `Authorization` value: trimmed, without a `Bearer ` prefix (tolerated, decisions.md).
+fn strip_bearer(h: &str) -> &str {
+    let h = h.trim();
+    match h.get(..7) {
+        Some(p) if p.eq_ignore_ascii_case("bearer ") => h[7..].trim(),
+        _ => h,
+    }
 }
 
 fn datetime_ms(ms: Option<i64>) -> String {
@@ -141,7 +151,7 @@ impl CloudRecord {
 
     /// The app id an `Authorization` header grants.
     fn authenticate(&self, ex: &Exchange) -> Res<String> {
-        let h = ex.header("authorization").map(str::trim).filter(|s| !s.is_empty()).ok_or_else(|| {
+        let h = ex.header("authorization").map(strip_bearer).filter(|s| !s.is_empty()).ok_or_else(|| {
             CloudError::new(
                 NOT_LOGGED_IN,
                 "send `Authorization: <access_token>` (from GET /access/token) or `<dev_id>.<token>`",
@@ -677,8 +687,8 @@ impl CloudRecord {
                 return Err(CloudError::params(format!("status must be one of 1..7 or -1, got {s}")));
             }
         }
-        let start = query_time(ex, "start_time")?.map(|s| s * 1000);
-        let stop = query_time(ex, "stop_time")?.map(|s| s * 1000);
+        let start = query_time(ex, "start_time")?.map(|s| s.saturating_mul(1000));
+        let stop = query_time(ex, "stop_time")?.map(|s| s.saturating_mul(1000));
         let (page, size) = paging(ex)?;
         let rows = self
             .accounts
