@@ -213,7 +213,7 @@ pub mod calendar {
             None => (text, "00:00:00"),
         };
         let mut dp = date.split('-');
-        let y: i64 = dp.next()?.parse().ok()?;
+        let y: i64 = dp.next()?.parse().ok().filter(|y| (1..=9999).contains(y))?;
         let m: u32 = dp.next()?.parse().ok()?;
         let d: u32 = dp.next()?.parse().ok()?;
         if dp.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
@@ -254,5 +254,6 @@ mod tests {
         assert_eq!(calendar::parse_beijing("2020-02-29"), Some(1_582_905_600));
         assert_eq!(calendar::parse_beijing("2026-13-01"), None);
         assert_eq!(calendar::parse_beijing("yesterday"), None);
+        assert_eq!(calendar::parse_beijing("300000000000-01-01"), None);
     }
 }

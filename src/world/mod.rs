@@ -228,9 +228,19 @@ impl World {
         *self.public_url.write() = url.trim_end_matches('/').to_string();
     }
 
-    /// The download URL of a stored file.
+    /// The download URL of a stored file (the name percent-encoded: users choose file names).
     pub fn file_url(&self, f: &StoredFile) -> String {
-        format!("{}/files/{}/{}", self.public_url(), f.key, f.name)
+        let name: String = f
+            .name
+            .bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect();
+        format!("{}/files/{}/{name}", self.public_url(), f.key)
     }
 
     /// Current timing table.

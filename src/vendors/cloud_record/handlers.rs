@@ -287,7 +287,8 @@ impl CloudRecord {
     fn init_task(&self, app: &str, req: InitRequest, now: i64) -> Res<Value> {
         check_app(&req.app_id, app)?;
         let group_id = required(req.group_id, "group_id")?;
-        let seq = required(req.seq, "seq")?;
+        // The seed's table marks `seq` required but its own examples omit it: optional, echoed when given.
+        let seq = req.seq.clone();
         let file_type = in_range("file_type", req.file_type, 0, 1, 0)? as u8;
         let file_duration = in_range("file_duration", req.file_duration, 15, 300, 60)?;
         let width = in_range("width", req.width, 1, 1920, 1920)? as u32;
@@ -377,7 +378,7 @@ impl CloudRecord {
             timeout_s,
             auto,
             layout: None,
-            seq: seq.clone(),
+            seq: seq.clone().unwrap_or_default(),
             last_command_ms: now,
             idle_since_ms: None,
             stop_reason: None,
@@ -388,7 +389,11 @@ impl CloudRecord {
         }
         self.arm_timeout(app, &task);
         acc.tasks.insert(record_id.clone(), task);
-        Ok(json!({ "id": 8194, "seq": seq, "record_id": record_id }))
+        let mut out = json!({ "id": 8194, "record_id": record_id });
+        if let Some(seq) = seq {
+            out["seq"] = json!(seq);
+        }
+        Ok(out)
     }
 
     /// Schedule the idle check of a task that has nothing to record.
@@ -510,7 +515,7 @@ impl CloudRecord {
     fn apply_layout(&self, app: &str, req: LayoutRequest, now: i64) -> Res<Value> {
         check_app(&req.app_id, app)?;
         let record_id = required(req.record_id, "record_id")?;
-        let seq = required(req.seq, "seq")?;
+        let seq = req.seq.clone();
         let mut layout = Layout::default();
         for (i, a) in req.audio_list.unwrap_or_default().into_iter().enumerate() {
             let user_id = required(a.user_id, &format!("audio_list[{i}].user_id"))?;
@@ -658,7 +663,11 @@ impl CloudRecord {
         task.last_command_ms = now;
         task.idle_since_ms = if task.has_input(group) { None } else { Some(now) };
         self.arm_timeout(app, task);
-        Ok(json!({ "seq": seq, "record_id": record_id }))
+        let mut out = json!({ "record_id": record_id });
+        if let Some(seq) = seq {
+            out["seq"] = json!(seq);
+        }
+        Ok(out)
     }
 
     // ----- lists and files ------------------------------------------------------------------------
