@@ -15,32 +15,33 @@ use serde_json::{json, Value};
 /// Largest control-plane body (state dumps can be large).
 const MAX_ADMIN_BODY: usize = 256 * 1024 * 1024;
 
-/// Register the control-plane routes.
+/// Register the control-plane routes. Each path is one resource whose other methods get a JSON 405.
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    fn resource(path: &str) -> actix_web::Resource {
+        web::resource(path).default_service(web::to(crate::method_not_allowed))
+    }
     cfg.service(
         web::scope("/__admin")
-            .route("/health", web::get().to(health))
-            .route("/reset", web::post().to(reset))
-            .service(web::resource("/state").route(web::get().to(get_state)).route(web::put().to(put_state)))
-            .route("/fixtures", web::post().to(post_fixture))
-            .route("/tenants", web::get().to(tenants))
+            .service(resource("/health").route(web::get().to(health)))
+            .service(resource("/reset").route(web::post().to(reset)))
+            .service(resource("/state").route(web::get().to(get_state)).route(web::put().to(put_state)))
+            .service(resource("/fixtures").route(web::post().to(post_fixture)))
+            .service(resource("/tenants").route(web::get().to(tenants)))
+            .service(resource("/clock").route(web::get().to(get_clock)).route(web::post().to(post_clock)))
+            .service(resource("/clock/advance").route(web::post().to(advance)))
+            .service(resource("/events").route(web::post().to(events)))
             .service(
-                web::resource("/clock").route(web::get().to(get_clock)).route(web::post().to(post_clock)),
-            )
-            .route("/clock/advance", web::post().to(advance))
-            .route("/events", web::post().to(events))
-            .service(
-                web::resource("/requests")
+                resource("/requests")
                     .route(web::get().to(get_requests))
                     .route(web::delete().to(delete_requests)),
             )
             .service(
-                web::resource("/faults")
+                resource("/faults")
                     .route(web::get().to(get_faults))
                     .route(web::post().to(post_fault))
                     .route(web::delete().to(delete_faults)),
             )
-            .route("/faults/{id}", web::delete().to(delete_fault))
+            .service(resource("/faults/{id}").route(web::delete().to(delete_fault)))
             .default_service(web::to(crate::method_or_not_found)),
     );
 }
