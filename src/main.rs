@@ -141,8 +141,11 @@ fn serve(args: ServeArgs) -> ExitCode {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
     if let Some(s) = args.time_scale {
-        if !(s.is_finite() && s > 0.0) {
-            eprintln!("recmock: --time-scale must be a number > 0, got {s}");
+        if !(s.is_finite() && s > 0.0 && s <= recmock::clock::MAX_SCALE) {
+            eprintln!(
+                "recmock: --time-scale must be a number > 0 and <= {}, got {s}",
+                recmock::clock::MAX_SCALE
+            );
             return ExitCode::from(2);
         }
     }

@@ -3,6 +3,7 @@
 //! Paths and shapes are a contract (DESIGN.md): add fields freely, never rename.
 
 use crate::app::App;
+use crate::clock::MAX_SCALE;
 use crate::faults::{form_pairs, FaultSpec};
 use crate::fixture::FixtureDoc;
 use crate::journal::JournalFilter;
@@ -11,6 +12,10 @@ use bytes::BytesMut;
 use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::{json, Value};
+
+/// The latest virtual instant the clock may be set or advanced to: 9999-12-31 23:59:59 UTC (later ones
+/// overflow the millisecond arithmetic of jobs and calendar strings).
+const MAX_TIME_MS: i64 = 253_402_300_799_000;
 
 /// Largest control-plane body (state dumps can be large).
 const MAX_ADMIN_BODY: usize = 256 * 1024 * 1024;
@@ -176,8 +181,8 @@ struct ClockChange {
 async fn post_clock(app: web::Data<App>, body: web::Payload) -> AdminResult {
     let change: ClockChange = parse(read_json(body, false).await?, "clock")?;
     if let Some(s) = change.scale {
-        if !(s.is_finite() && s > 0.0) {
-            return Err(error(400, format!("scale must be a number > 0, got {s}")));
+        if !(s.is_finite() && s > 0.0 && s <= MAX_SCALE) {
+            return Err(error(400, format!("scale must be a number > 0 and <= {MAX_SCALE}, got {s}")));
         }
     }
     let mut ran = Vec::new();
@@ -188,6 +193,12 @@ async fn post_clock(app: web::Data<App>, body: web::Payload) -> AdminResult {
             return Err(error(
                 400,
                 format!("time never goes back: now is {}, asked for {now}", current.div_euclid(1000)),
+            ));
+        }
+        if target > MAX_TIME_MS {
+            return Err(error(
+                400,
+                format!("now must be at most {} (year 9999), got {now}", MAX_TIME_MS / 1000),
             ));
         }
         // Jumping forward runs what falls due on the way, exactly like an advance.
@@ -210,7 +221,11 @@ async fn advance(app: web::Data<App>, body: web::Payload) -> AdminResult {
     if !(a.seconds.is_finite() && a.seconds >= 0.0) {
         return Err(error(400, format!("seconds must be a number >= 0, got {}", a.seconds)));
     }
-    let target = app.world.clock.now_ms() + (a.seconds * 1000.0).round() as i64;
+    let now = app.world.clock.now_ms();
+    if now as f64 + a.seconds * 1000.0 > MAX_TIME_MS as f64 {
+        return Err(error(400, format!("seconds would take the clock past year 9999, got {}", a.seconds)));
+    }
+    let target = now + (a.seconds * 1000.0).round() as i64;
     let ran = app.run_due(target, true).await;
     let mut v = clock_json(&app);
     v["ran"] = json!(ran);
