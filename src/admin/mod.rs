@@ -133,7 +133,17 @@ async fn post_fixture(app: web::Data<App>, req: HttpRequest, body: web::Payload)
     let v = read_json(body, false).await?;
     let name = query(&req, "name").unwrap_or_else(|| "POST /__admin/fixtures".into());
     if query(&req, "dry_run").is_some_and(|d| d == "true" || d == "1") {
-        let errors = app.check(&v);
+        let mut errors = app.check(&v);
+        if errors.is_empty() {
+            // What a real load would also refuse: conflicts with the running world (an existing account).
+            for vendor in app.vendors() {
+                if let Some(section) = v.get(vendor.kind().as_str()) {
+                    if let Err(mut e) = vendor.load_section(section, vendor.kind().as_str(), None, true) {
+                        errors.append(&mut e);
+                    }
+                }
+            }
+        }
         return Ok(if errors.is_empty() {
             HttpResponse::Ok().json(json!({ "valid": true }))
         } else {
