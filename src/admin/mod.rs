@@ -153,7 +153,12 @@ async fn post_fixture(app: web::Data<App>, req: HttpRequest, body: web::Payload)
         });
     }
     Ok(match app.load_runtime(&FixtureDoc { name, value: v }) {
-        Ok(report) => HttpResponse::Ok().json(json!({ "loaded": report })),
+        Ok(report) => {
+            // A clock moved forward by the fixture, or a timeline step at 0, falls due now: run it before
+            // answering, as an advance would, so nothing waits for the background pump.
+            let ran = app.run_due(app.world.clock.now_ms(), true).await;
+            HttpResponse::Ok().json(json!({ "loaded": report, "ran": ran }))
+        }
         Err(errors) => HttpResponse::BadRequest().json(json!({
             "error": format!("fixture has {} error(s); nothing was loaded", errors.len()), "errors": errors
         })),
