@@ -274,6 +274,8 @@ impl App {
                 self.world.journal.clear();
                 self.world.faults.clear();
                 *self.world.timings.write() = Timings::default();
+                // Ids start over too, so a reset world answers exactly as a fresh start with the same seed.
+                self.world.ids.restore(IdState { counter: 0, ..self.world.ids.state() });
                 let mut loaded = Vec::new();
                 for doc in &self.start_fixtures {
                     let r = self.load(doc, LoadMode::Startup).map_err(|e| {
