@@ -485,7 +485,7 @@ fn check_event_with(vendors: &[Arc<dyn Vendor>], event: &Value) -> Result<(Vendo
 /// Check a fixture document against the given vendor modules (what `recmock check` runs).
 pub fn check_with(vendors: &[Arc<dyn Vendor>], doc: &Value) -> Vec<FixtureError> {
     let mut errors = Vec::new();
-    let common = fixture::parse_common(doc, &mut errors);
+    fixture::parse_common(doc, &mut errors);
     for kind in VendorKind::ALL {
         let Some(section) = doc.get(kind.as_str()) else { continue };
         match vendors.iter().find(|v| v.kind() == kind) {
@@ -495,15 +495,15 @@ pub fn check_with(vendors: &[Arc<dyn Vendor>], doc: &Value) -> Vec<FixtureError>
             }
         }
     }
-    for (i, step) in common.timeline.iter().enumerate() {
-        if step.event.get("type").and_then(Value::as_str).is_none() {
+    // Index the document's own steps (a step that failed to parse is not in `common.timeline`).
+    let steps = doc.get("timeline").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    for (i, event) in steps.iter().enumerate().filter_map(|(i, s)| s.get("event").map(|e| (i, e))) {
+        let at = format!("timeline[{i}]");
+        if errors.iter().any(|x| x.path == at || x.path.starts_with(&format!("{at}."))) {
             continue; // already reported
         }
-        if let Err(e) = check_event_with(vendors, &step.event) {
-            let err = FixtureError::new(format!("timeline[{i}].event"), e);
-            if !errors.iter().any(|x| x.path.starts_with(&format!("timeline[{i}]"))) {
-                errors.push(err);
-            }
+        if let Err(e) = check_event_with(vendors, event) {
+            errors.push(FixtureError::new(format!("{at}.event"), e));
         }
     }
     errors
