@@ -20,7 +20,9 @@ async fn health_and_unknown_paths_answer_json() {
 
 #[tokio::test]
 async fn embedded_demo_world_loads() {
-    let app = spawn_with(Spawn { fixtures: vec![recmock::fixture::DEMO_JSON.to_string()], ..Spawn::default() }).await;
+    let app =
+        spawn_with(Spawn { fixtures: vec![recmock::fixture::DEMO_JSON.to_string()], ..Spawn::default() })
+            .await;
     let (_, v) = app.get("/__admin/tenants").await;
     assert!(v["tenants"].as_array().unwrap().iter().any(|t| t == "cloud_record:demo_app_0001"), "{v}");
     app.stop().await;
