@@ -409,6 +409,8 @@ async fn state_dump_restores_into_a_fresh_server() {
     let one = spawn_public(world(&[A]), 42).await;
     let (done, processing, recording) = busy_world(&one).await;
     let ids = [done.as_str(), processing.as_str(), recording.as_str()];
+    add_fault(&one, json!({ "match": { "path": "/never" }, "action": { "http_status": 500 }, "times": 3 }))
+        .await;
     let (s, dump) = one.get("/__admin/state").await;
     assert_eq!(s, 200);
     assert_eq!(dump["recmock_state"], 1);
@@ -420,6 +422,7 @@ async fn state_dump_restores_into_a_fresh_server() {
     assert_eq!(observable(&two, &ids).await, observable(&one, &ids).await);
     assert_eq!(pending_jobs(&two).await, pending_jobs(&one).await);
     assert_eq!(two.get("/__admin/state").await.1, dump, "a restored world dumps as it was dumped");
+    assert_eq!(two.get("/__admin/faults").await.1, one.get("/__admin/faults").await.1);
 
     // The restored files serve the bytes the API reports.
     let entry = &downloads(&two, A, &done).await["data_list"][0];
@@ -733,6 +736,12 @@ async fn runtime_timeline_counts_from_the_load() {
     let v = app.advance(60.0).await;
     assert_eq!(v["ran"][0]["at"], T0 + 160, "{v}");
     app.event(leave(A, G, "u2")).await;
+    // An absolute time already past runs at once, before the load answers.
+    let (s, v) =
+        load_fixture(&app, "", json!({ "timeline": [{ "at": T0 + 10, "event": join(A, G, "u3") }] })).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["ran"][0]["kind"], "timeline", "{v}");
+    app.event(leave(A, G, "u3")).await;
     app.stop().await;
 }
 
@@ -962,6 +971,26 @@ async fn malformed_events_apply_nothing() {
     app.stop().await;
 }
 
+/// An event the world's state refuses is 409: failing a task that already ended. Failing a recording
+/// task ends it with status -1, as the vendor API then shows.
+#[tokio::test]
+async fn event_in_the_wrong_state_is_409() {
+    let app = spawn(world(&[A])).await;
+    let done = finished_task(&app, A, 10.0).await;
+    app.advance(30.0).await;
+    let fail =
+        |id: &str| json!({ "type": "cloud_record.recording_fail", "app_id": A.app(), "record_id": id });
+    let (s, v) = app.post("/__admin/events", fail(&done)).await;
+    assert_eq!(s, 409, "{v}");
+    assert_eq!(status(&app, A, &done).await, 6);
+    let live = start_task(&app, A, G).await;
+    app.event(fail(&live)).await;
+    assert_eq!(status(&app, A, &live).await, -1);
+    let (s, v) = app.post("/__admin/events", fail("20260101080000_99999")).await;
+    assert_eq!(s, 404, "{v}");
+    app.stop().await;
+}
+
 /// An event for an account that does not exist is 404.
 #[tokio::test]
 async fn event_for_unknown_account_is_404() {
@@ -1012,6 +1041,19 @@ async fn journal_records_vendor_requests() {
     let response: Value = serde_json::from_str(init["response"].as_str().unwrap()).unwrap();
     assert_eq!(response["record_id"], id.as_str());
     assert!(init["id"].as_u64() > token["id"].as_u64());
+    app.stop().await;
+}
+
+/// Long bodies are kept truncated (16 KiB and a note of the full length).
+#[tokio::test]
+async fn journal_truncates_long_bodies() {
+    let app = spawn(world(&[A])).await;
+    let body = json!({ "group_id": G, "seq": "1", "pad": "x".repeat(40_000) });
+    cr_post(&app, A, "/v1/record/init", body).await;
+    let j = app.get("/__admin/requests").await.1;
+    let kept = j["requests"][0]["body"].as_str().unwrap();
+    assert!(kept.starts_with("{\"app_id\""), "{}", &kept[..40]);
+    assert!(kept.len() < 17_000 && kept.ends_with("bytes]"), "{}", &kept[kept.len() - 40..]);
     app.stop().await;
 }
 
