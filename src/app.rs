@@ -291,6 +291,8 @@ impl App {
                 *self.world.timings.write() = Timings::default();
                 self.world.callback_policies.write().clear();
                 self.world.outbox.set_timeout_ms(self.callback_timeout_ms);
+                // Ids start over too, so a reset world answers exactly as a fresh start with the same seed.
+                self.world.ids.restore(IdState { counter: 0, ..self.world.ids.state() });
                 let mut loaded = Vec::new();
                 for doc in &self.start_fixtures {
                     let r = self.load(doc, LoadMode::Startup).map_err(|e| {
@@ -396,10 +398,14 @@ impl App {
             serde_json::from_value(dump.callback_settings.clone())
                 .map_err(|e| format!("callback_settings: {e}"))?
         };
-        // Vendors validate before they replace anything; a vendor that fails leaves the others as they were.
+        // Every vendor checks its section before any vendor replaces anything: a bad dump changes nothing.
+        let section =
+            |v: &Arc<dyn Vendor>| dump.vendors.get(v.kind().as_str()).cloned().unwrap_or(Value::Null);
         for v in &self.vendors {
-            let state = dump.vendors.get(v.kind().as_str()).cloned().unwrap_or(Value::Null);
-            v.restore(&state).map_err(|e| format!("vendors.{}: {e}", v.kind()))?;
+            v.check_state(&section(v)).map_err(|e| format!("vendors.{}: {e}", v.kind()))?;
+        }
+        for v in &self.vendors {
+            v.restore(&section(v)).map_err(|e| format!("vendors.{}: {e}", v.kind()))?;
         }
         self.world.clock.restore(dump.clock);
         self.world.ids.restore(dump.ids);
@@ -518,7 +524,9 @@ impl App {
         ran
     }
 
-    /// Run due jobs forever in real (scaled) time; the server spawns this.
+    /// Run due jobs forever in real (scaled) time; the server spawns this. While the clock is frozen it
+    /// runs nothing: then only the control plane moves time and runs what falls due (`clock/advance`, even
+    /// by 0 seconds), so a frozen world is fully deterministic.
     pub async fn pump(self: Arc<Self>) {
         loop {
             let wait = self
@@ -532,9 +540,9 @@ impl App {
                 _ = tokio::time::sleep(wait) => {}
                 _ = self.world.scheduler.wake.notified() => {}
             }
-            let now = self.world.clock.now_ms();
-            if self.world.scheduler.next_due().is_some_and(|d| d <= now) {
-                self.run_due(now, false).await;
+            let clock = self.world.clock.reading();
+            if !clock.frozen && self.world.scheduler.next_due().is_some_and(|d| d <= clock.now_ms) {
+                self.run_due(clock.now_ms, false).await;
             }
         }
     }
@@ -559,7 +567,7 @@ fn check_event_with(vendors: &[Arc<dyn Vendor>], event: &Value) -> Result<(Vendo
 /// Check a fixture document against the given vendor modules (what `recmock check` runs).
 pub fn check_with(vendors: &[Arc<dyn Vendor>], doc: &Value) -> Vec<FixtureError> {
     let mut errors = Vec::new();
-    let common = fixture::parse_common(doc, &mut errors);
+    fixture::parse_common(doc, &mut errors);
     for kind in VendorKind::ALL {
         let Some(section) = doc.get(kind.as_str()) else { continue };
         match vendors.iter().find(|v| v.kind() == kind) {
@@ -569,15 +577,15 @@ pub fn check_with(vendors: &[Arc<dyn Vendor>], doc: &Value) -> Vec<FixtureError>
             }
         }
     }
-    for (i, step) in common.timeline.iter().enumerate() {
-        if step.event.get("type").and_then(Value::as_str).is_none() {
+    // Index the document's own steps (a step that failed to parse is not in `common.timeline`).
+    let steps = doc.get("timeline").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    for (i, event) in steps.iter().enumerate().filter_map(|(i, s)| s.get("event").map(|e| (i, e))) {
+        let at = format!("timeline[{i}]");
+        if errors.iter().any(|x| x.path == at || x.path.starts_with(&format!("{at}."))) {
             continue; // already reported
         }
-        if let Err(e) = check_event_with(vendors, &step.event) {
-            let err = FixtureError::new(format!("timeline[{i}].event"), e);
-            if !errors.iter().any(|x| x.path.starts_with(&format!("timeline[{i}]"))) {
-                errors.push(err);
-            }
+        if let Err(e) = check_event_with(vendors, event) {
+            errors.push(FixtureError::new(format!("{at}.event"), e));
         }
     }
     errors

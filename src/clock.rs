@@ -18,10 +18,13 @@ pub enum ClockError {
         /// where the clock stood
         now_ms: i64,
     },
-    /// The scale is not a finite positive number.
-    #[error("scale must be a finite number > 0, got {0}")]
+    /// The scale is not a finite positive number up to [`MAX_SCALE`].
+    #[error("scale must be a finite number > 0 and <= {MAX_SCALE}, got {0}")]
     BadScale(f64),
 }
+
+/// The fastest scale (virtual seconds per wall second): beyond it virtual milliseconds overflow.
+pub const MAX_SCALE: f64 = 1_000_000.0;
 
 #[derive(Debug)]
 struct Anchor {
@@ -60,7 +63,7 @@ impl Clock {
             anchor: Mutex::new(Anchor {
                 virtual_ms: start_ms,
                 wall: Instant::now(),
-                scale: if scale.is_finite() && scale > 0.0 { scale } else { 1.0 },
+                scale: if scale.is_finite() && scale > 0.0 { scale.min(MAX_SCALE) } else { 1.0 },
                 frozen,
             }),
         }
@@ -99,7 +102,7 @@ impl Clock {
         now_ms: Option<i64>,
     ) -> Result<ClockReading, ClockError> {
         if let Some(s) = scale {
-            if !(s.is_finite() && s > 0.0) {
+            if !(s.is_finite() && s > 0.0 && s <= MAX_SCALE) {
                 return Err(ClockError::BadScale(s));
             }
         }
@@ -137,7 +140,7 @@ impl Clock {
         a.virtual_ms = r.now_ms;
         a.wall = Instant::now();
         a.frozen = r.frozen;
-        a.scale = if r.scale.is_finite() && r.scale > 0.0 { r.scale } else { 1.0 };
+        a.scale = if r.scale.is_finite() && r.scale > 0.0 { r.scale.min(MAX_SCALE) } else { 1.0 };
     }
 
     /// Wall-clock milliseconds until virtual time reaches `due_ms`, or `None` when frozen.

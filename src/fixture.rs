@@ -196,8 +196,11 @@ pub fn parse_common(doc: &Value, errors: &mut Vec<FixtureError>) -> Common {
         c.clock = parse_at::<ClockSpec>(v, "clock", errors);
         if let Some(cs) = &c.clock {
             if let Some(s) = cs.scale {
-                if !(s.is_finite() && s > 0.0) {
-                    errors.push(FixtureError::new("clock.scale", format!("must be a number > 0, got {s}")));
+                if !(s.is_finite() && s > 0.0 && s <= crate::clock::MAX_SCALE) {
+                    errors.push(FixtureError::new(
+                        "clock.scale",
+                        format!("must be a number > 0 and <= {}, got {s}", crate::clock::MAX_SCALE),
+                    ));
                 }
             }
             if let Some(start) = cs.start {

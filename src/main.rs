@@ -163,8 +163,11 @@ fn serve(args: ServeArgs) -> ExitCode {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
     if let Some(s) = args.time_scale {
-        if !(s.is_finite() && s > 0.0) {
-            eprintln!("recmock: --time-scale must be a number > 0, got {s}");
+        if !(s.is_finite() && s > 0.0 && s <= recmock::clock::MAX_SCALE) {
+            eprintln!(
+                "recmock: --time-scale must be a number > 0 and <= {}, got {s}",
+                recmock::clock::MAX_SCALE
+            );
             return ExitCode::from(2);
         }
     }
@@ -195,6 +198,14 @@ fn serve(args: ServeArgs) -> ExitCode {
 }
 
 fn print_banner(app: &Application, args: &ServeArgs) {
+    // A closed stdout (`recmock | head -1`) must not take the server down: write errors are ignored.
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    macro_rules! say {
+        ($($t:tt)*) => {{
+            let _ = writeln!(out, $($t)*);
+        }};
+    }
     let a = app.app();
     let url = app.url();
     let clock = a.world.clock.reading();
@@ -205,29 +216,27 @@ fn print_banner(app: &Application, args: &ServeArgs) {
     } else {
         format!("{}x real time", clock.scale)
     };
-    println!("recmock {} listening on {url}", recmock::VERSION);
-    println!("  fixtures : {}", a.start_fixture_names().join(", "));
-    println!(
-        "  clock    : {} (Beijing time), {mode}",
-        calendar::beijing_datetime(clock.now_ms.div_euclid(1000))
-    );
-    println!("  seed     : {}", a.world.ids.state().seed);
+    say!("recmock {} listening on {url}", recmock::VERSION);
+    say!("  fixtures : {}", a.start_fixture_names().join(", "));
+    say!("  clock    : {} (Beijing time), {mode}", calendar::beijing_datetime(clock.now_ms.div_euclid(1000)));
+    say!("  seed     : {}", a.world.ids.state().seed);
     if let Some(p) = &args.state_file {
-        println!("  state    : {} (written on shutdown)", p.display());
+        say!("  state    : {} (written on shutdown)", p.display());
     }
-    println!("  credentials:");
+    say!("  credentials:");
     for v in a.vendors() {
         for line in v.banner() {
-            println!("    {line}");
+            say!("    {line}");
         }
     }
-    println!("  try:");
+    say!("  try:");
     for v in a.vendors() {
         if let Some(c) = v.example_curl(url) {
-            println!("    {c}");
+            say!("    {c}");
         }
     }
-    println!("  control plane: {url}/__admin/health  (reset, state, clock, events, requests, faults)");
+    say!("  control plane: {url}/__admin/health  (reset, state, clock, events, requests, faults)");
+    let _ = out.flush();
 }
 
 fn check(files: &[PathBuf]) -> ExitCode {

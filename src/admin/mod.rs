@@ -3,6 +3,7 @@
 //! Paths and shapes are a contract (DESIGN.md): add fields freely, never rename.
 
 use crate::app::App;
+use crate::clock::MAX_SCALE;
 use crate::faults::{form_pairs, FaultSpec};
 use crate::fixture::FixtureDoc;
 use crate::journal::JournalFilter;
@@ -13,39 +14,44 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+/// The latest virtual instant the clock may be set or advanced to: 9999-12-31 23:59:59 UTC (later ones
+/// overflow the millisecond arithmetic of jobs and calendar strings).
+const MAX_TIME_MS: i64 = 253_402_300_799_000;
+
 /// Largest control-plane body (state dumps can be large).
 const MAX_ADMIN_BODY: usize = 256 * 1024 * 1024;
 
-/// Register the control-plane routes.
+/// Register the control-plane routes. Each path is one resource whose other methods get a JSON 405.
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    fn resource(path: &str) -> actix_web::Resource {
+        web::resource(path).default_service(web::to(crate::method_not_allowed))
+    }
     cfg.service(
         web::scope("/__admin")
-            .route("/health", web::get().to(health))
-            .route("/reset", web::post().to(reset))
-            .service(web::resource("/state").route(web::get().to(get_state)).route(web::put().to(put_state)))
-            .route("/fixtures", web::post().to(post_fixture))
-            .route("/tenants", web::get().to(tenants))
+            .service(resource("/health").route(web::get().to(health)))
+            .service(resource("/reset").route(web::post().to(reset)))
+            .service(resource("/state").route(web::get().to(get_state)).route(web::put().to(put_state)))
+            .service(resource("/fixtures").route(web::post().to(post_fixture)))
+            .service(resource("/tenants").route(web::get().to(tenants)))
+            .service(resource("/clock").route(web::get().to(get_clock)).route(web::post().to(post_clock)))
+            .service(resource("/clock/advance").route(web::post().to(advance)))
+            .service(resource("/events").route(web::post().to(events)))
             .service(
-                web::resource("/clock").route(web::get().to(get_clock)).route(web::post().to(post_clock)),
-            )
-            .route("/clock/advance", web::post().to(advance))
-            .route("/events", web::post().to(events))
-            .service(
-                web::resource("/requests")
+                resource("/requests")
                     .route(web::get().to(get_requests))
                     .route(web::delete().to(delete_requests)),
             )
             .service(
-                web::resource("/faults")
+                resource("/faults")
                     .route(web::get().to(get_faults))
                     .route(web::post().to(post_fault))
                     .route(web::delete().to(delete_faults)),
             )
-            .route("/faults/{id}", web::delete().to(delete_fault))
-            .route("/callbacks", web::get().to(get_callbacks))
-            .route("/callbacks/url", web::post().to(set_callback_url))
-            .route("/callbacks/{id}", web::get().to(get_callback))
-            .route("/callbacks/{id}/redeliver", web::post().to(redeliver))
+            .service(resource("/faults/{id}").route(web::delete().to(delete_fault)))
+            .service(resource("/callbacks").route(web::get().to(get_callbacks)))
+            .service(resource("/callbacks/url").route(web::post().to(set_callback_url)))
+            .service(resource("/callbacks/{id}").route(web::get().to(get_callback)))
+            .service(resource("/callbacks/{id}/redeliver").route(web::post().to(redeliver)))
             .default_service(web::to(crate::method_or_not_found)),
     );
 }
@@ -132,7 +138,17 @@ async fn post_fixture(app: web::Data<App>, req: HttpRequest, body: web::Payload)
     let v = read_json(body, false).await?;
     let name = query(&req, "name").unwrap_or_else(|| "POST /__admin/fixtures".into());
     if query(&req, "dry_run").is_some_and(|d| d == "true" || d == "1") {
-        let errors = app.check(&v);
+        let mut errors = app.check(&v);
+        if errors.is_empty() {
+            // What a real load would also refuse: conflicts with the running world (an existing account).
+            for vendor in app.vendors() {
+                if let Some(section) = v.get(vendor.kind().as_str()) {
+                    if let Err(mut e) = vendor.load_section(section, vendor.kind().as_str(), None, true) {
+                        errors.append(&mut e);
+                    }
+                }
+            }
+        }
         return Ok(if errors.is_empty() {
             HttpResponse::Ok().json(json!({ "valid": true }))
         } else {
@@ -142,7 +158,12 @@ async fn post_fixture(app: web::Data<App>, req: HttpRequest, body: web::Payload)
         });
     }
     Ok(match app.load_runtime(&FixtureDoc { name, value: v }) {
-        Ok(report) => HttpResponse::Ok().json(json!({ "loaded": report })),
+        Ok(report) => {
+            // A clock moved forward by the fixture, or a timeline step at 0, falls due now: run it before
+            // answering, as an advance would, so nothing waits for the background pump.
+            let ran = app.run_due(app.world.clock.now_ms(), true).await;
+            HttpResponse::Ok().json(json!({ "loaded": report, "ran": ran }))
+        }
         Err(errors) => HttpResponse::BadRequest().json(json!({
             "error": format!("fixture has {} error(s); nothing was loaded", errors.len()), "errors": errors
         })),
@@ -180,8 +201,8 @@ struct ClockChange {
 async fn post_clock(app: web::Data<App>, body: web::Payload) -> AdminResult {
     let change: ClockChange = parse(read_json(body, false).await?, "clock")?;
     if let Some(s) = change.scale {
-        if !(s.is_finite() && s > 0.0) {
-            return Err(error(400, format!("scale must be a number > 0, got {s}")));
+        if !(s.is_finite() && s > 0.0 && s <= MAX_SCALE) {
+            return Err(error(400, format!("scale must be a number > 0 and <= {MAX_SCALE}, got {s}")));
         }
     }
     let mut ran = Vec::new();
@@ -192,6 +213,12 @@ async fn post_clock(app: web::Data<App>, body: web::Payload) -> AdminResult {
             return Err(error(
                 400,
                 format!("time never goes back: now is {}, asked for {now}", current.div_euclid(1000)),
+            ));
+        }
+        if target > MAX_TIME_MS {
+            return Err(error(
+                400,
+                format!("now must be at most {} (year 9999), got {now}", MAX_TIME_MS / 1000),
             ));
         }
         // Jumping forward runs what falls due on the way, exactly like an advance.
@@ -214,7 +241,11 @@ async fn advance(app: web::Data<App>, body: web::Payload) -> AdminResult {
     if !(a.seconds.is_finite() && a.seconds >= 0.0) {
         return Err(error(400, format!("seconds must be a number >= 0, got {}", a.seconds)));
     }
-    let target = app.world.clock.now_ms() + (a.seconds * 1000.0).round() as i64;
+    let now = app.world.clock.now_ms();
+    if now as f64 + a.seconds * 1000.0 > MAX_TIME_MS as f64 {
+        return Err(error(400, format!("seconds would take the clock past year 9999, got {}", a.seconds)));
+    }
+    let target = now + (a.seconds * 1000.0).round() as i64;
     let ran = app.run_due(target, true).await;
     let mut v = clock_json(&app);
     v["ran"] = json!(ran);

@@ -55,7 +55,10 @@ pub trait Vendor: Dialect + Send + Sync + 'static {
     /// The vendor's whole state, for a dump.
     fn dump(&self) -> Value;
 
-    /// Replace the vendor's state with a dump's.
+    /// Check a dump's section of this vendor without changing anything.
+    fn check_state(&self, state: &Value) -> Result<(), String>;
+
+    /// Replace the vendor's state with a dump's (checked with [`Vendor::check_state`] first).
     fn restore(&self, state: &Value) -> Result<(), String>;
 
     /// Register the callback URL of tenant `tenant` (`POST /__admin/callbacks/url`).

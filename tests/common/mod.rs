@@ -61,7 +61,12 @@ pub fn with_clock(mut fixture: Value) -> Value {
 
 /// A server with full control over its configuration.
 pub async fn spawn_with(opts: Spawn) -> TestApp {
-    let config = Config {
+    spawn_config(config_of(opts)).await
+}
+
+/// The configuration [`spawn_with`] starts a server with (port 0, two workers, no signal handling).
+pub fn config_of(opts: Spawn) -> Config {
+    Config {
         port: 0,
         fixtures: opts
             .fixtures
@@ -77,7 +82,11 @@ pub async fn spawn_with(opts: Spawn) -> TestApp {
         workers: Some(2),
         handle_signals: false,
         ..Config::default()
-    };
+    }
+}
+
+/// A server started from a complete configuration (e.g. [`config_of`] with a `public_url`).
+pub async fn spawn_config(config: Config) -> TestApp {
     let app = Application::build(config).expect("server builds");
     let url = app.url().to_string();
     let handle = app.handle();
@@ -137,6 +146,13 @@ impl TestApp {
         let text = resp.text().await.expect("body read");
         let v = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON (status {status}): {text}"));
         (status, v)
+    }
+
+    /// Send any request; returns the status and the body as text, exactly as received.
+    pub async fn text(&self, rb: reqwest::RequestBuilder) -> (u16, String) {
+        let resp = rb.send().await.expect("request sent");
+        let status = resp.status().as_u16();
+        (status, resp.text().await.expect("body read"))
     }
 
     /// Download raw bytes.

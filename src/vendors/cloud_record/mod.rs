@@ -307,6 +307,21 @@ impl CloudRecord {
     }
 }
 
+/// A dump's section of this vendor: accounts by id (null means none).
+fn parse_state(state: &Value) -> Result<BTreeMap<String, Account>, String> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct State {
+        accounts: BTreeMap<String, Account>,
+    }
+    if state.is_null() {
+        return Ok(BTreeMap::new());
+    }
+    serde_path_to_error::deserialize::<_, State>(state)
+        .map(|s| s.accounts)
+        .map_err(|e| format!("{} (at {})", e.inner(), e.path()))
+}
+
 impl Dialect for CloudRecord {
     fn kind(&self) -> VendorKind {
         VendorKind::CloudRecord
@@ -587,18 +602,12 @@ impl Vendor for CloudRecord {
         json!({ "accounts": self.accounts.snapshot() })
     }
 
+    fn check_state(&self, state: &Value) -> Result<(), String> {
+        parse_state(state).map(|_| ())
+    }
+
     fn restore(&self, state: &Value) -> Result<(), String> {
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct State {
-            accounts: BTreeMap<String, Account>,
-        }
-        let s: State = if state.is_null() {
-            State { accounts: BTreeMap::new() }
-        } else {
-            serde_path_to_error::deserialize(state).map_err(|e| format!("{} (at {})", e.inner(), e.path()))?
-        };
-        self.accounts.restore(s.accounts);
+        self.accounts.restore(parse_state(state)?);
         self.reindex();
         Ok(())
     }

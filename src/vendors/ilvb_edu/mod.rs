@@ -270,6 +270,21 @@ impl IlvbEdu {
     }
 }
 
+/// A dump's section of this vendor: apps by id (null means none).
+fn parse_state(state: &Value) -> Result<BTreeMap<String, EduApp>, String> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct State {
+        apps: BTreeMap<String, EduApp>,
+    }
+    if state.is_null() {
+        return Ok(BTreeMap::new());
+    }
+    serde_path_to_error::deserialize::<_, State>(state)
+        .map(|s| s.apps)
+        .map_err(|e| format!("{} (at {})", e.inner(), e.path()))
+}
+
 impl Dialect for IlvbEdu {
     fn kind(&self) -> VendorKind {
         VendorKind::IlvbEdu
@@ -493,18 +508,12 @@ impl Vendor for IlvbEdu {
         json!({ "apps": self.apps.snapshot() })
     }
 
+    fn check_state(&self, state: &Value) -> Result<(), String> {
+        parse_state(state).map(|_| ())
+    }
+
     fn restore(&self, state: &Value) -> Result<(), String> {
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct State {
-            apps: BTreeMap<String, EduApp>,
-        }
-        let s: State = if state.is_null() {
-            State { apps: BTreeMap::new() }
-        } else {
-            serde_path_to_error::deserialize(state).map_err(|e| format!("{} (at {})", e.inner(), e.path()))?
-        };
-        self.apps.restore(s.apps);
+        self.apps.restore(parse_state(state)?);
         Ok(())
     }
 

@@ -1,0 +1,216 @@
+//! The `recmock` binary: `check`, `--help`, `sig`, and serving from the command line.
+mod common;
+use common::*;
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+fn recmock() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_recmock"))
+}
+
+/// Run the binary with `args`; returns (exit code, stdout, stderr).
+fn run(args: &[&str]) -> (i32, String, String) {
+    let Output { status, stdout, stderr } = recmock().args(args).output().expect("recmock runs");
+    (
+        status.code().expect("exited normally"),
+        String::from_utf8(stdout).unwrap(),
+        String::from_utf8(stderr).unwrap(),
+    )
+}
+
+/// A fresh temp directory for one test.
+fn temp_dir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("recmock-cli-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Write `text` to `dir/name`; returns its path as text.
+fn write(dir: &std::path::Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
+
+fn demo() -> String {
+    concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/demo.json").to_string()
+}
+
+/// A fixture with one error in each place a path can point to.
+const BAD: &str = r#"{
+  "extra": 1,
+  "clock": {"start": "now"},
+  "timeline": [{"at": 5, "event": {"type": "cloud_record.dance"}}],
+  "cloud_record": {
+    "accounts": [
+      {"dev_id": "d1", "token": "t1", "app_id": "a1", "tokn": "x"},
+      {"dev_id": "d2", "token": "t2", "app_id": "a2", "token_timeout_s": "long"}
+    ],
+    "groups": [{"app_id": "a2", "group_id": "g", "user": []}]
+  }
+}"#;
+
+/// `recmock check` prints every error with its JSON path and exits 1.
+#[test]
+fn check_names_every_error_by_path_and_exits_1() {
+    let dir = temp_dir("bad");
+    let file = write(&dir, "bad.json", BAD);
+    let (code, out, _) = run(&["check", &file]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("6 error(s)"), "{out}");
+    for path in [
+        "extra",
+        "clock.start",
+        "timeline[0].event",
+        "cloud_record.accounts[0].tokn",
+        "cloud_record.accounts[1].token_timeout_s",
+        "cloud_record.groups[0].user",
+    ] {
+        assert!(
+            out.lines().any(|l| l.trim_start().starts_with(&format!("{path}:"))),
+            "`{path}` missing:\n{out}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `recmock check fixtures/demo.json` passes with exit 0 and names what it would load.
+#[test]
+fn check_accepts_the_demo_fixture() {
+    let (code, out, err) = run(&["check", &demo()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("ok") && out.contains("cloud_record:demo_app_0001"), "{out}");
+}
+
+/// Several files are checked one by one: a missing file and a file that is not JSON are reported (with
+/// the line), a good one still says ok, and the exit status is 1. With no file, usage is an error.
+#[test]
+fn check_reports_each_file() {
+    let dir = temp_dir("files");
+    let broken = write(&dir, "broken.json", "{\n  \"cloud_record\": ,\n}");
+    let missing = dir.join("missing.json").display().to_string();
+    let (code, out, _) = run(&["check", &demo(), &broken, &missing]);
+    assert_eq!(code, 1, "{out}");
+    let line_of =
+        |f: &str| out.lines().find(|l| l.starts_with(f)).unwrap_or_else(|| panic!("{f}:\n{out}")).to_string();
+    assert!(line_of(&demo()).contains(": ok"), "{out}");
+    assert!(line_of(&broken).contains("line 2"), "{out}");
+    assert!(line_of(&missing).contains("cannot read"), "{out}");
+    let (code, _, err) = run(&["check"]);
+    assert_eq!(code, 2, "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `recmock --help` mentions every serve flag.
+#[test]
+fn help_mentions_every_flag() {
+    let (code, out, _) = run(&["--help"]);
+    assert_eq!(code, 0);
+    for flag in [
+        "--bind",
+        "--port",
+        "--fixture",
+        "--seed",
+        "--public-url",
+        "--frozen-clock",
+        "--time-scale",
+        "--state-file",
+        "--log-level",
+        "--journal-size",
+        "--max-body-bytes",
+        "--workers",
+    ] {
+        assert!(out.contains(flag), "{flag} missing from --help:\n{out}");
+    }
+    for sub in ["check", "sig", "serve"] {
+        assert!(out.contains(sub), "{sub} missing from --help:\n{out}");
+    }
+}
+
+/// `recmock sig hst-token` prints a `001…` developer token that the server's `/access/token` accepts
+/// for the demo account; a secret of the wrong length is refused.
+#[tokio::test]
+async fn sig_hst_token_is_accepted_by_the_server() {
+    let (code, out, err) =
+        run(&["sig", "hst-token", "--app-id", "demo_app_0001", "--secret", "0123456789abcdef"]);
+    assert_eq!(code, 0, "{err}");
+    let token = out.trim();
+    assert!(token.starts_with("001"), "{out}");
+    let app =
+        spawn_with(Spawn { fixtures: vec![recmock::fixture::DEMO_JSON.to_string()], ..Spawn::default() })
+            .await;
+    let rb = app
+        .client
+        .get(format!("{}/access/token", app.url))
+        .query(&[("dev_id", "demo_dev_0001"), ("token", token)]);
+    let (s, v) = app.send(rb).await;
+    assert_eq!((s, &v["code"]), (200, &Value::from(0)), "{v}");
+    // Another app's token is not the demo account's.
+    let (_, other, _) = run(&["sig", "hst-token", "--app-id", "other_app", "--secret", "0123456789abcdef"]);
+    let rb = app
+        .client
+        .get(format!("{}/access/token", app.url))
+        .query(&[("dev_id", "demo_dev_0001"), ("token", other.trim())]);
+    assert_ne!(app.send(rb).await.1["code"], 0);
+    app.stop().await;
+    let (code, _, err) = run(&["sig", "hst-token", "--app-id", "demo_app_0001", "--secret", "short"]);
+    assert_eq!(code, 2, "{err}");
+}
+
+/// `recmock sig md5` prints `expire_time` and md5(key + expire_time).
+#[test]
+fn sig_md5_signs_key_and_expire() {
+    let (code, out, _) = run(&["sig", "md5", "--key", "k3y", "--expire", "1767225600"]);
+    assert_eq!(code, 0);
+    assert_eq!(out, format!("expire_time=1767225600\nsign={}\n", md5_hex(b"k3y1767225600")));
+}
+
+/// `recmock --port 0` serves the demo world: the banner's first line names the URL, and the control
+/// plane answers there with the frozen clock, even though the reader of stdout went away after that
+/// line (as with `recmock | head -1`).
+#[tokio::test]
+async fn serve_starts_and_answers() {
+    let mut child = recmock()
+        .args(["--port", "0", "--frozen-clock", "--seed", "7", "--log-level", "error"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("recmock starts");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    // (the reader is dropped here: the rest of the banner goes to a closed pipe)
+    let url = first.split_whitespace().find(|w| w.starts_with("http://")).map(str::to_string);
+    let get = |path: &'static str| {
+        let url = url.clone();
+        async move {
+            let url = url.ok_or("no URL in the banner")?;
+            let resp = reqwest::get(format!("{url}{path}")).await.map_err(|e| format!("{e:?}"))?;
+            resp.json::<Value>().await.map_err(|e| format!("{e:?}"))
+        }
+    };
+    let (health, clock) = (get("/__admin/health").await, get("/__admin/clock").await);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let (health, clock) = (health.unwrap(), clock.unwrap());
+    assert_eq!(health["status"], "ok", "{health}");
+    assert_eq!(clock["frozen"], true, "{clock}");
+}
+
+/// Serve refuses a bad `--time-scale` (exit 2) and a bad `--fixture` (exit 1, naming the path).
+#[test]
+fn serve_refuses_bad_options() {
+    for scale in ["0", "-1", "1e12"] {
+        let (code, _, err) = run(&["--port", "0", &format!("--time-scale={scale}")]);
+        assert_eq!(code, 2, "--time-scale {scale}: {err}");
+        assert!(err.contains("--time-scale"), "{err}");
+    }
+    let dir = temp_dir("serve");
+    let file = write(&dir, "bad.json", BAD);
+    let (code, _, err) = run(&["--port", "0", "--fixture", &file]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("cloud_record.accounts[0].tokn"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
