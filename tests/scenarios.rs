@@ -1,0 +1,89 @@
+//! Every shipped fixture (the demo world and fixtures/scenarios/*) loads, and each scenario runs as its
+//! description says.
+mod common;
+use common::*;
+use serde_json::{json, Value};
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))).expect("fixture file")
+}
+
+/// Each file in fixtures/scenarios is a valid fixture on its own.
+#[tokio::test]
+async fn every_scenario_file_loads() {
+    let dir = format!("{}/fixtures/scenarios", env!("CARGO_MANIFEST_DIR"));
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let app = spawn_with(Spawn { fixtures: vec![text], ..Spawn::default() }).await;
+        let (s, v) = app.get("/__admin/tenants").await;
+        assert_eq!(s, 200);
+        assert!(!v["tenants"].as_array().unwrap().is_empty(), "{}: {v}", path.display());
+        app.stop().await;
+        n += 1;
+    }
+    assert!(n >= 2);
+}
+
+/// 001 scenario: a task recording the class; the teacher's screen share joins the group on the timeline; the
+/// task nobody finishes stops itself `timeout` seconds after everyone left.
+#[tokio::test]
+async fn cloud_record_class_scenario() {
+    let app = spawn_with(Spawn {
+        fixtures: vec![read("fixtures/scenarios/cloud_record_class.json")],
+        ..Spawn::default()
+    })
+    .await;
+    let (_, v) = app.get("/access/token?dev_id=scn_dev&token=scn-token").await;
+    let at = v["result"]["access_token"].as_str().unwrap().to_string();
+    let h = [("Authorization", at.as_str())];
+    app.advance(90.0).await; // the teacher is in
+    let (_, v) = app
+        .post_h(
+            "/v1/record/init",
+            json!({"app_id": "scn_app", "group_id": "math-101", "timeout": 60, "auto": {}}),
+            &h,
+        )
+        .await;
+    assert_eq!(v["code"], 0, "{v}");
+    let rid = v["record_id"].as_str().unwrap().to_string();
+    let v = app.advance(5460.0 - 90.0 + 59.0).await;
+    let status = |v: &Value| v["record_list"][0]["status"].as_i64().unwrap();
+    let list = format!("/v1/record/task/list?app_id=scn_app&record_id={rid}");
+    assert_eq!(status(&app.get_h(&list, &h).await.1), 2, "{v}");
+    app.advance(1.0).await; // 60 s after everyone left
+    assert_eq!(status(&app.get_h(&list, &h).await.1), 3);
+    app.advance(30.0).await;
+    assert_eq!(status(&app.get_h(&list, &h).await.1), 6);
+    let (_, files) =
+        app.get_h(&format!("/v1/record/file/download/url?app_id=scn_app&record_id={rid}"), &h).await;
+    assert_eq!(files["total_num"], 2, "90 minutes in 60-minute files: {files}");
+    app.stop().await;
+}
+
+/// 000 scenario: the class runs on the timeline; once it has ended its recording gives one 1000 and three
+/// 1001 callbacks.
+#[tokio::test]
+async fn ilvb_edu_class_scenario() {
+    let rx = Receiver::start().await;
+    let app = spawn_with(Spawn {
+        fixtures: vec![read("fixtures/scenarios/ilvb_edu_class.json")],
+        ..Spawn::default()
+    })
+    .await;
+    app.post("/__admin/callbacks/url", json!({"tenant": "ilvb_edu:1400000002", "url": rx.url})).await;
+    app.advance(9010.0).await;
+    let sig = recmock::tlssig::sign(1_400_000_002, "scn-key", "admin", T0, 86_400);
+    let path =
+        format!("/v4/ilvb_edu/record?sdkappid=1400000002&identifier=admin&usersig={sig}&contenttype=json");
+    let (_, v) = app
+        .post(&path, json!({"cmd": "open_record_svc", "sub_cmd": "req_record", "class_roomid": 3003}))
+        .await;
+    assert_eq!(v["error_code"], 0, "{v}");
+    app.advance(60.0).await;
+    let events: Vec<i64> = rx.received().iter().map(|r| r.body["event_type"].as_i64().unwrap()).collect();
+    assert_eq!(events, vec![1000, 1001, 1001, 1001]);
+    rx.stop().await;
+    app.stop().await;
+}
