@@ -19,6 +19,10 @@ lint:
 fmt:
 	$(CARGO) fmt
 
+## Throughput, start-up time and memory (release build; not part of the test suite)
+bench:
+	$(CARGO) bench --bench throughput
+
 ## Validate every fixture shipped in fixtures/
 check-fixtures:
 	$(CARGO) run --quiet -- check fixtures/demo.json fixtures/scenarios/*.json

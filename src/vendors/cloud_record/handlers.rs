@@ -309,10 +309,9 @@ impl CloudRecord {
         if let Some(n) = &req.file_name {
             valid_file_name(n)?;
         }
-        let files = &self.world.files;
         let tenant = self.accounts.get(app).ok_or_else(|| CloudError::new(AUTH_FAILED, "account is gone"))?;
         let mut acc = tenant.lock();
-        let stored = acc.stored_bytes(files);
+        let stored = acc.stored;
         if stored >= acc.config.quota_bytes {
             return Err(CloudError::new(
                 NO_SPACE,
@@ -322,14 +321,14 @@ impl CloudRecord {
                 ),
             ));
         }
-        let active = acc.active_tasks().count();
+        let active = acc.active_count;
         if active >= acc.config.max_tasks {
             return Err(CloudError::new(
                 LOAD_LIMIT_ACCOUNT,
                 format!("the account already has {active} active tasks (limit {})", acc.config.max_tasks),
             ));
         }
-        let in_group = acc.active_tasks().filter(|t| t.group_id == group_id).count();
+        let in_group = acc.active_in_group(&group_id).count();
         if in_group >= acc.config.max_group_tasks {
             return Err(CloudError::new(
                 LOAD_LIMIT_GROUP,
@@ -340,7 +339,7 @@ impl CloudRecord {
             ));
         }
         if auto.is_some() {
-            if let Some(t) = acc.active_tasks().find(|t| t.group_id == group_id && t.auto.is_some()) {
+            if let Some(t) = acc.active_in_group(&group_id).find(|t| t.auto.is_some()) {
                 return Err(CloudError::new(
                     AUTO_EXISTS,
                     format!("group `{group_id}` already has auto task {}", t.recording.id),
@@ -348,7 +347,7 @@ impl CloudRecord {
             }
         }
         if let Some(n) = &req.file_name {
-            if let Some(t) = acc.active_tasks().find(|t| t.group_id == group_id && &t.file_name == n) {
+            if let Some(t) = acc.active_in_group(&group_id).find(|t| &t.file_name == n) {
                 return Err(CloudError::new(
                     CONTEXT_EXISTS,
                     format!("task {} already records group `{group_id}` into `{n}`", t.recording.id),
@@ -389,6 +388,7 @@ impl CloudRecord {
         }
         self.arm_timeout(app, &task);
         acc.tasks.insert(record_id.clone(), task);
+        acc.refresh_active(&record_id);
         let mut out = json!({ "id": 8194, "record_id": record_id });
         if let Some(seq) = seq {
             out["seq"] = json!(seq);
@@ -434,6 +434,7 @@ impl CloudRecord {
             task.last_command_ms = ex.now_ms;
             self.arm_timeout(&app, task);
             self.world.schedule_recording_step(VendorKind::CloudRecord, &app, &task.recording);
+            acc.refresh_active(&record_id);
             out["record_id"] = json!(record_id);
             Ok(out)
         });
@@ -817,7 +818,8 @@ impl CloudRecord {
             let files = &self.world.files;
             let tenant =
                 self.accounts.get(&app).ok_or_else(|| CloudError::new(AUTH_FAILED, "account is gone"))?;
-            let mut acc = tenant.lock();
+            let mut guard = tenant.lock();
+            let acc = &mut *guard;
             // All or nothing: refuse before deleting anything if one task is still being recorded or processed.
             if let Some(t) = ids.iter().filter_map(|id| acc.tasks.get(id)).find(|t| !t.recording.is_final()) {
                 return Err(CloudError::params(format!(
@@ -828,11 +830,14 @@ impl CloudRecord {
             }
             for id in &ids {
                 let Some(t) = acc.tasks.get_mut(id) else { continue };
+                let mut freed = 0;
                 for s in &mut t.recording.segments {
                     if let Some(k) = s.file_key.take() {
                         files.remove(&k);
+                        freed += s.size;
                     }
                 }
+                acc.stored = acc.stored.saturating_sub(freed);
                 t.files_deleted = true;
                 if mode == 1 {
                     acc.tasks.remove(id);

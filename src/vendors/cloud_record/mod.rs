@@ -239,7 +239,7 @@ impl CloudRecord {
         let tenant = self.accounts.get(app)?;
         let mut guard = tenant.lock();
         let acc = &mut *guard;
-        let stored = acc.stored_bytes(&self.world.files);
+        let stored = acc.stored;
         let quota = acc.config.quota_bytes;
         let task = acc.tasks.get_mut(record_id)?;
         let before = task.status();
@@ -266,6 +266,7 @@ impl CloudRecord {
                     let f = self.world.files.create(&self.world.ids, &owner, &name, ext, seg.size, at);
                     seg.file_key = Some(f.key);
                 }
+                acc.stored += total;
             }
         }
         self.world.schedule_recording_step(VendorKind::CloudRecord, app, &task.recording);
@@ -281,16 +282,15 @@ impl CloudRecord {
         if !task.recording.is_active() || idle.max(task.last_command_ms) + task.timeout_s * 1000 > at {
             return None;
         }
-        let before = task.status();
+        let (before, timeout_s) = (task.status(), task.timeout_s);
         task.recording.stop(at, &timings).ok()?;
-        task.stop_reason =
-            Some(format!("timeout: nothing to record and no command for {} s", task.timeout_s));
+        task.stop_reason = Some(format!("timeout: nothing to record and no command for {timeout_s} s"));
         self.world.schedule_recording_step(VendorKind::CloudRecord, app, &task.recording);
+        let after = task.status();
+        acc.refresh_active(record_id);
         Some(JobReport {
             description: format!(
-                "record {record_id}: stopped itself after {} s without streams or commands (status {before} → {})",
-                task.timeout_s,
-                task.status()
+                "record {record_id}: stopped itself after {timeout_s} s without streams or commands (status {before} → {after})"
             ),
         })
     }
@@ -571,7 +571,9 @@ impl Vendor for CloudRecord {
                     format!("record task {} has already ended (status {})", e.record_id, task.status())
                 })?;
                 task.stop_reason = Some(reason);
-                Ok(json!({ "failed": e.record_id, "status": task.status() }))
+                let status = task.status();
+                acc.refresh_active(&e.record_id);
+                Ok(json!({ "failed": e.record_id, "status": status }))
             }
         }
     }
@@ -607,7 +609,9 @@ impl Vendor for CloudRecord {
     }
 
     fn restore(&self, state: &Value) -> Result<(), String> {
-        self.accounts.restore(parse_state(state)?);
+        let mut accounts = parse_state(state)?;
+        accounts.values_mut().for_each(Account::rebuild);
+        self.accounts.restore(accounts);
         self.reindex();
         Ok(())
     }

@@ -237,6 +237,15 @@ pub struct Account {
     pub tasks: BTreeMap<String, RecordTask>,
     /// tasks created so far (record ids count from 10001)
     pub tasks_created: u64,
+    /// record ids of active tasks, by group (derived: kept exact by `refresh_active`, rebuilt on restore)
+    #[serde(skip)]
+    pub active: BTreeMap<String, std::collections::BTreeSet<String>>,
+    /// number of active tasks (derived, with `active`)
+    #[serde(skip)]
+    pub active_count: usize,
+    /// bytes of the files that exist (derived; kept up to date where files appear and go, rebuilt on restore)
+    #[serde(skip)]
+    pub stored: u64,
 }
 
 impl Account {
@@ -249,22 +258,101 @@ impl Account {
             groups: BTreeMap::new(),
             tasks: BTreeMap::new(),
             tasks_created: 0,
+            active: Default::default(),
+            active_count: 0,
+            stored: 0,
         }
     }
 
-    /// Tasks in statuses 1, 2 or 7.
-    pub fn active_tasks(&self) -> impl Iterator<Item = &RecordTask> {
-        self.tasks.values().filter(|t| t.recording.is_active())
-    }
-
-    /// Bytes of files that exist.
-    pub fn stored_bytes(&self, files: &crate::world::FileStore) -> u64 {
-        self.tasks
+    /// Recompute the derived indexes from the tasks (after a restore).
+    pub fn rebuild(&mut self) {
+        self.active.clear();
+        self.active_count = 0;
+        let ids: Vec<String> = self.tasks.keys().cloned().collect();
+        for id in ids {
+            self.refresh_active(&id);
+        }
+        self.stored = self
+            .tasks
             .values()
             .flat_map(|t| t.recording.segments.iter())
-            .filter_map(|s| s.file_key.as_deref())
-            .filter_map(|k| files.get(k))
-            .map(|f| f.size)
-            .sum()
+            .filter(|s| s.file_key.is_some())
+            .map(|s| s.size)
+            .sum();
+    }
+
+    /// Bring the active index up to date for one task; call it after anything that may change whether
+    /// the task is active (created, finished, stopped itself, failed). Only finished tasks are removed from
+    /// `tasks`, and those are not in the index.
+    pub fn refresh_active(&mut self, record_id: &str) {
+        let Some(t) = self.tasks.get(record_id) else { return };
+        let (group, active) = (t.group_id.clone(), t.recording.is_active());
+        let set = self.active.entry(group.clone()).or_default();
+        let was = set.remove(record_id);
+        if active {
+            set.insert(record_id.to_string());
+        }
+        if set.is_empty() {
+            self.active.remove(&group);
+        }
+        self.active_count = self.active_count + usize::from(active) - usize::from(was);
+    }
+
+    /// Active tasks (statuses 1, 2 or 7) of one group.
+    pub fn active_in_group<'a>(&'a self, group: &str) -> impl Iterator<Item = &'a RecordTask> + 'a {
+        self.active.get(group).into_iter().flatten().filter_map(|r| self.tasks.get(r))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::world::{MediaKind, Timings};
+
+    fn task(id: &str, group: &str) -> RecordTask {
+        RecordTask {
+            no: 0,
+            recording: Recording::new(id.into(), group.into(), MediaKind::Video, 900, 0),
+            group_id: group.into(),
+            file_name: id.into(),
+            file_type: 0,
+            width: 1920,
+            height: 1080,
+            record_mode: 0,
+            frame_rate: 30,
+            timeout_s: 600,
+            auto: None,
+            layout: None,
+            seq: String::new(),
+            last_command_ms: 0,
+            idle_since_ms: None,
+            stop_reason: None,
+            files_deleted: false,
+        }
+    }
+
+    /// The incrementally kept indexes always equal a full rebuild.
+    #[test]
+    fn derived_indexes_match_a_rebuild() {
+        let cfg: AccountConfig =
+            serde_json::from_value(serde_json::json!({"dev_id":"d","token":"t","app_id":"a"})).unwrap();
+        let mut acc = Account::new(cfg);
+        let t = Timings::default();
+        for (i, g) in ["g1", "g1", "g2", "g3"].iter().enumerate() {
+            let id = format!("r{i}");
+            acc.tasks.insert(id.clone(), task(&id, g));
+            acc.refresh_active(&id);
+        }
+        assert_eq!((acc.active_count, acc.active_in_group("g1").count()), (4, 2));
+        acc.tasks.get_mut("r1").unwrap().recording.stop(10, &t).unwrap();
+        acc.refresh_active("r1");
+        acc.refresh_active("r1");
+        acc.tasks.get_mut("r2").unwrap().recording.fail(10, "x").unwrap();
+        acc.refresh_active("r2");
+        let mut rebuilt = acc.clone();
+        rebuilt.rebuild();
+        assert_eq!((acc.active_count, &acc.active), (rebuilt.active_count, &rebuilt.active));
+        assert_eq!(acc.active_count, 2);
+        assert_eq!(acc.active_in_group("g2").count(), 0);
     }
 }
