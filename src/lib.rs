@@ -29,6 +29,7 @@ pub mod outbox;
 pub mod scheduler;
 pub mod tlssig;
 pub mod vendors;
+pub mod wire;
 pub mod world;
 
 pub use app::{App, StartError};

@@ -11,7 +11,7 @@ pub mod tenants;
 
 pub use engine::{MediaKind, Phase, Recording, Refusal, Segment};
 pub use files::{FileStore, StoredFile};
-pub use tenants::Tenants;
+pub use tenants::{parse_dump, Tenants};
 
 use crate::clock::Clock;
 use crate::faults::Faults;

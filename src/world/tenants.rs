@@ -9,6 +9,28 @@ use serde::{de::DeserializeOwned, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+/// Parse a vendor's dump section `{"<key>": {<tenant id>: <state>}}` (null: no tenants); anything else is
+/// an error naming its path.
+pub fn parse_dump<S: DeserializeOwned>(
+    state: &serde_json::Value,
+    key: &str,
+) -> Result<BTreeMap<String, S>, String> {
+    let map = match state {
+        serde_json::Value::Null => return Ok(BTreeMap::new()),
+        serde_json::Value::Object(m) => m,
+        _ => return Err("expected an object".into()),
+    };
+    if let Some(k) = map.keys().find(|k| k.as_str() != key) {
+        return Err(format!("unknown key `{k}` (expected `{key}`)"));
+    }
+    match map.get(key) {
+        None => Ok(BTreeMap::new()),
+        Some(v) => {
+            serde_path_to_error::deserialize(v).map_err(|e| format!("{} (at {key}.{})", e.inner(), e.path()))
+        }
+    }
+}
+
 /// A vendor's tenants (accounts), each behind its own lock.
 #[derive(Debug)]
 pub struct Tenants<S> {

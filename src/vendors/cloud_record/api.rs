@@ -4,27 +4,17 @@
 //! document types as String but shows as numbers in its own examples (`media_id`, `user_id`, `mode`,
 //! `auto.user_id`) accept both; other wrong types are refused as bad parameters.
 
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::Value;
-
-/// Accept a string or an integer as text; null or absent is `None`.
-pub fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    match Option::<Value>::deserialize(d)? {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(Value::Number(n)) if n.is_i64() || n.is_u64() => Ok(Some(n.to_string())),
-        Some(other) => Err(serde::de::Error::custom(format!("invalid type: {other}, expected a string"))),
-    }
-}
 
 /// `POST /v1/record/init`.
 #[derive(Debug, Deserialize)]
 pub struct InitRequest {
     /// 应用ID
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(default, deserialize_with = "crate::wire::lenient_string")]
     pub app_id: Option<String>,
     /// 分组
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(default, deserialize_with = "crate::wire::lenient_string")]
     pub group_id: Option<String>,
     /// file name without extension
     pub file_name: Option<String>,
@@ -45,7 +35,7 @@ pub struct InitRequest {
     /// automatic recording when present
     pub auto: Option<AutoRequest>,
     /// echoed back
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(default, deserialize_with = "crate::wire::lenient_string")]
     pub seq: Option<String>,
 }
 
@@ -56,7 +46,7 @@ pub struct AutoRequest {
     #[serde(rename = "type")]
     pub kind: Option<i64>,
     /// main user for type 2
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(default, deserialize_with = "crate::wire::lenient_string")]
     pub user_id: Option<String>,
     /// media priority; 2: screen share > camera > whiteboard
     pub media_type: Option<i64>,
@@ -70,10 +60,10 @@ pub struct AutoRequest {
 #[derive(Debug, Deserialize)]
 pub struct TaskRequest {
     /// 应用ID
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(default, deserialize_with = "crate::wire::lenient_string")]
     pub app_id: Option<String>,
     /// 录制任务的ID
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(default, deserialize_with = "crate::wire::lenient_string")]
     pub record_id: Option<String>,
 }
 
@@ -81,17 +71,17 @@ pub struct TaskRequest {
 #[derive(Debug, Deserialize)]
 pub struct LayoutRequest {
     /// 应用ID
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(default, deserialize_with = "crate::wire::lenient_string")]
     pub app_id: Option<String>,
     /// 录制任务的ID
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(default, deserialize_with = "crate::wire::lenient_string")]
     pub record_id: Option<String>,
     /// audio inputs
     pub audio_list: Option<Vec<AudioItem>>,
     /// video inputs
     pub video_list: Option<Vec<VideoItem>>,
     /// echoed back
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(default, deserialize_with = "crate::wire::lenient_string")]
     pub seq: Option<String>,
 }
 
@@ -99,10 +89,10 @@ pub struct LayoutRequest {
 #[derive(Debug, Deserialize)]
 pub struct AudioItem {
     /// owner of the stream
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(default, deserialize_with = "crate::wire::lenient_string")]
     pub user_id: Option<String>,
     /// the stream
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(default, deserialize_with = "crate::wire::lenient_string")]
     pub media_id: Option<String>,
     /// must be 1
     pub media_type: Option<i64>,
@@ -112,10 +102,10 @@ pub struct AudioItem {
 #[derive(Debug, Deserialize)]
 pub struct VideoItem {
     /// owner of the stream
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(default, deserialize_with = "crate::wire::lenient_string")]
     pub user_id: Option<String>,
     /// the stream
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(default, deserialize_with = "crate::wire::lenient_string")]
     pub media_id: Option<String>,
     /// 0 screen share, 2 camera
     pub media_type: Option<i64>,
@@ -135,10 +125,10 @@ pub struct VideoItem {
 #[derive(Debug, Deserialize)]
 pub struct DeleteFilesRequest {
     /// 1 files and records, 2 files only (default)
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(default, deserialize_with = "crate::wire::lenient_string")]
     pub mode: Option<String>,
     /// 应用ID
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(default, deserialize_with = "crate::wire::lenient_string")]
     pub app_id: Option<String>,
     /// record ids
     pub record_list: Option<Vec<Value>>,

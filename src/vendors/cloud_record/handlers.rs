@@ -34,7 +34,7 @@ pub(super) fn parse_body<T: DeserializeOwned>(ex: &Exchange) -> Res<T> {
     if ex.body.iter().all(u8::is_ascii_whitespace) {
         return Err(CloudError::new(JSON_PARSE, "the body is empty; a JSON object is expected"));
     }
-    let value: Value = crate::http::lenient_json(&ex.body)
+    let value: Value = crate::wire::lenient_json(&ex.body)
         .map_err(|e| CloudError::new(JSON_PARSE, format!("the body is not valid JSON: {e}")))?;
     if !value.is_object() {
         return Err(CloudError::new(JSON_PARSE, "the body must be a JSON object"));

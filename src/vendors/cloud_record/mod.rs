@@ -23,7 +23,7 @@ use models::*;
 use parking_lot::RwLock;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Fixture items with their JSON paths.
@@ -95,12 +95,8 @@ struct StreamEvent {
     group_id: String,
     user_id: String,
     media_type: u8,
-    #[serde(deserialize_with = "stream_media_id")]
+    #[serde(deserialize_with = "crate::wire::lenient_string_required")]
     media_id: String,
-}
-
-fn stream_media_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    api::lenient_string(d)?.ok_or_else(|| serde::de::Error::custom("media_id is required"))
 }
 
 /// `cloud_record.recording_fail`: the back end fails a task (status -1).
@@ -305,21 +301,6 @@ impl CloudRecord {
         let groups = fixture::parse_list::<GroupFixture>(section, path, "groups", errors);
         (accounts, groups)
     }
-}
-
-/// A dump's section of this vendor: accounts by id (null means none).
-fn parse_state(state: &Value) -> Result<BTreeMap<String, Account>, String> {
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct State {
-        accounts: BTreeMap<String, Account>,
-    }
-    if state.is_null() {
-        return Ok(BTreeMap::new());
-    }
-    serde_path_to_error::deserialize::<_, State>(state)
-        .map(|s| s.accounts)
-        .map_err(|e| format!("{} (at {})", e.inner(), e.path()))
 }
 
 impl Dialect for CloudRecord {
@@ -605,11 +586,11 @@ impl Vendor for CloudRecord {
     }
 
     fn check_state(&self, state: &Value) -> Result<(), String> {
-        parse_state(state).map(|_| ())
+        crate::world::parse_dump::<Account>(state, "accounts").map(|_| ())
     }
 
     fn restore(&self, state: &Value) -> Result<(), String> {
-        let mut accounts = parse_state(state)?;
+        let mut accounts = crate::world::parse_dump::<Account>(state, "accounts")?;
         accounts.values_mut().for_each(Account::rebuild);
         self.accounts.restore(accounts);
         self.reindex();

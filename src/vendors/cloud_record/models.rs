@@ -60,12 +60,8 @@ pub struct Stream {
     /// 0 screen share, 1 audio, 2 camera
     pub media_type: u8,
     /// the stream's id
-    #[serde(deserialize_with = "string_or_int")]
+    #[serde(deserialize_with = "crate::wire::lenient_string_required")]
     pub media_id: String,
-}
-
-fn string_or_int<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    super::api::lenient_string(d)?.ok_or_else(|| serde::de::Error::custom("expected a string"))
 }
 
 /// A group (room) and who publishes what in it.

@@ -3,16 +3,6 @@
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
-/// Accept a string or an integer as text; null or absent is `None`.
-pub fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    match Option::<Value>::deserialize(d)? {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(Value::Number(n)) if n.is_u64() || n.is_i64() => Ok(Some(n.to_string())),
-        Some(other) => Err(serde::de::Error::custom(format!("invalid type: {other}, expected a string"))),
-    }
-}
-
 /// Accept a non-negative integer, or a string of digits (`"3003"`), as a room id.
 pub fn room_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     match Option::<Value>::deserialize(d)? {
@@ -31,18 +21,18 @@ pub fn room_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error>
 #[derive(Debug, Deserialize)]
 pub struct RecordRequest {
     /// fixed `open_record_svc`
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(default, deserialize_with = "crate::wire::lenient_string")]
     pub cmd: Option<String>,
     /// `req_record`, `query_record_result` or `report_group`
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(default, deserialize_with = "crate::wire::lenient_string")]
     pub sub_cmd: Option<String>,
     /// the room (req_record, query_record_result)
     #[serde(default, deserialize_with = "room_id")]
     pub class_roomid: Option<u64>,
     /// whiteboard group of req_record (default: the room id as a string)
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(default, deserialize_with = "crate::wire::lenient_string")]
     pub groupid: Option<String>,
     /// the group of report_group (real clients send `group_id`)
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(default, deserialize_with = "crate::wire::lenient_string")]
     pub group_id: Option<String>,
 }

@@ -29,7 +29,7 @@ fn parse_body(ex: &Exchange) -> Res<RecordRequest> {
     if std::str::from_utf8(&ex.body).is_err() {
         return Err(EduError::new(DATA_PARSE, "the body is not UTF-8 text"));
     }
-    let v = crate::http::lenient_json(&ex.body)
+    let v = crate::wire::lenient_json(&ex.body)
         .map_err(|e| EduError::new(DESERIALIZE, format!("the body is not standard JSON: {e}")))?;
     if !v.is_object() {
         return Err(EduError::new(DATA_PARSE, "the body must be a JSON object"));

@@ -270,21 +270,6 @@ impl IlvbEdu {
     }
 }
 
-/// A dump's section of this vendor: apps by id (null means none).
-fn parse_state(state: &Value) -> Result<BTreeMap<String, EduApp>, String> {
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct State {
-        apps: BTreeMap<String, EduApp>,
-    }
-    if state.is_null() {
-        return Ok(BTreeMap::new());
-    }
-    serde_path_to_error::deserialize::<_, State>(state)
-        .map(|s| s.apps)
-        .map_err(|e| format!("{} (at {})", e.inner(), e.path()))
-}
-
 impl Dialect for IlvbEdu {
     fn kind(&self) -> VendorKind {
         VendorKind::IlvbEdu
@@ -509,11 +494,11 @@ impl Vendor for IlvbEdu {
     }
 
     fn check_state(&self, state: &Value) -> Result<(), String> {
-        parse_state(state).map(|_| ())
+        crate::world::parse_dump::<EduApp>(state, "apps").map(|_| ())
     }
 
     fn restore(&self, state: &Value) -> Result<(), String> {
-        self.apps.restore(parse_state(state)?);
+        self.apps.restore(crate::world::parse_dump::<EduApp>(state, "apps")?);
         Ok(())
     }
 
