@@ -2,6 +2,7 @@
 //! world events) and nothing else. They share behaviour only through [`crate::world`].
 
 pub mod cloud_record;
+pub mod iclass;
 
 use crate::fixture::FixtureError;
 use crate::http::Dialect;
@@ -71,5 +72,8 @@ pub trait Vendor: Dialect + Send + Sync + 'static {
 
 /// Every implemented vendor module, built on one world.
 pub fn all(world: &Arc<World>) -> Vec<Arc<dyn Vendor>> {
-    vec![Arc::new(cloud_record::CloudRecord::new(world.clone()))]
+    vec![
+        Arc::new(cloud_record::CloudRecord::new(world.clone())),
+        Arc::new(iclass::Iclass::new(world.clone())),
+    ]
 }
