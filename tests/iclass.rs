@@ -491,6 +491,13 @@ async fn class_status_follows_the_client_component_events() {
         .post("/__admin/events", json!({ "type": "iclass.class_begin", "sdkappid": APP, "class_id": id }))
         .await;
     assert_eq!(s, 409);
+    let close = json!({ "type": "iclass.stream_close", "sdkappid": APP, "class_id": id, "user_id": "s1", "video_type": 1 });
+    assert_eq!(app.post("/__admin/events", close).await.0, 404);
+    let quit = json!({ "type": "iclass.quit_class", "sdkappid": APP, "class_id": id, "user_id": "t1" });
+    assert_eq!(app.post("/__admin/events", quit.clone()).await.0, 404);
+    let v = app.event(json!({ "type": "iclass.stream_open", "sdkappid": APP, "class_id": id, "user_id": "t1", "video_type": 1 })).await;
+    assert_eq!(v["applied"][0]["already_open"], false, "{v}");
+    app.event(quit).await;
     app.advance(3000.0).await;
     app.event(json!({ "type": "iclass.class_over", "sdkappid": APP, "class_id": id })).await;
     let info = class_info(&app, id).await;
@@ -729,6 +736,27 @@ async fn one_hundred_concurrent_registrations_of_one_id_create_it_once() {
     assert_eq!((created, repeated), (1, 99));
     let v = ok(&app, "user/list", json!({ "prefix": "same" })).await;
     assert_eq!(v["total"], 1);
+    // The other duplicate rule: one recorder user id for one class that has not ended.
+    let tasks: Vec<_> = (0..30)
+        .map(|_| {
+            let client = app.client.clone();
+            let url = format!("{}{}", app.url, signed_path("class/create"));
+            tokio::spawn(async move {
+                let body = json!({ "expire_time": EXPIRE, "teacher_id": "t1", "record_types": ["remote"],
+                                   "record_user_id": "tic_recorduser_shared", "record_user_sig": "sig" });
+                client.post(url).json(&body).send().await.unwrap().json::<Value>().await.unwrap()
+                    ["error_code"]
+                    .as_i64()
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut codes = Vec::new();
+    for t in tasks {
+        codes.push(t.await.unwrap());
+    }
+    assert_eq!(codes.iter().filter(|c| **c == 0).count(), 1, "{codes:?}");
+    assert_eq!(codes.iter().filter(|c| **c == 10214).count(), 29, "{codes:?}");
     app.stop().await;
 }
 
@@ -1441,6 +1469,16 @@ async fn a_fixture_world_with_a_timeline_runs_a_class() {
     );
     let (_, state) = app.get("/__admin/state").await;
     assert_eq!(state["vendors"]["iclass"]["apps"][APP.to_string()]["users"]["t1"]["user_token"], "tok-t1");
+    // Resetting the tenant reloads it from the fixture: the class is back to `will`, the callbacks are gone.
+    ok(&app, "class/create", json!({ "teacher_id": "t1" })).await;
+    let (s, v) = app.post(&format!("/__admin/reset?tenant=iclass:{APP}"), json!({})).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(class_info(&app, 100012345).await["class_status"], "will");
+    assert_eq!(ok(&app, "class/list", json!({})).await["total"], 1);
+    let (_, v) = app.get("/__admin/callbacks?vendor=iclass").await;
+    assert_eq!(v["count"], 0);
+    let doc = ok(&app, "document/info", json!({ "doc_id": "ywyzhohnx" })).await;
+    assert_eq!(app.bytes(doc["transcode_result"].as_str().unwrap()).await.0, 200);
     app.stop().await;
 }
 
