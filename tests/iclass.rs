@@ -1279,14 +1279,16 @@ async fn a_recorded_class_sends_five_signed_callbacks_in_order_with_downloadable
 #[tokio::test]
 async fn callbacks_are_retried_one_minute_apart_until_error_code_zero() {
     let r = Receiver::start().await;
+    // The third answer comes after the delivery timeout (1.5 s; generous so a loaded machine never times
+    // out the others).
     r.script([
         Answer::with(500, "oops"),
         Answer::with(200, r#"{"error_code":1}"#),
-        Answer { status: 200, body: r#"{"error_code":0}"#.into(), delay_ms: 1500 },
+        Answer { status: 200, body: r#"{"error_code":0}"#.into(), delay_ms: 3000 },
         Answer::with(200, "not json"),
     ]);
     let app =
-        spawn(world(json!({ "app": { "callback_url": r.url }, "callbacks": { "timeout_ms": 300 } }))).await;
+        spawn(world(json!({ "app": { "callback_url": r.url }, "callbacks": { "timeout_ms": 1500 } }))).await;
     let id = create_class(&app, json!({ "teacher_id": "t1", "record_types": ["remote"], "record_user_id": "tic_recorduser_r", "record_user_sig": "s" })).await;
     app.event(json!({ "type": "iclass.class_begin", "sdkappid": APP, "class_id": id })).await;
     settle(&app).await;
