@@ -2,6 +2,7 @@
 //! world events) and nothing else. They share behaviour only through [`crate::world`].
 
 pub mod cloud_record;
+pub mod iclass;
 pub mod ilvb_edu;
 
 use crate::fixture::FixtureError;
@@ -78,5 +79,6 @@ pub fn all(world: &Arc<World>) -> Vec<Arc<dyn Vendor>> {
     vec![
         Arc::new(ilvb_edu::IlvbEdu::new(world.clone())),
         Arc::new(cloud_record::CloudRecord::new(world.clone())),
+        Arc::new(iclass::Iclass::new(world.clone())),
     ]
 }

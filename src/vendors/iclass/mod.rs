@@ -1,0 +1,1419 @@
+//! Seed 004: the Tencent interactive-classroom (TIC) PaaS cloud API under `/paas/v1/`.
+//!
+//! Every call carries `sdkappid`, `random` and `sign` = md5(tic_key + expire_time) on the URL and
+//! `expire_time` in the JSON body. Classes (`class/*`), users (`user/*`) and documents (`document/*`) live
+//! per app. A class goes `will` → `ing` → `end` when the client component reports "teacher begins class"
+//! and "teacher ends class" — world events here (`iclass.class_begin`, `iclass.class_over`). A class with
+//! `remote` in its record types is recorded in the cloud from begin to end by the shared engine; once the
+//! recording is processed, `online_record_stop` lists one real file per recorded stream (camera and screen
+//! share of each publisher, and the whiteboard). Documents added with `is_transcode` go through an H5
+//! transcode (queued → processing 30/60/90 → finished) driven by scheduled jobs. Every event is called back
+//! to the app's URL as `{expire_time, event, data}` with `sdkappid`, `random`, `sign` on the URL.
+
+pub mod api;
+pub mod errors;
+mod handlers;
+pub mod models;
+
+use crate::fixture::{self, FixtureError};
+use crate::http::{endpoint, Dialect, Reply};
+use crate::outbox::{NewCallback, Signer, SuccessRule};
+use crate::vendors::{JobReport, Vendor};
+use crate::world::{engine, MediaKind, Phase, Recording, Tenants, VendorKind, World};
+use actix_web::http::Method;
+use actix_web::web;
+use errors::IclassError;
+use models::*;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+/// Fixture items with their JSON paths.
+type Located<T> = Vec<(String, T)>;
+
+/// An endpoint handler.
+type Handler = fn(&Iclass, &crate::http::Exchange) -> Reply;
+
+/// Scheduler task: the next step of a document's H5 transcode.
+pub const TRANSCODE_TASK: &str = "transcode_step";
+/// Resolution the H5 transcoder reports for a PPT (the seed's example).
+pub const TRANSCODE_RESOLUTION: &str = "1024x768";
+/// A class's cloud recording makes one file per stream: segments are never cut (one year).
+pub const RECORDING_SEGMENT_S: i64 = 366 * 86_400;
+/// Bytes of an H5 transcode result per PPT page.
+pub const H5_BYTES_PER_PAGE: u64 = 4096;
+
+/// The TIC PaaS vendor module.
+#[derive(Debug)]
+pub struct Iclass {
+    world: Arc<World>,
+    /// apps by sdkappid (as a string)
+    apps: Tenants<Account>,
+}
+
+// ----- fixture section ----------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserFixture {
+    sdkappid: u64,
+    user_id: String,
+    role: String,
+    nickname: Option<String>,
+    gender: Option<String>,
+    avatar: Option<String>,
+    phone_no: Option<String>,
+    e_mail: Option<String>,
+    user_token: Option<String>,
+    regist_time: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MemberFixture {
+    #[serde(default)]
+    role: Option<String>,
+    user_id: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClassFixture {
+    sdkappid: u64,
+    class_id: u64,
+    teacher_id: String,
+    class_topic: Option<String>,
+    class_type: Option<String>,
+    create_time: Option<i64>,
+    start_time: Option<i64>,
+    stop_time: Option<i64>,
+    record_types: Option<Vec<String>>,
+    #[serde(default)]
+    members: Vec<MemberFixture>,
+    record_user_id: Option<String>,
+    record_user_sig: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DocumentFixture {
+    sdkappid: u64,
+    doc_id: String,
+    doc_url: String,
+    doc_name: Option<String>,
+    doc_ext: Option<String>,
+    doc_size: Option<u64>,
+    doc_md5: Option<String>,
+    permission: Option<String>,
+    owner: Option<String>,
+    is_transcode: Option<bool>,
+    pages: Option<u32>,
+    upload_time: Option<i64>,
+}
+
+struct Section {
+    apps: Located<AppConfig>,
+    users: Located<UserFixture>,
+    classes: Located<ClassFixture>,
+    documents: Located<DocumentFixture>,
+}
+
+// ----- world events -------------------------------------------------------------------------------
+
+/// One stream a user publishes: 0 camera, 1 screen share.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StreamSpec {
+    user_id: String,
+    video_type: i64,
+}
+
+/// `iclass.class_begin`: the teacher begins the class (optionally with streams already published).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BeginEvent {
+    #[serde(rename = "type")]
+    _type: String,
+    sdkappid: u64,
+    class_id: u64,
+    #[serde(default)]
+    streams: Vec<StreamSpec>,
+}
+
+/// `iclass.class_over`: the teacher ends the class.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OverEvent {
+    #[serde(rename = "type")]
+    _type: String,
+    sdkappid: u64,
+    class_id: u64,
+}
+
+/// `iclass.join_class`: a user enters the class through the client component.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JoinEvent {
+    #[serde(rename = "type")]
+    _type: String,
+    sdkappid: u64,
+    class_id: u64,
+    user_id: String,
+    #[serde(default)]
+    user_token: Option<String>,
+    #[serde(default)]
+    video_types: Vec<i64>,
+}
+
+/// `iclass.quit_class`: a user leaves (its streams close).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QuitEvent {
+    #[serde(rename = "type")]
+    _type: String,
+    sdkappid: u64,
+    class_id: u64,
+    user_id: String,
+}
+
+/// `iclass.stream_open` / `iclass.stream_close`: a camera (0) or screen share (1) starts or stops.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StreamEvent {
+    #[serde(rename = "type")]
+    _type: String,
+    sdkappid: u64,
+    class_id: u64,
+    user_id: String,
+    video_type: i64,
+}
+
+/// `iclass.recording_fail`: the class's cloud recording fails.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecordingFailEvent {
+    #[serde(rename = "type")]
+    _type: String,
+    sdkappid: u64,
+    class_id: u64,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// `iclass.transcode_fail`: a document's H5 transcode fails.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TranscodeFailEvent {
+    #[serde(rename = "type")]
+    _type: String,
+    sdkappid: u64,
+    doc_id: String,
+    #[serde(default)]
+    error_code: Option<i64>,
+    #[serde(default)]
+    error_msg: Option<String>,
+}
+
+/// The world events this vendor understands.
+pub const EVENTS: [&str; 8] = [
+    "class_begin",
+    "class_over",
+    "join_class",
+    "quit_class",
+    "stream_open",
+    "stream_close",
+    "recording_fail",
+    "transcode_fail",
+];
+
+#[derive(Debug)]
+enum IclassEvent {
+    Begin(BeginEvent),
+    Over(OverEvent),
+    Join(JoinEvent),
+    Quit(QuitEvent),
+    StreamOpen(StreamEvent),
+    StreamClose(StreamEvent),
+    RecordingFail(RecordingFailEvent),
+    TranscodeFail(TranscodeFailEvent),
+}
+
+fn video_type(code: i64, path: &str) -> Result<VideoType, String> {
+    VideoType::published(code)
+        .ok_or_else(|| format!("{path} must be 0 (camera) or 1 (screen share), got {code}"))
+}
+
+impl IclassEvent {
+    fn parse(name: &str, event: &Value) -> Result<IclassEvent, String> {
+        fn de<T: serde::de::DeserializeOwned>(name: &str, v: &Value) -> Result<T, String> {
+            serde_path_to_error::deserialize(v)
+                .map_err(|e| format!("iclass.{name}: {} (at {})", e.inner(), e.path()))
+        }
+        let e = match name {
+            "class_begin" => IclassEvent::Begin(de(name, event)?),
+            "class_over" => IclassEvent::Over(de(name, event)?),
+            "join_class" => IclassEvent::Join(de(name, event)?),
+            "quit_class" => IclassEvent::Quit(de(name, event)?),
+            "stream_open" => IclassEvent::StreamOpen(de(name, event)?),
+            "stream_close" => IclassEvent::StreamClose(de(name, event)?),
+            "recording_fail" => IclassEvent::RecordingFail(de(name, event)?),
+            "transcode_fail" => IclassEvent::TranscodeFail(de(name, event)?),
+            other => return Err(format!("unknown event iclass.{other} (known: {})", EVENTS.join(", "))),
+        };
+        match &e {
+            IclassEvent::Begin(b) => {
+                for (i, s) in b.streams.iter().enumerate() {
+                    video_type(s.video_type, &format!("streams[{i}].video_type"))?;
+                    if s.user_id.is_empty() {
+                        return Err(format!("streams[{i}].user_id must not be empty"));
+                    }
+                }
+            }
+            IclassEvent::Join(j) => {
+                for (i, v) in j.video_types.iter().enumerate() {
+                    video_type(*v, &format!("video_types[{i}]"))?;
+                }
+            }
+            IclassEvent::StreamOpen(s) | IclassEvent::StreamClose(s) => {
+                video_type(s.video_type, "video_type")?;
+            }
+            _ => {}
+        }
+        Ok(e)
+    }
+
+    fn sdkappid(&self) -> u64 {
+        match self {
+            IclassEvent::Begin(e) => e.sdkappid,
+            IclassEvent::Over(e) => e.sdkappid,
+            IclassEvent::Join(e) => e.sdkappid,
+            IclassEvent::Quit(e) => e.sdkappid,
+            IclassEvent::StreamOpen(e) | IclassEvent::StreamClose(e) => e.sdkappid,
+            IclassEvent::RecordingFail(e) => e.sdkappid,
+            IclassEvent::TranscodeFail(e) => e.sdkappid,
+        }
+    }
+}
+
+/// Can `user` enter `class` of `acc`? The reason (with the vendor's code) when not.
+fn may_enter(acc: &Account, class: &Class, user: &str) -> Result<(), String> {
+    if class.class_status == ClassStatus::End {
+        return Err(format!("class {} has ended: `{user}` cannot join (10224)", class.class_id));
+    }
+    if !acc.users.contains_key(user) {
+        return Err(format!("no such user `{user}` in app {} (10215)", acc.config.sdkappid));
+    }
+    if class.class_type != ClassType::Public && !class.has_member(user) {
+        return Err(format!(
+            "class {} is {}: only its members may enter and `{user}` is not one (10203)",
+            class.class_id,
+            class.class_type.as_str()
+        ));
+    }
+    Ok(())
+}
+
+/// Open a stream (joining the user if needed); a recording in progress starts recording it.
+fn open_stream(acc: &mut Account, class_id: u64, user: &str, vt: VideoType, at_ms: i64) -> bool {
+    let Some(class) = acc.classes.get_mut(&class_id) else { return false };
+    let streams = class.present.entry(user.to_string()).or_default();
+    if streams.contains_key(&vt) {
+        return false;
+    }
+    streams.insert(vt, at_ms);
+    if let Some(rec) = acc.recordings.get_mut(&class_id).filter(|r| r.recording.phase == Phase::Recording) {
+        rec.streams.push(StreamSpan {
+            user_id: user.to_string(),
+            video_type: vt,
+            start_ms: at_ms,
+            stop_ms: None,
+        });
+    }
+    true
+}
+
+/// Close a stream; its recorded span (if any) ends.
+fn close_stream(acc: &mut Account, class_id: u64, user: &str, vt: VideoType, at_ms: i64) -> bool {
+    let Some(class) = acc.classes.get_mut(&class_id) else { return false };
+    let Some(streams) = class.present.get_mut(user) else { return false };
+    if streams.remove(&vt).is_none() {
+        return false;
+    }
+    if let Some(rec) = acc.recordings.get_mut(&class_id) {
+        for s in
+            rec.streams.iter_mut().filter(|s| s.user_id == user && s.video_type == vt && s.stop_ms.is_none())
+        {
+            s.stop_ms = Some(at_ms);
+        }
+    }
+    true
+}
+
+impl Iclass {
+    /// The module on `world`, with no apps.
+    pub fn new(world: Arc<World>) -> Self {
+        Iclass { world, apps: Tenants::default() }
+    }
+
+    // ----- callbacks ------------------------------------------------------------------------------
+
+    /// Hand one event to the outbox: `{event, data}` (the outbox adds `expire_time` and signs the URL).
+    fn send(&self, tenant: &str, acc: &Account, resource: String, event: &str, data: Value, at_ms: i64) {
+        let cb = NewCallback {
+            vendor: VendorKind::Iclass,
+            tenant: tenant.to_string(),
+            resources: vec![resource],
+            event: event.to_string(),
+            url: acc.config.callback_url.clone(),
+            payload: json!({ "event": event, "data": data }),
+            signer: Signer::UrlMd5 { key: acc.config.tic_key.clone(), sdkappid: acc.config.sdkappid },
+            success: SuccessRule::Http2xxErrorCodeZero,
+            policy: self.world.callback_policy(VendorKind::Iclass),
+        };
+        self.world.send_callback(cb, at_ms);
+    }
+
+    /// `transport_progress` for a document's current transcode state.
+    fn transcode_progress(&self, tenant: &str, acc: &Account, doc: &Document, at_ms: i64) {
+        let Some(t) = &doc.transcode else { return };
+        let data = json!({
+            "error_code": t.code,
+            "error_msg": t.msg,
+            "timestamp": at_ms.div_euclid(1000),
+            "status": t.status,
+            "progress": t.progress,
+            "h5_url": t.h5_url,
+            "resolution": t.resolution,
+            "pages": t.pages,
+            "title": t.title,
+            "doc_id": doc.doc_id,
+        });
+        self.send(tenant, acc, format!("doc:{}", doc.doc_id), "transport_progress", data, at_ms);
+    }
+
+    /// Schedule the next transcode step of `doc_id`, one step interval after `from_ms`.
+    fn schedule_transcode(&self, tenant: &str, acc: &Account, doc_id: &str, from_ms: i64) {
+        let step_ms = (acc.config.transcode_step_s * 1000.0).round() as i64;
+        self.world.schedule_vendor(from_ms + step_ms, VendorKind::Iclass, tenant, TRANSCODE_TASK, doc_id);
+    }
+
+    // ----- jobs -----------------------------------------------------------------------------------
+
+    fn step_transcode(&self, tenant: &str, doc_id: &str, at_ms: i64) -> Option<JobReport> {
+        let handle = self.apps.get(tenant)?;
+        let mut guard = handle.lock();
+        let acc = &mut *guard;
+        let owner = format!("{}:{tenant}", VendorKind::Iclass);
+        let doc = acc.documents.get_mut(doc_id)?;
+        let t = doc.transcode.as_mut()?;
+        let before = format!("{} {}", t.status.as_str(), t.progress);
+        match t.status {
+            TranscodeStatus::Queued => {
+                t.status = TranscodeStatus::Processing;
+                t.progress = 30;
+            }
+            TranscodeStatus::Processing if t.progress < 90 => t.progress += 30,
+            TranscodeStatus::Processing => {
+                let f = self.world.files.create(
+                    &self.world.ids,
+                    &owner,
+                    "index.html",
+                    "html",
+                    u64::from(t.pages) * H5_BYTES_PER_PAGE,
+                    at_ms,
+                );
+                t.status = TranscodeStatus::Finished;
+                t.progress = 100;
+                t.h5_url = self.world.file_url(&f);
+                t.file_key = Some(f.key);
+            }
+            TranscodeStatus::Finished | TranscodeStatus::Failed => return None,
+        }
+        let after = format!("{} {}", t.status.as_str(), t.progress);
+        let finished = t.status == TranscodeStatus::Finished;
+        let doc = doc.clone();
+        self.transcode_progress(tenant, acc, &doc, at_ms);
+        if !finished {
+            self.schedule_transcode(tenant, acc, doc_id, at_ms);
+        }
+        Some(JobReport { description: format!("document {doc_id}: transcode {before} → {after}") })
+    }
+
+    fn step_recording(&self, tenant: &str, target: &str, at_ms: i64) -> Option<JobReport> {
+        let class_id: u64 = target.parse().ok()?;
+        let timings = self.world.timings();
+        let handle = self.apps.get(tenant)?;
+        let mut guard = handle.lock();
+        let acc = &mut *guard;
+        let rec = acc.recordings.get_mut(&class_id)?;
+        let before = rec.recording.phase;
+        let phase = rec.recording.step(at_ms, &timings)?;
+        if phase != Phase::Done {
+            self.world.schedule_recording_step(VendorKind::Iclass, tenant, &rec.recording);
+            return Some(JobReport {
+                description: format!("class {class_id} recording: {before:?} → {phase:?}"),
+            });
+        }
+        let owner = format!("{}:{tenant}", VendorKind::Iclass);
+        let started = rec.recording.started_ms.unwrap_or(rec.recording.created_ms);
+        let stopped = rec.recording.stopped_ms.unwrap_or(at_ms);
+        let mut files = Vec::new();
+        let mut n: HashMap<(String, VideoType), u32> = HashMap::new();
+        let mut spans = rec.streams.clone();
+        spans.sort_by_key(|s| (s.start_ms, s.video_type.code(), s.user_id.clone()));
+        for s in spans {
+            let ms = (s.stop_ms.unwrap_or(stopped) - s.start_ms).max(0);
+            if ms == 0 {
+                continue;
+            }
+            let secs = ((ms + 500) / 1000).max(1);
+            let k = n.entry((s.user_id.clone(), s.video_type)).or_insert(0);
+            *k += 1;
+            let name = format!("{class_id}_{}_{}_{}.mp4", file_safe(&s.user_id), s.video_type.as_str(), k);
+            files.push(self.video_file(
+                &owner,
+                &name,
+                s.video_type,
+                &s.user_id,
+                s.start_ms - started,
+                secs,
+                at_ms,
+            ));
+        }
+        for seg in &rec.recording.segments {
+            let name = format!("{class_id}_whiteboard_{}.mp4", seg.index);
+            files.push(self.video_file(
+                &owner,
+                &name,
+                VideoType::Whiteboard,
+                "",
+                seg.offset_s * 1000,
+                seg.duration_s,
+                at_ms,
+            ));
+        }
+        files.sort_by_key(|f| (f.video_play_time, f.video_type, f.user_id.clone()));
+        rec.files = files.clone();
+        let video_info: Vec<Value> = files
+            .iter()
+            .map(|f| {
+                let url =
+                    self.world.files.get(&f.file_key).map(|s| self.world.file_url(&s)).unwrap_or_default();
+                json!({
+                    "video_play_time": f.video_play_time,
+                    "video_size": f.video_size,
+                    "video_format": f.video_format,
+                    "video_duration": f.video_duration,
+                    "video_url": url,
+                    "video_id": f.video_id,
+                    "video_type": f.video_type,
+                    "user_id": f.user_id,
+                })
+            })
+            .collect();
+        let count = video_info.len();
+        let data = json!({
+            "error_code": 0,
+            "error_msg": "",
+            "timestamp": at_ms.div_euclid(1000),
+            "start_time": started.div_euclid(1000),
+            "stop_time": stopped.div_euclid(1000),
+            "class_id": class_id,
+            "video_info": video_info,
+        });
+        let acc_ref: &Account = acc;
+        self.send(tenant, acc_ref, format!("class:{class_id}"), "online_record_stop", data, at_ms);
+        Some(JobReport {
+            description: format!("class {class_id} recording: {before:?} → Done, {count} video file(s)"),
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn video_file(
+        &self,
+        owner: &str,
+        name: &str,
+        vt: VideoType,
+        user_id: &str,
+        play_ms: i64,
+        secs: i64,
+        at_ms: i64,
+    ) -> VideoFile {
+        let bytes_per_s = self.world.timings().video_bytes_per_s;
+        let f = self.world.files.create(
+            &self.world.ids,
+            owner,
+            name,
+            "mp4",
+            (secs.max(0) as u64).saturating_mul(bytes_per_s),
+            at_ms,
+        );
+        VideoFile {
+            video_play_time: play_ms.max(0),
+            video_size: f.size,
+            video_format: "mp4".into(),
+            video_duration: secs,
+            video_id: self.world.ids.digits(19),
+            video_type: vt.code(),
+            user_id: user_id.to_string(),
+            file_key: f.key,
+        }
+    }
+
+    // ----- events ---------------------------------------------------------------------------------
+
+    fn begin_class(
+        &self,
+        tenant: &str,
+        acc: &mut Account,
+        e: BeginEvent,
+        at_ms: i64,
+    ) -> Result<Value, String> {
+        let at_s = at_ms.div_euclid(1000);
+        let class = acc.classes.get(&e.class_id).ok_or_else(|| no_class(acc, e.class_id))?;
+        match class.class_status {
+            ClassStatus::Will => {}
+            ClassStatus::Ing => return Err(format!("class {} has already begun", e.class_id)),
+            ClassStatus::End => return Err(format!("class {} has ended; it cannot begin again", e.class_id)),
+        }
+        let mut streams = Vec::new();
+        for (i, s) in e.streams.iter().enumerate() {
+            may_enter(acc, class, &s.user_id).map_err(|m| format!("streams[{i}]: {m}"))?;
+            streams.push((s.user_id.clone(), video_type(s.video_type, "video_type")?));
+        }
+        let (remote, record_user, sig) =
+            (class.settings.remote(), class.record_user_id.clone(), class.record_user_sig.clone());
+        if let Some(c) = acc.classes.get_mut(&e.class_id) {
+            c.class_status = ClassStatus::Ing;
+            c.real_start_time = at_s;
+        }
+        for (u, vt) in &streams {
+            open_stream(acc, e.class_id, u, *vt, at_ms);
+        }
+        self.send(
+            tenant,
+            acc,
+            format!("class:{}", e.class_id),
+            "class_begin",
+            json!({ "class_id": e.class_id, "real_start_time": at_s }),
+            at_ms,
+        );
+        let mut recording = Value::Null;
+        if remote {
+            let login = match (&record_user, &sig, &acc.config.sdk_key) {
+                (None, _, _) | (_, None, _) => {
+                    Err("the class has no record_user_id/record_user_sig".to_string())
+                }
+                (Some(u), Some(s), Some(key)) => crate::tlssig::verify(s, acc.config.sdkappid, key, u, at_s)
+                    .map(|_| ())
+                    .map_err(|err| format!("the recorder could not enter the room as `{u}`: {err}")),
+                (Some(_), Some(_), None) => Ok(()),
+            };
+            let login =
+                login.and_then(|()| record_user.ok_or_else(|| "the class has no record_user_id".to_string()));
+            let data = match login {
+                Ok(user) => {
+                    let id = e.class_id.to_string();
+                    let mut rec =
+                        Recording::new(id.clone(), id, MediaKind::Video, RECORDING_SEGMENT_S, at_ms);
+                    let _ = rec.start(at_ms);
+                    let mut spans = Vec::new();
+                    if let Some(c) = acc.classes.get(&e.class_id) {
+                        for (u, st) in &c.present {
+                            for vt in st.keys() {
+                                spans.push(StreamSpan {
+                                    user_id: u.clone(),
+                                    video_type: *vt,
+                                    start_ms: at_ms,
+                                    stop_ms: None,
+                                });
+                            }
+                        }
+                    }
+                    acc.recordings.insert(
+                        e.class_id,
+                        ClassRecording {
+                            class_id: e.class_id,
+                            recording: rec,
+                            record_user_id: user,
+                            streams: spans,
+                            files: Vec::new(),
+                        },
+                    );
+                    recording = json!("started");
+                    json!({ "error_code": 0, "error_msg": "", "class_id": e.class_id, "timestamp": at_s })
+                }
+                Err(reason) => {
+                    let err = IclassError::new(errors::LOGIN_FAILED, reason);
+                    recording = json!(format!("not started: {}", err.msg()));
+                    json!({ "error_code": err.code, "error_msg": err.msg(), "class_id": e.class_id, "timestamp": at_s })
+                }
+            };
+            self.send(tenant, acc, format!("class:{}", e.class_id), "online_record_start", data, at_ms);
+        }
+        Ok(
+            json!({ "class_id": e.class_id, "class_status": "ing", "real_start_time": at_s, "recording": recording }),
+        )
+    }
+
+    fn end_class(&self, tenant: &str, acc: &mut Account, e: OverEvent, at_ms: i64) -> Result<Value, String> {
+        let at_s = at_ms.div_euclid(1000);
+        let class = acc
+            .classes
+            .get_mut(&e.class_id)
+            .ok_or_else(|| format!("no such class {} (10230)", e.class_id))?;
+        match class.class_status {
+            ClassStatus::Ing => {}
+            ClassStatus::Will => return Err(format!("class {} has not begun", e.class_id)),
+            ClassStatus::End => return Err(format!("class {} has already ended", e.class_id)),
+        }
+        class.class_status = ClassStatus::End;
+        class.real_stop_time = at_s;
+        class.present.clear();
+        self.send(
+            tenant,
+            acc,
+            format!("class:{}", e.class_id),
+            "class_over",
+            json!({ "class_id": e.class_id, "real_stop_time": at_s }),
+            at_ms,
+        );
+        let timings = self.world.timings();
+        let mut recording = Value::Null;
+        if let Some(rec) = acc.recordings.get_mut(&e.class_id).filter(|r| r.recording.is_active()) {
+            for s in rec.streams.iter_mut().filter(|s| s.stop_ms.is_none()) {
+                s.stop_ms = Some(at_ms);
+            }
+            if rec.recording.stop(at_ms, &timings).is_ok() {
+                self.world.schedule_recording_step(VendorKind::Iclass, tenant, &rec.recording);
+                recording = json!(format!("stopped after {} s; processing", rec.recording.recorded_s()));
+            }
+        }
+        Ok(
+            json!({ "class_id": e.class_id, "class_status": "end", "real_stop_time": at_s, "recording": recording }),
+        )
+    }
+
+    fn fail_recording(
+        &self,
+        tenant: &str,
+        acc: &mut Account,
+        e: RecordingFailEvent,
+        at_ms: i64,
+    ) -> Result<Value, String> {
+        let rec = acc
+            .recordings
+            .get_mut(&e.class_id)
+            .ok_or_else(|| format!("no such recording: class {} has no cloud recording", e.class_id))?;
+        let reason = e.reason.unwrap_or_else(|| "cloud recording failed (world event)".into());
+        rec.recording.fail(at_ms, &reason).map_err(|_| {
+            format!("the recording of class {} has already ended ({:?})", e.class_id, rec.recording.phase)
+        })?;
+        for s in rec.streams.iter_mut().filter(|s| s.stop_ms.is_none()) {
+            s.stop_ms = Some(at_ms);
+        }
+        let started = rec.recording.started_ms.unwrap_or(rec.recording.created_ms);
+        let stopped = rec.recording.stopped_ms.unwrap_or(at_ms);
+        let data = json!({
+            "error_code": errors::GENERIC,
+            "error_msg": reason,
+            "timestamp": at_ms.div_euclid(1000),
+            "start_time": started.div_euclid(1000),
+            "stop_time": stopped.div_euclid(1000),
+            "class_id": e.class_id,
+            "video_info": [],
+        });
+        self.send(tenant, acc, format!("class:{}", e.class_id), "online_record_stop", data, at_ms);
+        Ok(json!({ "class_id": e.class_id, "recording": "failed", "reason": reason }))
+    }
+
+    fn fail_transcode(
+        &self,
+        tenant: &str,
+        acc: &mut Account,
+        e: TranscodeFailEvent,
+        at_ms: i64,
+    ) -> Result<Value, String> {
+        let doc =
+            acc.documents.get_mut(&e.doc_id).ok_or_else(|| format!("no such document `{}`", e.doc_id))?;
+        let t = doc
+            .transcode
+            .as_mut()
+            .ok_or_else(|| format!("document `{}` is not being transcoded", e.doc_id))?;
+        if matches!(t.status, TranscodeStatus::Finished | TranscodeStatus::Failed) {
+            return Err(format!("the transcode of `{}` has already ended ({})", e.doc_id, t.status.as_str()));
+        }
+        let code = e.error_code.filter(|c| *c != 0).unwrap_or(errors::GENERIC);
+        t.status = TranscodeStatus::Failed;
+        t.code = code;
+        t.msg = e.error_msg.unwrap_or_else(|| "H5 transcode failed (world event)".into());
+        let doc = doc.clone();
+        self.transcode_progress(tenant, acc, &doc, at_ms);
+        Ok(json!({ "doc_id": e.doc_id, "transcode_status": "failed", "transcode_code": code }))
+    }
+
+    fn apply(&self, tenant: &str, acc: &mut Account, ev: IclassEvent, at_ms: i64) -> Result<Value, String> {
+        match ev {
+            IclassEvent::Begin(e) => self.begin_class(tenant, acc, e, at_ms),
+            IclassEvent::Over(e) => self.end_class(tenant, acc, e, at_ms),
+            IclassEvent::Join(e) => {
+                let class = acc.classes.get(&e.class_id).ok_or_else(|| no_class(acc, e.class_id))?;
+                may_enter(acc, class, &e.user_id)?;
+                if let (Some(tok), Some(u)) = (&e.user_token, acc.users.get(&e.user_id)) {
+                    if tok != &u.user_token {
+                        let why = if u.retired_tokens.contains(tok) {
+                            "it was replaced by user/token/update"
+                        } else {
+                            "it is not this user's ticket"
+                        };
+                        return Err(format!("user_token of `{}` is not valid: {why} (10211)", e.user_id));
+                    }
+                }
+                let vts: Vec<VideoType> =
+                    e.video_types.iter().filter_map(|v| VideoType::published(*v)).collect();
+                if let Some(c) = acc.classes.get_mut(&e.class_id) {
+                    c.present.entry(e.user_id.clone()).or_default();
+                }
+                for vt in &vts {
+                    open_stream(acc, e.class_id, &e.user_id, *vt, at_ms);
+                }
+                Ok(
+                    json!({ "joined": e.user_id, "class_id": e.class_id, "streams": publishing(acc, e.class_id, &e.user_id) }),
+                )
+            }
+            IclassEvent::Quit(e) => {
+                let class = acc.classes.get(&e.class_id).ok_or_else(|| no_class(acc, e.class_id))?;
+                let streams: Vec<VideoType> = class
+                    .present
+                    .get(&e.user_id)
+                    .ok_or_else(|| format!("no such user `{}` in class {}", e.user_id, e.class_id))?
+                    .keys()
+                    .copied()
+                    .collect();
+                for vt in streams {
+                    close_stream(acc, e.class_id, &e.user_id, vt, at_ms);
+                }
+                if let Some(c) = acc.classes.get_mut(&e.class_id) {
+                    c.present.remove(&e.user_id);
+                }
+                Ok(json!({ "left": e.user_id, "class_id": e.class_id }))
+            }
+            IclassEvent::StreamOpen(e) => {
+                let vt = video_type(e.video_type, "video_type")?;
+                let class = acc.classes.get(&e.class_id).ok_or_else(|| no_class(acc, e.class_id))?;
+                may_enter(acc, class, &e.user_id)?;
+                let opened = open_stream(acc, e.class_id, &e.user_id, vt, at_ms);
+                Ok(json!({
+                    "stream_open": { "user_id": e.user_id, "video_type": vt.code() },
+                    "class_id": e.class_id,
+                    "already_open": !opened,
+                }))
+            }
+            IclassEvent::StreamClose(e) => {
+                let vt = video_type(e.video_type, "video_type")?;
+                acc.classes.get(&e.class_id).ok_or_else(|| no_class(acc, e.class_id))?;
+                if !close_stream(acc, e.class_id, &e.user_id, vt, at_ms) {
+                    return Err(format!(
+                        "no such stream: `{}` publishes no {} in class {}",
+                        e.user_id,
+                        vt.as_str(),
+                        e.class_id
+                    ));
+                }
+                Ok(
+                    json!({ "stream_close": { "user_id": e.user_id, "video_type": vt.code() }, "class_id": e.class_id }),
+                )
+            }
+            IclassEvent::RecordingFail(e) => self.fail_recording(tenant, acc, e, at_ms),
+            IclassEvent::TranscodeFail(e) => self.fail_transcode(tenant, acc, e, at_ms),
+        }
+    }
+
+    // ----- fixtures -------------------------------------------------------------------------------
+
+    fn section(section: &Value, path: &str, errors: &mut Vec<FixtureError>) -> Section {
+        fixture::unknown_keys(section, path, &["apps", "users", "classes", "documents"], errors);
+        Section {
+            apps: fixture::parse_list::<AppConfig>(section, path, "apps", errors),
+            users: fixture::parse_list::<UserFixture>(section, path, "users", errors),
+            classes: fixture::parse_list::<ClassFixture>(section, path, "classes", errors),
+            documents: fixture::parse_list::<DocumentFixture>(section, path, "documents", errors),
+        }
+    }
+
+    fn build_user(&self, acc: &mut Account, u: UserFixture, now_s: i64) -> User {
+        let ids = &self.world.ids;
+        let t = u.regist_time.unwrap_or(now_s);
+        User {
+            no: acc.next_no(),
+            nickname: u.nickname.unwrap_or_else(|| u.user_id.clone()),
+            role: Role::parse(&u.role).unwrap_or(Role::Student),
+            gender: u.gender.as_deref().and_then(Gender::parse).unwrap_or(Gender::Male),
+            avatar: u.avatar.unwrap_or_else(|| handlers::default_avatar(ids)),
+            phone_no: u.phone_no.unwrap_or_default(),
+            e_mail: u.e_mail.unwrap_or_default(),
+            regist_time: t,
+            update_time: t,
+            user_token: u.user_token.unwrap_or_else(|| ids.hex(32)),
+            retired_tokens: Vec::new(),
+            user_id: u.user_id,
+        }
+    }
+
+    fn build_class(acc: &mut Account, c: ClassFixture, now_s: i64) -> Class {
+        let start = c.start_time.unwrap_or(now_s);
+        let mut record_types: Vec<RecordType> = Vec::new();
+        for t in c.record_types.unwrap_or_else(|| vec!["local".into()]) {
+            if let Some(t) = RecordType::parse(&t) {
+                if !record_types.contains(&t) {
+                    record_types.push(t);
+                }
+            }
+        }
+        let mut members = vec![Member { role: Role::Teacher, user_id: c.teacher_id.clone() }];
+        for m in c.members {
+            if m.user_id != c.teacher_id && !members.iter().any(|x| x.user_id == m.user_id) {
+                members.push(Member { role: Role::Student, user_id: m.user_id });
+            }
+        }
+        Class {
+            no: acc.next_no(),
+            class_id: c.class_id,
+            class_topic: c.class_topic.filter(|t| !t.is_empty()).unwrap_or_else(|| c.class_id.to_string()),
+            class_type: c.class_type.as_deref().and_then(ClassType::parse).unwrap_or(ClassType::Public),
+            class_status: ClassStatus::Will,
+            teacher_id: c.teacher_id,
+            create_time: c.create_time.unwrap_or(now_s),
+            start_time: start,
+            stop_time: c.stop_time.unwrap_or(start + handlers::DEFAULT_CLASS_LENGTH_S),
+            real_start_time: 0,
+            real_stop_time: 0,
+            members,
+            settings: Settings { record_types, ..Settings::default() },
+            record_user_id: c.record_user_id,
+            record_user_sig: c.record_user_sig,
+            present: BTreeMap::new(),
+        }
+    }
+
+    fn build_document(&self, tenant: &str, acc: &mut Account, d: DocumentFixture, now_ms: i64) -> Document {
+        let owner = d.owner.unwrap_or_default();
+        let permission = if owner.is_empty() {
+            Permission::Public
+        } else {
+            d.permission.as_deref().and_then(Permission::parse).unwrap_or(Permission::Private)
+        };
+        let doc_name = d.doc_name.unwrap_or_default();
+        let doc_size = d.doc_size.unwrap_or(0);
+        let is_transcode = d.is_transcode.unwrap_or(false);
+        // A document of the starting world that asked for H5 transcoding has been transcoded already.
+        let transcode = is_transcode.then(|| {
+            let pages = d.pages.unwrap_or_else(|| handlers::pages_of(doc_size));
+            let f = self.world.files.create(
+                &self.world.ids,
+                &format!("{}:{tenant}", VendorKind::Iclass),
+                "index.html",
+                "html",
+                u64::from(pages) * H5_BYTES_PER_PAGE,
+                now_ms,
+            );
+            Transcode {
+                status: TranscodeStatus::Finished,
+                progress: 100,
+                code: 0,
+                msg: String::new(),
+                h5_url: self.world.file_url(&f),
+                pages,
+                resolution: TRANSCODE_RESOLUTION.into(),
+                title: handlers::title_of(&doc_name, &d.doc_url),
+                file_key: Some(f.key),
+            }
+        });
+        Document {
+            no: acc.next_no(),
+            doc_id: d.doc_id,
+            doc_url: d.doc_url,
+            doc_name,
+            doc_ext: d.doc_ext.unwrap_or_default(),
+            doc_size,
+            doc_md5: d.doc_md5.unwrap_or_default(),
+            permission,
+            owner,
+            upload_time: d.upload_time.unwrap_or(now_ms.div_euclid(1000)),
+            is_transcode,
+            transcode,
+        }
+    }
+}
+
+fn no_class(acc: &Account, class_id: u64) -> String {
+    format!("no such class {class_id} in app {} (10230)", acc.config.sdkappid)
+}
+
+fn publishing(acc: &Account, class_id: u64, user: &str) -> Vec<u8> {
+    acc.classes
+        .get(&class_id)
+        .and_then(|c| c.present.get(user))
+        .map(|s| s.keys().map(|v| v.code()).collect())
+        .unwrap_or_default()
+}
+
+fn check_word<T>(
+    v: Option<&str>,
+    path: String,
+    parse: impl Fn(&str) -> Option<T>,
+    words: String,
+    errors: &mut Vec<FixtureError>,
+) -> Option<T> {
+    let v = v?;
+    let parsed = parse(v);
+    if parsed.is_none() {
+        errors.push(FixtureError::new(path, format!("must be one of {words}, got `{v}`")));
+    }
+    parsed
+}
+
+impl Dialect for Iclass {
+    fn kind(&self) -> VendorKind {
+        VendorKind::Iclass
+    }
+
+    fn world(&self) -> &World {
+        &self.world
+    }
+
+    fn error_reply(&self, code: i64, msg: Option<&str>) -> Reply {
+        IclassError::new(code, msg.unwrap_or("")).reply()
+    }
+
+    fn body_too_large(&self, limit: usize) -> Reply {
+        let mut r =
+            IclassError::new(errors::READ_BODY, format!("the body is larger than {limit} bytes")).reply();
+        r.status = 413;
+        r
+    }
+}
+
+/// A dump's section of this vendor: apps by sdkappid, each under its own id.
+fn parse_state(state: &Value) -> Result<BTreeMap<String, Account>, String> {
+    let apps = crate::world::parse_dump::<Account>(state, "apps")?;
+    for (k, a) in &apps {
+        if k != &a.config.sdkappid.to_string() {
+            return Err(format!("apps.{k}: holds the app {}", a.config.sdkappid));
+        }
+    }
+    Ok(apps)
+}
+
+impl Vendor for Iclass {
+    fn routes(self: Arc<Self>, cfg: &mut web::ServiceConfig) {
+        let routes: [(&str, Handler); 14] = [
+            ("/paas/v1/class/create", Iclass::class_create),
+            ("/paas/v1/class/delete", Iclass::class_delete),
+            ("/paas/v1/class/modify", Iclass::class_modify),
+            ("/paas/v1/class/info", Iclass::class_info),
+            ("/paas/v1/class/list", Iclass::class_list),
+            ("/paas/v1/user/register", Iclass::user_register),
+            ("/paas/v1/user/profile/modify", Iclass::user_profile_modify),
+            ("/paas/v1/user/token/update", Iclass::user_token_update),
+            ("/paas/v1/user/info", Iclass::user_info),
+            ("/paas/v1/user/list", Iclass::user_list),
+            ("/paas/v1/document/add", Iclass::document_add),
+            ("/paas/v1/document/delete", Iclass::document_delete),
+            ("/paas/v1/document/info", Iclass::document_info),
+            ("/paas/v1/document/list", Iclass::document_list),
+        ];
+        for (path, handler) in routes {
+            endpoint(cfg, &self, Method::POST, path, handler);
+        }
+    }
+
+    fn check_section(&self, section: &Value, path: &str, errors: &mut Vec<FixtureError>) {
+        let s = Self::section(section, path, errors);
+        let mut apps: HashMap<u64, &str> = HashMap::new();
+        for (p, a) in &s.apps {
+            if a.tic_key.trim().is_empty() {
+                errors.push(FixtureError::new(format!("{p}.tic_key"), "must not be empty"));
+            }
+            if a.sdk_key.as_deref().is_some_and(|k| k.is_empty()) {
+                errors.push(FixtureError::new(
+                    format!("{p}.sdk_key"),
+                    "must not be empty (omit it to accept any record_user_sig)",
+                ));
+            }
+            if let Some(u) = &a.callback_url {
+                if !(u.starts_with("http://") || u.starts_with("https://")) {
+                    errors.push(FixtureError::new(
+                        format!("{p}.callback_url"),
+                        "must start with http:// or https://",
+                    ));
+                }
+            }
+            if !(a.transcode_step_s.is_finite() && (0.0..=86_400.0).contains(&a.transcode_step_s)) {
+                errors.push(FixtureError::new(
+                    format!("{p}.transcode_step_s"),
+                    "must be between 0 and 86400 seconds",
+                ));
+            }
+            if let Some(first) = apps.insert(a.sdkappid, p) {
+                errors.push(FixtureError::new(
+                    format!("{p}.sdkappid"),
+                    format!("duplicate sdkappid {} (also at {first})", a.sdkappid),
+                ));
+            }
+        }
+        let mut users: HashMap<(u64, &str), &str> = HashMap::new();
+        for (p, u) in &s.users {
+            if u.user_id.trim().is_empty() {
+                errors.push(FixtureError::new(format!("{p}.user_id"), "must not be empty"));
+            }
+            check_word(Some(u.role.as_str()), format!("{p}.role"), Role::parse, Role::words(), errors);
+            check_word(u.gender.as_deref(), format!("{p}.gender"), Gender::parse, Gender::words(), errors);
+            if u.user_token.as_deref().is_some_and(str::is_empty) {
+                errors.push(FixtureError::new(
+                    format!("{p}.user_token"),
+                    "must not be empty (omit it to generate one)",
+                ));
+            }
+            if let Some(first) = users.insert((u.sdkappid, &u.user_id), p) {
+                errors.push(FixtureError::new(
+                    format!("{p}.user_id"),
+                    format!("duplicate user `{}` (also at {first})", u.user_id),
+                ));
+            }
+        }
+        let mut classes: HashMap<(u64, u64), &str> = HashMap::new();
+        for (p, c) in &s.classes {
+            if !(1..=9_999_999_999).contains(&c.class_id) {
+                errors.push(FixtureError::new(format!("{p}.class_id"), "must be between 1 and 9999999999"));
+            }
+            if c.teacher_id.trim().is_empty() {
+                errors.push(FixtureError::new(format!("{p}.teacher_id"), "must not be empty"));
+            }
+            check_word(
+                c.class_type.as_deref(),
+                format!("{p}.class_type"),
+                ClassType::parse,
+                ClassType::words(),
+                errors,
+            );
+            let mut remote = false;
+            for (i, t) in c.record_types.iter().flatten().enumerate() {
+                remote |= check_word(
+                    Some(t),
+                    format!("{p}.record_types[{i}]"),
+                    RecordType::parse,
+                    RecordType::words(),
+                    errors,
+                ) == Some(RecordType::Remote);
+            }
+            for (i, m) in c.members.iter().enumerate() {
+                if m.user_id.trim().is_empty() {
+                    errors.push(FixtureError::new(format!("{p}.members[{i}].user_id"), "must not be empty"));
+                }
+                if let Some(r) = check_word(
+                    m.role.as_deref(),
+                    format!("{p}.members[{i}].role"),
+                    Role::parse,
+                    Role::words(),
+                    errors,
+                ) {
+                    let teacher = m.user_id == c.teacher_id;
+                    if (teacher && r != Role::Teacher) || (!teacher && r != Role::Student) {
+                        errors.push(FixtureError::new(
+                            format!("{p}.members[{i}].role"),
+                            "must be `student` (or `teacher` for the class's teacher)",
+                        ));
+                    }
+                }
+            }
+            let start = c.start_time.unwrap_or(0);
+            if c.start_time.is_some_and(|t| t < 0) {
+                errors.push(FixtureError::new(format!("{p}.start_time"), "must be unix seconds (>= 0)"));
+            }
+            if let Some(stop) = c.stop_time {
+                if stop < start {
+                    errors.push(FixtureError::new(format!("{p}.stop_time"), "must not be before start_time"));
+                }
+            }
+            if let Some(id) = &c.record_user_id {
+                if !id.starts_with(RECORD_USER_PREFIX) || id.len() == RECORD_USER_PREFIX.len() {
+                    errors.push(FixtureError::new(
+                        format!("{p}.record_user_id"),
+                        format!("must start with `{RECORD_USER_PREFIX}` and continue (e.g. {RECORD_USER_PREFIX}<class_id>_1)"),
+                    ));
+                }
+            }
+            if remote
+                && (c.record_user_id.is_none() || c.record_user_sig.as_deref().is_none_or(str::is_empty))
+            {
+                errors.push(FixtureError::new(
+                    p.clone(),
+                    "record_types contains `remote`: record_user_id and record_user_sig are required",
+                ));
+            }
+            if let Some(first) = classes.insert((c.sdkappid, c.class_id), p) {
+                errors.push(FixtureError::new(
+                    format!("{p}.class_id"),
+                    format!("duplicate class {} (also at {first})", c.class_id),
+                ));
+            }
+        }
+        let mut docs: HashMap<(u64, &str), &str> = HashMap::new();
+        for (p, d) in &s.documents {
+            if d.doc_id.trim().is_empty() {
+                errors.push(FixtureError::new(format!("{p}.doc_id"), "must not be empty"));
+            }
+            if !(d.doc_url.starts_with("http://") || d.doc_url.starts_with("https://")) {
+                errors.push(FixtureError::new(format!("{p}.doc_url"), "must be an http(s) URL"));
+            }
+            check_word(
+                d.permission.as_deref(),
+                format!("{p}.permission"),
+                Permission::parse,
+                Permission::words(),
+                errors,
+            );
+            if d.pages == Some(0) {
+                errors.push(FixtureError::new(format!("{p}.pages"), "must be at least 1"));
+            }
+            if let Some(first) = docs.insert((d.sdkappid, &d.doc_id), p) {
+                errors.push(FixtureError::new(
+                    format!("{p}.doc_id"),
+                    format!("duplicate document `{}` (also at {first})", d.doc_id),
+                ));
+            }
+        }
+    }
+
+    fn load_section(
+        &self,
+        section: &Value,
+        path: &str,
+        only: Option<&str>,
+        dry_run: bool,
+    ) -> Result<Vec<String>, Vec<FixtureError>> {
+        let mut errors = Vec::new();
+        let s = Self::section(section, path, &mut errors);
+        let mine = |id: u64| only.is_none_or(|o| o == id.to_string());
+        let apps: Vec<_> = s.apps.into_iter().filter(|(_, a)| mine(a.sdkappid)).collect();
+        let users: Vec<_> = s.users.into_iter().filter(|(_, u)| mine(u.sdkappid)).collect();
+        let classes: Vec<_> = s.classes.into_iter().filter(|(_, c)| mine(c.sdkappid)).collect();
+        let documents: Vec<_> = s.documents.into_iter().filter(|(_, d)| mine(d.sdkappid)).collect();
+        let new_apps: BTreeSet<u64> = apps.iter().map(|(_, a)| a.sdkappid).collect();
+        for (p, a) in &apps {
+            if self.apps.get(&a.sdkappid.to_string()).is_some() {
+                errors.push(FixtureError::new(
+                    format!("{p}.sdkappid"),
+                    format!("app {} already exists", a.sdkappid),
+                ));
+            }
+        }
+        // What exists once this section is loaded: the world's plus the section's.
+        let existing = |app: u64, f: &dyn Fn(&Account) -> bool| -> bool {
+            self.apps.with(&app.to_string(), |acc| f(acc)).unwrap_or(false)
+        };
+        let app_known = |app: u64| new_apps.contains(&app) || self.apps.get(&app.to_string()).is_some();
+        let declared: BTreeSet<(u64, &str)> =
+            users.iter().map(|(_, u)| (u.sdkappid, u.user_id.as_str())).collect();
+        let user_known = |app: u64, u: &str| {
+            declared.contains(&(app, u)) || existing(app, &|acc| acc.users.contains_key(u))
+        };
+        for (p, u) in &users {
+            if !app_known(u.sdkappid) {
+                errors.push(FixtureError::new(format!("{p}.sdkappid"), format!("no app {}", u.sdkappid)));
+            } else if existing(u.sdkappid, &|acc| acc.users.contains_key(&u.user_id)) {
+                errors.push(FixtureError::new(
+                    format!("{p}.user_id"),
+                    format!("user `{}` already exists", u.user_id),
+                ));
+            }
+        }
+        let mut record_users: BTreeMap<(u64, &str), &str> = BTreeMap::new();
+        for (p, c) in &classes {
+            if !app_known(c.sdkappid) {
+                errors.push(FixtureError::new(format!("{p}.sdkappid"), format!("no app {}", c.sdkappid)));
+                continue;
+            }
+            if existing(c.sdkappid, &|acc| {
+                acc.classes.contains_key(&c.class_id) || acc.recordings.contains_key(&c.class_id)
+            }) {
+                errors.push(FixtureError::new(
+                    format!("{p}.class_id"),
+                    format!("class {} already exists", c.class_id),
+                ));
+            }
+            if !user_known(c.sdkappid, &c.teacher_id) {
+                errors.push(FixtureError::new(
+                    format!("{p}.teacher_id"),
+                    format!("no user `{}`", c.teacher_id),
+                ));
+            }
+            for (i, m) in c.members.iter().enumerate() {
+                if !user_known(c.sdkappid, &m.user_id) {
+                    errors.push(FixtureError::new(
+                        format!("{p}.members[{i}].user_id"),
+                        format!("no user `{}`", m.user_id),
+                    ));
+                }
+            }
+            if c.class_type.as_deref() == Some("1v1")
+                && c.members.iter().filter(|m| m.user_id != c.teacher_id).count() > 1
+            {
+                errors.push(FixtureError::new(format!("{p}.members"), "a 1v1 class has one student"));
+            }
+            if let Some(r) = &c.record_user_id {
+                if let Some(first) = record_users.insert((c.sdkappid, r), p) {
+                    errors.push(FixtureError::new(
+                        format!("{p}.record_user_id"),
+                        format!("`{r}` is already the recorder of the class at {first}"),
+                    ));
+                } else if existing(c.sdkappid, &|acc| acc.record_user_in_use(r, None).is_some()) {
+                    errors.push(FixtureError::new(
+                        format!("{p}.record_user_id"),
+                        format!("`{r}` is already a class's recorder"),
+                    ));
+                }
+                if r == &c.teacher_id || c.members.iter().any(|m| &m.user_id == r) {
+                    errors.push(FixtureError::new(
+                        format!("{p}.record_user_id"),
+                        "must not be a member of the class",
+                    ));
+                }
+            }
+        }
+        for (p, d) in &documents {
+            if !app_known(d.sdkappid) {
+                errors.push(FixtureError::new(format!("{p}.sdkappid"), format!("no app {}", d.sdkappid)));
+                continue;
+            }
+            if existing(d.sdkappid, &|acc| acc.documents.contains_key(&d.doc_id)) {
+                errors.push(FixtureError::new(
+                    format!("{p}.doc_id"),
+                    format!("document `{}` already exists", d.doc_id),
+                ));
+            }
+            if let Some(o) = d.owner.as_deref().filter(|o| !o.is_empty()) {
+                if !user_known(d.sdkappid, o) {
+                    errors.push(FixtureError::new(format!("{p}.owner"), format!("no user `{o}`")));
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        if dry_run {
+            return Ok(Vec::new());
+        }
+        let now_ms = self.world.clock.now_ms();
+        let now_s = now_ms.div_euclid(1000);
+        let mut loaded = Vec::new();
+        for (_, a) in apps {
+            let id = a.sdkappid.to_string();
+            self.apps.insert(&id, Account::new(a));
+            loaded.push(id);
+        }
+        for (_, u) in users {
+            let tenant = u.sdkappid.to_string();
+            self.apps.with(&tenant, |acc| {
+                let user = self.build_user(acc, u, now_s);
+                acc.users.insert(user.user_id.clone(), user);
+            });
+        }
+        for (_, c) in classes {
+            let tenant = c.sdkappid.to_string();
+            self.apps.with(&tenant, |acc| {
+                let class = Self::build_class(acc, c, now_s);
+                acc.classes.insert(class.class_id, class);
+            });
+        }
+        for (_, d) in documents {
+            let tenant = d.sdkappid.to_string();
+            self.apps.with(&tenant, |acc| {
+                let doc = self.build_document(&tenant, acc, d, now_ms);
+                acc.documents.insert(doc.doc_id.clone(), doc);
+            });
+        }
+        Ok(loaded)
+    }
+
+    fn check_event(&self, name: &str, event: &Value) -> Result<(), String> {
+        IclassEvent::parse(name, event).map(|_| ())
+    }
+
+    fn apply_event(&self, name: &str, event: &Value, at_ms: i64) -> Result<Value, String> {
+        let ev = IclassEvent::parse(name, event)?;
+        let tenant = ev.sdkappid().to_string();
+        let handle = self.apps.get(&tenant).ok_or_else(|| format!("no such sdkappid {tenant} (10270)"))?;
+        let mut guard = handle.lock();
+        self.apply(&tenant, &mut guard, ev, at_ms)
+    }
+
+    fn run_job(&self, tenant: &str, task: &str, target: &str, due_ms: i64) -> Option<JobReport> {
+        match task {
+            engine::STEP_TASK => self.step_recording(tenant, target, due_ms),
+            TRANSCODE_TASK => self.step_transcode(tenant, target, due_ms),
+            _ => None,
+        }
+    }
+
+    fn tenant_ids(&self) -> Vec<String> {
+        self.apps.ids()
+    }
+
+    fn reset(&self, tenant: Option<&str>) {
+        match tenant {
+            None => self.apps.clear(),
+            Some(t) => {
+                self.apps.remove(t);
+            }
+        }
+    }
+
+    fn dump(&self) -> Value {
+        json!({ "apps": self.apps.snapshot() })
+    }
+
+    fn check_state(&self, state: &Value) -> Result<(), String> {
+        parse_state(state).map(|_| ())
+    }
+
+    fn restore(&self, state: &Value) -> Result<(), String> {
+        self.apps.restore(parse_state(state)?);
+        Ok(())
+    }
+
+    fn set_callback_url(&self, tenant: &str, url: &str) -> Result<(), String> {
+        self.apps
+            .with(tenant, |a| a.config.callback_url = Some(url.to_string()))
+            .ok_or_else(|| format!("no app {tenant}"))
+    }
+
+    fn banner(&self) -> Vec<String> {
+        self.apps
+            .all()
+            .into_iter()
+            .map(|(_, t)| {
+                let a = t.lock();
+                format!(
+                    "iclass (004)        sdkappid={}  tic_key={}  callback_url={}",
+                    a.config.sdkappid,
+                    a.config.tic_key,
+                    a.config.callback_url.as_deref().unwrap_or("(none)")
+                )
+            })
+            .collect()
+    }
+
+    fn example_curl(&self, base: &str) -> Option<String> {
+        let (_, t) = self.apps.all().into_iter().next()?;
+        let a = t.lock();
+        let expire = self.world.clock.now_s() + 86_400;
+        let sign = crate::world::files::md5_hex(&format!("{}{expire}", a.config.tic_key));
+        Some(format!(
+            "curl -X POST '{base}/paas/v1/user/list?sdkappid={}&random=1&sign={sign}' -H 'Content-Type: application/json' -d '{{\"expire_time\":{expire}}}'",
+            a.config.sdkappid
+        ))
+    }
+}
