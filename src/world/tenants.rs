@@ -81,6 +81,16 @@ impl<S: Clone + Serialize + DeserializeOwned> Tenants<S> {
         self.map.read().iter().map(|(k, v)| (k.clone(), v.clone())).collect()
     }
 
+    /// Remove every tenant, or only `tenant`.
+    pub fn reset(&self, tenant: Option<&str>) {
+        match tenant {
+            None => self.clear(),
+            Some(t) => {
+                self.remove(t);
+            }
+        }
+    }
+
     /// Remove every tenant.
     pub fn clear(&self) {
         self.map.write().clear();

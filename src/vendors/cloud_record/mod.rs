@@ -572,12 +572,7 @@ impl Vendor for CloudRecord {
     }
 
     fn reset(&self, tenant: Option<&str>) {
-        match tenant {
-            None => self.accounts.clear(),
-            Some(t) => {
-                self.accounts.remove(t);
-            }
-        }
+        self.accounts.reset(tenant);
         self.reindex();
     }
 

@@ -37,35 +37,6 @@ fn respond(r: Res<Value>) -> Reply {
     }
 }
 
-/// Remove commas that directly precede `}` or `]` outside strings (the document's own examples have them).
-fn strip_trailing_commas(text: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(text.len());
-    let (mut in_str, mut escaped) = (false, false);
-    for (i, &c) in text.iter().enumerate() {
-        if in_str {
-            out.push(c);
-            match (escaped, c) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_str = false,
-                _ => {}
-            }
-            continue;
-        }
-        if c == b'"' {
-            in_str = true;
-        }
-        if c == b',' {
-            let next = text[i + 1..].iter().find(|b| !b.is_ascii_whitespace());
-            if matches!(next, Some(b'}') | Some(b']')) {
-                continue;
-            }
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// The body as a JSON object, or 10002.
 fn parse_object(ex: &Exchange) -> Res<Value> {
     if ex.body.iter().all(u8::is_ascii_whitespace) {
@@ -74,11 +45,8 @@ fn parse_object(ex: &Exchange) -> Res<Value> {
             "the body is empty; a JSON object with expire_time is expected",
         ));
     }
-    let value: Value = match serde_json::from_slice(&ex.body) {
-        Ok(v) => v,
-        Err(first) => serde_json::from_slice(&strip_trailing_commas(&ex.body))
-            .map_err(|_| IclassError::new(DESERIALIZE, format!("the body is not valid JSON: {first}")))?,
-    };
+    let value: Value = crate::wire::lenient_json(&ex.body)
+        .map_err(|e| IclassError::new(DESERIALIZE, format!("the body is not valid JSON: {e}")))?;
     if !value.is_object() {
         return Err(IclassError::new(DESERIALIZE, "the body must be a JSON object"));
     }
@@ -1110,7 +1078,6 @@ mod tests {
         assert_eq!(pages_of(204_800), 2);
         assert_eq!(pages_of(204_801), 3);
         assert_eq!(title_of("", "https://cos/x/lesson.ppt?x"), "lesson.ppt");
-        assert_eq!(strip_trailing_commas(b"{\"a\":[1,],}"), b"{\"a\":[1]}");
     }
 
     #[test]

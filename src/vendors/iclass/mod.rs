@@ -1363,12 +1363,7 @@ impl Vendor for Iclass {
     }
 
     fn reset(&self, tenant: Option<&str>) {
-        match tenant {
-            None => self.apps.clear(),
-            Some(t) => {
-                self.apps.remove(t);
-            }
-        }
+        self.apps.reset(tenant);
     }
 
     fn dump(&self) -> Value {

@@ -481,12 +481,7 @@ impl Vendor for IlvbEdu {
     }
 
     fn reset(&self, tenant: Option<&str>) {
-        match tenant {
-            None => self.apps.clear(),
-            Some(t) => {
-                self.apps.remove(t);
-            }
-        }
+        self.apps.reset(tenant);
     }
 
     fn dump(&self) -> Value {
