@@ -27,5 +27,9 @@ bench:
 check-fixtures:
 	$(CARGO) run --quiet -- check fixtures/demo.json fixtures/scenarios/*.json
 
+## Check openapi/recmock.yaml against the running server with schemathesis (installs it into .venv-contract/)
+contract:
+	tests/contract/run.sh
+
 clean:
 	$(CARGO) clean
