@@ -203,6 +203,16 @@ fn record(
     });
 }
 
+fn method_name(m: &actix_web::http::Method) -> &'static str {
+    match m.as_str() {
+        "GET" => "GET",
+        "PUT" => "PUT",
+        "DELETE" => "DELETE",
+        "HEAD" => "HEAD",
+        _ => "POST",
+    }
+}
+
 /// Register one vendor endpoint: `method path` runs `handler` through [`serve`]; other methods get a JSON 405.
 pub fn endpoint<V>(
     cfg: &mut web::ServiceConfig,
@@ -214,12 +224,13 @@ pub fn endpoint<V>(
     V: Dialect + Send + Sync + 'static,
 {
     let v = vendor.clone();
+    let allowed = method_name(&method);
     cfg.service(
         web::resource(path)
             .route(web::method(method).to(move |req: HttpRequest, body: web::Payload| {
                 let v = v.clone();
                 async move { serve(v.world(), &*v, &req, body, |ex| handler(&v, ex)).await }
             }))
-            .default_service(web::to(crate::method_not_allowed)),
+            .default_service(crate::method_not_allowed(allowed)),
     );
 }

@@ -151,7 +151,7 @@ pub fn routes(app: Arc<App>, cfg: &mut web::ServiceConfig) {
         web::resource("/files/{key}/{name}")
             .route(web::get().to(download))
             .route(web::head().to(download))
-            .default_service(web::to(method_not_allowed)),
+            .default_service(method_not_allowed("GET, HEAD")),
     );
     for v in app.vendors() {
         v.clone().routes(cfg);
@@ -171,11 +171,13 @@ pub async fn method_or_not_found(req: HttpRequest) -> HttpResponse {
     not_found(req).await
 }
 
-/// JSON 405 for a known path asked with the wrong method.
-pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
-    HttpResponse::MethodNotAllowed().json(serde_json::json!({
-        "error": format!("method {} is not allowed on {}", req.method(), req.path()),
-    }))
+/// The default service of a resource: JSON 405 with the `Allow` header (RFC 9110) naming `allowed`.
+pub fn method_not_allowed(allowed: &'static str) -> actix_web::Route {
+    web::to(move |req: HttpRequest| async move {
+        HttpResponse::MethodNotAllowed().insert_header(("allow", allowed)).json(serde_json::json!({
+            "error": format!("method {} is not allowed on {} (allowed: {allowed})", req.method(), req.path()),
+        }))
+    })
 }
 
 /// `GET /files/{key}/{name}`: the bytes of a recorded file, with `Range` support.

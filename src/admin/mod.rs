@@ -23,35 +23,43 @@ const MAX_ADMIN_BODY: usize = 256 * 1024 * 1024;
 
 /// Register the control-plane routes. Each path is one resource whose other methods get a JSON 405.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    fn resource(path: &str) -> actix_web::Resource {
-        web::resource(path).default_service(web::to(crate::method_not_allowed))
+    fn resource(path: &str, allowed: &'static str) -> actix_web::Resource {
+        web::resource(path).default_service(crate::method_not_allowed(allowed))
     }
     cfg.service(
         web::scope("/__admin")
-            .service(resource("/health").route(web::get().to(health)))
-            .service(resource("/reset").route(web::post().to(reset)))
-            .service(resource("/state").route(web::get().to(get_state)).route(web::put().to(put_state)))
-            .service(resource("/fixtures").route(web::post().to(post_fixture)))
-            .service(resource("/tenants").route(web::get().to(tenants)))
-            .service(resource("/clock").route(web::get().to(get_clock)).route(web::post().to(post_clock)))
-            .service(resource("/clock/advance").route(web::post().to(advance)))
-            .service(resource("/events").route(web::post().to(events)))
+            .service(resource("/health", "GET").route(web::get().to(health)))
+            .service(resource("/reset", "POST").route(web::post().to(reset)))
             .service(
-                resource("/requests")
+                resource("/state", "GET, PUT")
+                    .route(web::get().to(get_state))
+                    .route(web::put().to(put_state)),
+            )
+            .service(resource("/fixtures", "POST").route(web::post().to(post_fixture)))
+            .service(resource("/tenants", "GET").route(web::get().to(tenants)))
+            .service(
+                resource("/clock", "GET, POST")
+                    .route(web::get().to(get_clock))
+                    .route(web::post().to(post_clock)),
+            )
+            .service(resource("/clock/advance", "POST").route(web::post().to(advance)))
+            .service(resource("/events", "POST").route(web::post().to(events)))
+            .service(
+                resource("/requests", "GET, DELETE")
                     .route(web::get().to(get_requests))
                     .route(web::delete().to(delete_requests)),
             )
             .service(
-                resource("/faults")
+                resource("/faults", "GET, POST, DELETE")
                     .route(web::get().to(get_faults))
                     .route(web::post().to(post_fault))
                     .route(web::delete().to(delete_faults)),
             )
-            .service(resource("/faults/{id}").route(web::delete().to(delete_fault)))
-            .service(resource("/callbacks").route(web::get().to(get_callbacks)))
-            .service(resource("/callbacks/url").route(web::post().to(set_callback_url)))
-            .service(resource("/callbacks/{id}").route(web::get().to(get_callback)))
-            .service(resource("/callbacks/{id}/redeliver").route(web::post().to(redeliver)))
+            .service(resource("/faults/{id}", "DELETE").route(web::delete().to(delete_fault)))
+            .service(resource("/callbacks", "GET").route(web::get().to(get_callbacks)))
+            .service(resource("/callbacks/url", "POST").route(web::post().to(set_callback_url)))
+            .service(resource("/callbacks/{id}", "GET").route(web::get().to(get_callback)))
+            .service(resource("/callbacks/{id}/redeliver", "POST").route(web::post().to(redeliver)))
             .default_service(web::to(crate::method_or_not_found)),
     );
 }
