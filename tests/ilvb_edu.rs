@@ -512,3 +512,27 @@ async fn pending_deliveries_survive_a_restart() {
     app.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A receiver that is down, then comes back up on the same URL: the next retry (one minute later) gets
+/// through, and the room's later callbacks follow in order.
+#[tokio::test]
+async fn a_receiver_that_comes_back_gets_the_next_retry() {
+    let url = dead_url();
+    let app = spawn(world(Some(&url))).await;
+    req_record(&app, 3005).await;
+    app.advance(5.0 + 60.0).await; // picked up at +5 s: attempts at +5 and +65 fail
+    let cb = &callbacks(&app, "event=1000").await[0];
+    assert_eq!(cb["state"], "pending");
+    assert_eq!(cb["attempts"].as_array().unwrap().len(), 2);
+    assert!(cb["attempts"][0]["error"].as_str().unwrap().contains("refused"), "{cb}");
+    let rx = Receiver::start_at(&url).await;
+    app.advance(60.0).await;
+    let cb = &callbacks(&app, "event=1000").await[0];
+    assert_eq!(cb["state"], "delivered");
+    let attempts = cb["attempts"].as_array().unwrap();
+    assert_eq!((attempts.len(), attempts[2]["virtual_time"].clone()), (3, json!(T0 + 125)));
+    let events: Vec<i64> = rx.received().iter().map(|r| r.body["event_type"].as_i64().unwrap()).collect();
+    assert_eq!(events, vec![1000, 1001]);
+    rx.stop().await;
+    app.stop().await;
+}

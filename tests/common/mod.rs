@@ -240,12 +240,21 @@ pub struct Receiver {
 impl Receiver {
     /// Start one on an ephemeral port; it answers [`Answer::ok`] unless scripted otherwise.
     pub async fn start() -> Receiver {
+        Receiver::start_on(std::net::TcpListener::bind("127.0.0.1:0").unwrap()).await
+    }
+
+    /// Start one on the port of `url` (e.g. a [`dead_url`] that should come back up).
+    pub async fn start_at(url: &str) -> Receiver {
+        let addr = url.trim_start_matches("http://").split('/').next().unwrap().to_string();
+        Receiver::start_on(std::net::TcpListener::bind(addr).unwrap()).await
+    }
+
+    async fn start_on(listener: std::net::TcpListener) -> Receiver {
         use actix_web::{web, HttpRequest, HttpResponse};
         let received: Shared<Vec<Received>> = Default::default();
         let script: Shared<std::collections::VecDeque<Answer>> = Default::default();
         let default: Shared<Answer> = std::sync::Arc::new(std::sync::Mutex::new(Answer::ok()));
         let (r, s, d) = (received.clone(), script.clone(), default.clone());
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let server = actix_web::HttpServer::new(move || {
             let (r, s, d) = (r.clone(), s.clone(), d.clone());
