@@ -1146,7 +1146,7 @@ fn check_signed(x: &Received) {
 }
 
 #[tokio::test]
-async fn a_recorded_class_sends_five_signed_callbacks_in_order_with_downloadable_videos() {
+async fn a_recorded_class_sends_its_four_signed_callbacks_in_order_with_downloadable_videos() {
     let r = Receiver::start().await;
     let app =
         spawn(world(json!({ "app": { "callback_url": r.url }, "timings": { "video_bytes_per_s": 100 } })))
@@ -1447,7 +1447,7 @@ async fn a_fixture_world_with_a_timeline_runs_a_class() {
         (info["class_status"].clone(), info["real_start_time"].clone(), info["real_stop_time"].clone()),
         (json!("end"), json!(T0 + 60), json!(T0 + 120))
     );
-    // No callback URL: the five events wait, held, in order.
+    // No callback URL: the four events of the class wait, held, in order.
     let (_, v) = app.get("/__admin/callbacks?vendor=iclass").await;
     let events: Vec<Value> = v["callbacks"].as_array().unwrap().iter().map(|c| c["event"].clone()).collect();
     assert_eq!(
