@@ -364,6 +364,13 @@ impl App {
 
     /// Replace the whole world with a dump. Nothing changes unless every part is valid.
     pub fn restore(&self, dump: StateDump) -> Result<(), String> {
+        if !(0..=crate::clock::MAX_TIME_MS).contains(&dump.clock.now_ms) {
+            return Err(format!(
+                "clock.now_ms must be between 0 and {} (year 9999), got {}",
+                crate::clock::MAX_TIME_MS,
+                dump.clock.now_ms
+            ));
+        }
         if dump.recmock_state != 1 {
             return Err(format!(
                 "recmock_state {} is not a version this recmock reads (1)",
@@ -398,6 +405,9 @@ impl App {
             serde_json::from_value(dump.callback_settings.clone())
                 .map_err(|e| format!("callback_settings: {e}"))?
         };
+        for (k, p) in &settings.policies {
+            p.check().map_err(|e| format!("callback_settings.policies.{k}: {e}"))?;
+        }
         // Every vendor checks its section before any vendor replaces anything: a bad dump changes nothing.
         let section =
             |v: &Arc<dyn Vendor>| dump.vendors.get(v.kind().as_str()).cloned().unwrap_or(Value::Null);

@@ -26,6 +26,13 @@ pub enum ClockError {
 /// The fastest scale (virtual seconds per wall second): beyond it virtual milliseconds overflow.
 pub const MAX_SCALE: f64 = 1_000_000.0;
 
+/// The latest representable virtual instant: 9999-12-31 23:59:59 UTC. Every time a user can give (fixtures,
+/// clock changes, state dumps) is checked against it, so no job or calendar arithmetic can overflow.
+pub const MAX_TIME_MS: i64 = 253_402_300_799_000;
+
+/// [`MAX_TIME_MS`] in seconds.
+pub const MAX_TIME_S: i64 = MAX_TIME_MS / 1000;
+
 #[derive(Debug)]
 struct Anchor {
     virtual_ms: i64,
@@ -74,7 +81,8 @@ impl Clock {
             a.virtual_ms
         } else {
             let elapsed = a.wall.elapsed().as_secs_f64() * 1000.0 * a.scale;
-            a.virtual_ms + elapsed as i64
+            // Saturating: a clock left running long enough stops at the end of representable time.
+            a.virtual_ms.saturating_add(elapsed as i64).min(MAX_TIME_MS)
         }
     }
 
@@ -137,7 +145,7 @@ impl Clock {
     /// Put the clock exactly where a state dump says it was (the one place time may go back).
     pub fn restore(&self, r: ClockReading) {
         let mut a = self.anchor.lock();
-        a.virtual_ms = r.now_ms;
+        a.virtual_ms = r.now_ms.clamp(0, MAX_TIME_MS);
         a.wall = Instant::now();
         a.frozen = r.frozen;
         a.scale = if r.scale.is_finite() && r.scale > 0.0 { r.scale.min(MAX_SCALE) } else { 1.0 };

@@ -204,8 +204,14 @@ pub fn parse_common(doc: &Value, errors: &mut Vec<FixtureError>) -> Common {
                 }
             }
             if let Some(start) = cs.start {
-                if start < 0 {
-                    errors.push(FixtureError::new("clock.start", "must be unix seconds (>= 0)"));
+                if !(0..=crate::clock::MAX_TIME_S).contains(&start) {
+                    errors.push(FixtureError::new(
+                        "clock.start",
+                        format!(
+                            "must be unix seconds between 0 and {} (year 9999)",
+                            crate::clock::MAX_TIME_S
+                        ),
+                    ));
                 }
             }
         }
@@ -238,8 +244,11 @@ pub fn parse_common(doc: &Value, errors: &mut Vec<FixtureError>) -> Common {
         }
     }
     for (p, step) in parse_list::<TimelineStep>(doc, "", "timeline", errors) {
-        if !(step.at.is_finite() && step.at >= 0.0) {
-            errors.push(FixtureError::new(format!("{p}.at"), "must be seconds >= 0"));
+        if !(step.at.is_finite() && (0.0..=crate::clock::MAX_TIME_S as f64).contains(&step.at)) {
+            errors.push(FixtureError::new(
+                format!("{p}.at"),
+                "must be seconds >= 0 (and before the year 9999)",
+            ));
         }
         match step.event.get("type").and_then(Value::as_str) {
             None => errors.push(FixtureError::new(format!("{p}.event.type"), "missing: `<vendor>.<event>`")),

@@ -68,6 +68,19 @@ pub struct RetryPolicy {
     pub interval_s: f64,
 }
 
+impl RetryPolicy {
+    /// Why this policy is out of range, if it is (at most 1000 retries, 0..=86400 s apart).
+    pub fn check(&self) -> Result<(), String> {
+        if self.retries > 1000 {
+            return Err(format!("retries must be at most 1000, got {}", self.retries));
+        }
+        if !(self.interval_s.is_finite() && (0.0..=86_400.0).contains(&self.interval_s)) {
+            return Err(format!("interval_s must be between 0 and 86400 seconds, got {}", self.interval_s));
+        }
+        Ok(())
+    }
+}
+
 impl Default for RetryPolicy {
     /// The documented default of both vendors that send callbacks: 10 retries, 1 minute apart.
     fn default() -> Self {
@@ -535,7 +548,7 @@ impl Outbox {
         let vendor = c.vendor;
         match outcome {
             Outcome::Retry => {
-                let due = at_ms + (c.policy.interval_s * 1000.0).round() as i64;
+                let due = at_ms.saturating_add((c.policy.interval_s * 1000.0).round() as i64);
                 c.next_attempt_ms = Some(due);
                 world.scheduler.schedule(due, Job::Delivery { callback_id: id.to_string() });
             }
@@ -653,6 +666,7 @@ impl Outbox {
             if number_of(&c.id).is_none() {
                 return Err(format!("callback id `{}` is not `cb-<n>`", c.id));
             }
+            c.policy.check().map_err(|e| format!("callback {}: policy {e}", c.id))?;
         }
         Ok(s)
     }

@@ -1543,3 +1543,53 @@ async fn restore_is_all_or_nothing_across_vendors() {
     assert_eq!(after["vendors"], good["vendors"], "cloud_record must not have been replaced");
     app.stop().await;
 }
+
+/// Times past the year 9999 (or absurd intervals) are refused where they enter — fixtures, state dumps —
+/// instead of overflowing later: the server keeps answering.
+#[tokio::test]
+async fn unrepresentable_times_are_refused_at_the_boundary() {
+    let app = spawn(json!({ "ilvb_edu": { "apps": [{ "sdkappid": 1400000001u64, "key": "k" }] } })).await;
+    for (doc, path) in [
+        (json!({ "clock": { "start": 9_300_000_000_000_000i64 } }), "clock.start"),
+        (
+            json!({ "timeline": [{ "at": 1e300, "event": { "type": "ilvb_edu.class_end", "sdkappid": 1, "roomid": 1 } }] }),
+            "timeline[0].at",
+        ),
+        (
+            json!({ "ilvb_edu": { "classrooms": [{ "sdkappid": 1400000001u64, "roomid": 7, "start": -9.2e15 }] } }),
+            "ilvb_edu.classrooms[0].start",
+        ),
+        (
+            json!({ "iclass": { "apps": [{ "sdkappid": 1400000002u64, "tic_key": "k" }],
+                    "classes": [{ "sdkappid": 1400000002u64, "class_id": 5, "teacher_id": "t", "start_time": i64::MAX }] } }),
+            "iclass.classes[0].start_time",
+        ),
+        (
+            json!({ "callbacks": { "iclass": { "retries": 3, "interval_s": 1e17 } } }),
+            "callbacks.iclass.interval_s",
+        ),
+    ] {
+        let (s, v) = app.post("/__admin/fixtures", doc.clone()).await;
+        assert_eq!(s, 400, "{doc}: {v}");
+        assert!(v["errors"].as_array().unwrap().iter().any(|e| e["path"] == path), "{path}: {v}");
+    }
+    let (_, good) = app.get("/__admin/state").await;
+    for (patch, what) in [
+        (json!({ "clock": { "now_ms": i64::MAX - 5, "frozen": false, "scale": 1.0 } }), "clock.now_ms"),
+        (
+            json!({ "callback_settings": { "timeout_ms": 5000, "policies": { "iclass": { "retries": 1, "interval_s": 1e17 } } } }),
+            "policies",
+        ),
+    ] {
+        let mut dump = good.clone();
+        for (k, v) in patch.as_object().unwrap() {
+            dump[k] = v.clone();
+        }
+        let (s, v) = app.send(app.client.put(format!("{}/__admin/state", app.url)).json(&dump)).await;
+        assert_eq!(s, 400, "{what}: {v}");
+        assert!(v["error"].as_str().unwrap().contains(what), "{what}: {v}");
+    }
+    assert_eq!(app.get("/__admin/health").await.0, 200);
+    assert_eq!(app.now().await, T0);
+    app.stop().await;
+}

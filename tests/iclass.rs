@@ -1525,3 +1525,14 @@ async fn the_demo_world_has_an_iclass_app() {
     assert!(v["tenants"].as_array().unwrap().iter().any(|t| t == &json!(format!("iclass:{APP}"))), "{v}");
     app.stop().await;
 }
+
+/// Class times past the year 9999 are invalid parameters (10003), not an overflow.
+#[tokio::test]
+async fn class_times_must_be_representable() {
+    let app = spawn(world(json!({}))).await;
+    refused(&app, "class/create", json!({ "teacher_id": "t1", "start_time": i64::MAX }), 10003).await;
+    let id = create_class(&app, json!({ "teacher_id": "t1" })).await;
+    refused(&app, "class/modify", json!({ "class_id": id, "stop_time": 253_402_300_800i64 }), 10003).await;
+    ok(&app, "class/modify", json!({ "class_id": id, "stop_time": 253_402_300_799i64 })).await;
+    app.stop().await;
+}

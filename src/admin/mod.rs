@@ -3,7 +3,7 @@
 //! Paths and shapes are a contract (DESIGN.md): add fields freely, never rename.
 
 use crate::app::App;
-use crate::clock::MAX_SCALE;
+use crate::clock::{MAX_SCALE, MAX_TIME_MS};
 use crate::faults::{form_pairs, FaultSpec};
 use crate::fixture::FixtureDoc;
 use crate::journal::JournalFilter;
@@ -13,10 +13,6 @@ use bytes::BytesMut;
 use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::{json, Value};
-
-/// The latest virtual instant the clock may be set or advanced to: 9999-12-31 23:59:59 UTC (later ones
-/// overflow the millisecond arithmetic of jobs and calendar strings).
-const MAX_TIME_MS: i64 = 253_402_300_799_000;
 
 /// Largest control-plane body (state dumps can be large).
 const MAX_ADMIN_BODY: usize = 256 * 1024 * 1024;

@@ -14,6 +14,19 @@ type Res<T> = Result<T, IclassError>;
 
 /// Largest page size of the lists (`size` 最大100).
 pub const MAX_PAGE_SIZE: i64 = 100;
+/// `start_time` and `stop_time`, when given, are unix seconds between 0 and the year 9999.
+fn check_times(start: Option<i64>, stop: Option<i64>) -> Res<()> {
+    for (name, v) in [("start_time", start), ("stop_time", stop)] {
+        if let Some(t) = v.filter(|t| !(0..=crate::clock::MAX_TIME_S).contains(t)) {
+            return Err(IclassError::invalid(format!(
+                "{name} must be unix seconds between 0 and {} (year 9999), got {t}",
+                crate::clock::MAX_TIME_S
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Default planned length of a class: start_time + 2 hours.
 pub const DEFAULT_CLASS_LENGTH_S: i64 = 2 * 3600;
 /// Extensions the H5 (animated PPT) transcoder takes.
@@ -464,18 +477,9 @@ impl Iclass {
             None => ClassType::Public,
             Some(t) => word(t, "class_type", ClassType::parse, ClassType::words)?,
         };
-        let start_time = match req.start_time {
-            Some(t) if t < 0 => {
-                return Err(IclassError::invalid(format!("start_time must be >= 0, got {t}")))
-            }
-            Some(t) => t,
-            None => now,
-        };
-        let stop_time = match req.stop_time {
-            Some(t) if t < 0 => return Err(IclassError::invalid(format!("stop_time must be >= 0, got {t}"))),
-            Some(t) => t,
-            None => start_time.saturating_add(DEFAULT_CLASS_LENGTH_S),
-        };
+        check_times(req.start_time, req.stop_time)?;
+        let start_time = req.start_time.unwrap_or(now);
+        let stop_time = req.stop_time.unwrap_or(start_time.saturating_add(DEFAULT_CLASS_LENGTH_S));
         let record_types = record_types(req.record_types, req.settings)?.unwrap_or(vec![RecordType::Local]);
         let students = members(req.members.unwrap_or_default(), &teacher_id)?;
         check_record_user_shape(&req.record_user_id, &req.record_user_sig)?;
@@ -557,11 +561,7 @@ impl Iclass {
         let teacher_id = req.teacher_id.map(|t| required(Some(t), "teacher_id")).transpose()?;
         let class_type =
             req.class_type.map(|t| word(&t, "class_type", ClassType::parse, ClassType::words)).transpose()?;
-        for (name, v) in [("start_time", req.start_time), ("stop_time", req.stop_time)] {
-            if let Some(t) = v.filter(|t| *t < 0) {
-                return Err(IclassError::invalid(format!("{name} must be >= 0, got {t}")));
-            }
-        }
+        check_times(req.start_time, req.stop_time)?;
         let record_types = record_types(req.record_types, req.settings)?;
         check_record_user_shape(&req.record_user_id, &req.record_user_sig)?;
         let check_sig = req.record_user_sig.is_some() || req.record_user_id.is_some();

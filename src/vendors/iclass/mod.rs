@@ -886,7 +886,7 @@ impl Iclass {
             teacher_id: c.teacher_id,
             create_time: c.create_time.unwrap_or(now_s),
             start_time: start,
-            stop_time: c.stop_time.unwrap_or(start + handlers::DEFAULT_CLASS_LENGTH_S),
+            stop_time: c.stop_time.unwrap_or(start.saturating_add(handlers::DEFAULT_CLASS_LENGTH_S)),
             real_start_time: 0,
             real_stop_time: 0,
             members,
@@ -1085,6 +1085,16 @@ impl Vendor for Iclass {
         }
         let mut classes: HashMap<(u64, u64), &str> = HashMap::new();
         for (p, c) in &s.classes {
+            for (k, v) in
+                [("create_time", c.create_time), ("start_time", c.start_time), ("stop_time", c.stop_time)]
+            {
+                if v.is_some_and(|t| !(0..=crate::clock::MAX_TIME_S).contains(&t)) {
+                    errors.push(FixtureError::new(
+                        format!("{p}.{k}"),
+                        "must be unix seconds between 0 and the year 9999",
+                    ));
+                }
+            }
             if !(1..=9_999_999_999).contains(&c.class_id) {
                 errors.push(FixtureError::new(format!("{p}.class_id"), "must be between 1 and 9999999999"));
             }

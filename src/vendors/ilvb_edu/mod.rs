@@ -344,6 +344,15 @@ impl Vendor for IlvbEdu {
                     format!("room {} is declared twice", c.roomid),
                 ));
             }
+            for (k, v) in [("start", c.start), ("end", c.end)] {
+                // Absolute (> 10^9) times must be representable; relative ones are within ±10^9 s anyway.
+                if v.is_some_and(|t| !t.is_finite() || t < -1e9 || t > crate::clock::MAX_TIME_S as f64) {
+                    errors.push(FixtureError::new(
+                        format!("{p}.{k}"),
+                        "must be unix seconds up to the year 9999, or seconds relative to the load (|t| <= 10^9)",
+                    ));
+                }
+            }
             match (c.start, c.end) {
                 (None, Some(_)) => errors.push(FixtureError::new(format!("{p}.end"), "needs `start`")),
                 (Some(s), Some(e))
