@@ -20,7 +20,10 @@
 #      response_schema_conformance   - bodies match the response schemas
 #      response_headers_conformance  - documented headers match their schemas
 #    and a bounded number of examples per operation, in the phases examples, coverage, fuzzing and (where
-#    the spec has links: /v1/record/init and /finish → the task's other calls, POST → DELETE fault) stateful.
+#    the spec has links: 001 /v1/record/init and /finish → the task's other calls, 004 class/create →
+#    class/info, modify, delete and document/add → document/info, POST → DELETE fault) stateful.
+#    With the defaults the whole check takes about 1.5 minutes after the build on 2 cores, ~16,000 requests,
+#    and is deterministic (fixed seed, frozen clock, seeded ids).
 #    A last run, `methods`, checks with `unsupported_method` that every method the spec does not list for a
 #    path answers 405 with an `Allow` header (RFC 9110; docs/decisions.md: "wrong methods answer JSON 405").
 #    It is a run of its own because a failing check ends an operation's coverage phase, which would hide
