@@ -42,6 +42,7 @@ impl StoredFile {
             "mp4" => "video/mp4",
             "mp3" => "audio/mpeg",
             "json" => "application/json",
+            "html" => "text/html; charset=utf-8",
             _ => "application/octet-stream",
         }
     }
@@ -49,11 +50,23 @@ impl StoredFile {
     /// Fill `buf` with the bytes at `offset..offset+buf.len()`.
     pub fn fill(&self, offset: u64, buf: &mut [u8]) {
         let header = header(&self.format, self.size);
+        let is_html = self.format == "html";
+        let tail_from = self.size.saturating_sub(HTML_TAIL.len() as u64);
         let mut i = 0;
         while i < buf.len() {
             let pos = offset + i as u64;
             if (pos as usize) < header.len() {
                 buf[i] = header[pos as usize];
+                i += 1;
+                continue;
+            }
+            if is_html {
+                // A real page: readable filler inside a comment, then the closing tags.
+                buf[i] = if pos >= tail_from {
+                    HTML_TAIL[(pos - tail_from) as usize]
+                } else {
+                    b'a' + (stream_word(self.seed, pos / 8).to_le_bytes()[(pos % 8) as usize] % 26)
+                };
                 i += 1;
                 continue;
             }
@@ -88,7 +101,10 @@ fn stream_word(seed: u64, block: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// A short, plausible container header so players and `file(1)` recognise the type.
+/// The end of a generated HTML page.
+const HTML_TAIL: &[u8] = b"--></div></body></html>\n";
+
+/// A short, plausible container header so players, browsers and `file(1)` recognise the type.
 fn header(format: &str, size: u64) -> Vec<u8> {
     match format {
         "mp4" => {
@@ -100,6 +116,7 @@ fn header(format: &str, size: u64) -> Vec<u8> {
             h
         }
         "mp3" => b"ID3\x03\x00\x00\x00\x00\x00\x00".to_vec(),
+        "html" => b"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>recmock H5 transcode</title></head><body><div class=\"slides\"><!--".to_vec(),
         _ => Vec::new(),
     }
 }
@@ -219,5 +236,9 @@ mod tests {
         let part: Vec<u8> = f.chunks(70_000, 140_001).flatten().collect();
         assert_eq!(&part[..], &all[70_000..140_001]);
         assert_eq!(md5_hex("DzXpbluRsmo1JkoFxzKMNg5ifrA4GRlU1548247837"), "28374bd8cff400ac4906414780fbe387");
+        let page = store.create(&ids, "t", "index.html", "html", 4096, 0);
+        let text =
+            String::from_utf8(page.chunks(0, page.size).flatten().collect()).expect("an HTML page is text");
+        assert!(text.starts_with("<!DOCTYPE html>") && text.ends_with("</html>\n") && text.len() == 4096);
     }
 }

@@ -33,9 +33,6 @@
 #    expire_time, users, classes, documents; callback ids, tenants) into the generated data, so that requests
 #    get past authentication and reach the vendors' logic. The spec's own examples (a long-lived 000 usersig,
 #    004 bodies with expire_time 4102444800 and its sign) reach the success paths in the examples phase.
-#    tests/contract/hooks.py (`hooks` in the configuration) drops exactly the generated requests that hit
-#    known server bugs (panics on unchecked arithmetic in fixture and state-dump values), each filter naming
-#    its bug.
 # 4. Stops the server; exits non-zero if any run found a failure, or if the server panicked.
 #
 # Authorization: schemathesis gets `Authorization: demo_dev_0001.demo-token-0001`, the `<dev_id>.<token>` form

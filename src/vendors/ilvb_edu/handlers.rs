@@ -155,7 +155,7 @@ impl IlvbEdu {
                 RecordState::Failed => {}
             }
         }
-        let kept_until = end + retention_s * 1000;
+        let kept_until = end.saturating_add(retention_s.saturating_mul(1000));
         if now >= kept_until {
             return Err(EduError::new(
                 GENERIC,

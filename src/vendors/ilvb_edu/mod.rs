@@ -323,8 +323,11 @@ impl Vendor for IlvbEdu {
                     "must be between 60 and 2592000 seconds",
                 ));
             }
-            if a.retention_s < 0 {
-                errors.push(FixtureError::new(format!("{p}.retention_s"), "must be >= 0"));
+            if !(0..=100 * 365 * 86_400).contains(&a.retention_s) {
+                errors.push(FixtureError::new(
+                    format!("{p}.retention_s"),
+                    "must be between 0 and 100 years in seconds",
+                ));
             }
             if let Some(first) = seen.insert(a.sdkappid, p) {
                 errors.push(FixtureError::new(
