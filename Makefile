@@ -7,9 +7,9 @@ CARGO ?= cargo
 run:
 	$(CARGO) run --release --
 
-## Run the whole test suite (unit + integration, over HTTP on ephemeral ports)
+## Run the whole test suite (unit + integration, over HTTP on ephemeral ports); benches run with `make bench`
 test:
-	$(CARGO) test --all-targets -- --test-threads=4
+	$(CARGO) test --lib --bins --tests -- --test-threads=4
 
 ## Formatting and lints, as CI checks them
 lint:
