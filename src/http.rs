@@ -213,6 +213,26 @@ fn method_name(m: &actix_web::http::Method) -> &'static str {
     }
 }
 
+/// Every `(path, method)` the server registered, with the vendor that owns it (`None`: the control plane
+/// and file downloads). Filled by [`endpoint`] and the control plane as they register routes, so
+/// `GET /__admin/routes` (and the OpenAPI coverage test built on it) lists what really exists.
+#[derive(Debug, Default)]
+pub struct RouteBook {
+    routes: parking_lot::Mutex<std::collections::BTreeMap<(String, String), Option<VendorKind>>>,
+}
+
+impl RouteBook {
+    /// Note that `method path` is served (registering twice, once per worker, is harmless).
+    pub fn note(&self, method: &str, path: &str, vendor: Option<VendorKind>) {
+        self.routes.lock().insert((path.to_string(), method.to_ascii_uppercase()), vendor);
+    }
+
+    /// Every route, sorted by path then method.
+    pub fn list(&self) -> Vec<(String, String, Option<VendorKind>)> {
+        self.routes.lock().iter().map(|((p, m), v)| (p.clone(), m.clone(), *v)).collect()
+    }
+}
+
 /// Register one vendor endpoint: `method path` runs `handler` through [`serve`]; other methods get a JSON 405.
 pub fn endpoint<V>(
     cfg: &mut web::ServiceConfig,
@@ -225,6 +245,7 @@ pub fn endpoint<V>(
 {
     let v = vendor.clone();
     let allowed = method_name(&method);
+    vendor.world().routes.note(allowed, path, Some(vendor.kind()));
     cfg.service(
         web::resource(path)
             .route(web::method(method).to(move |req: HttpRequest, body: web::Payload| {

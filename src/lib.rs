@@ -146,7 +146,9 @@ impl Application {
 /// Every route: the vendors, `/files`, `/__admin`, and a JSON 404 for anything else.
 pub fn routes(app: Arc<App>, cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::Data::from(app.clone()));
-    admin::routes(cfg);
+    admin::routes(cfg, &app.world.routes);
+    app.world.routes.note("GET", "/files/{key}/{name}", None);
+    app.world.routes.note("HEAD", "/files/{key}/{name}", None);
     cfg.service(
         web::resource("/files/{key}/{name}")
             .route(web::get().to(download))

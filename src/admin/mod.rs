@@ -6,6 +6,7 @@ use crate::app::App;
 use crate::clock::{MAX_SCALE, MAX_TIME_MS};
 use crate::faults::{form_pairs, FaultSpec};
 use crate::fixture::FixtureDoc;
+use crate::http::RouteBook;
 use crate::journal::JournalFilter;
 use crate::outbox::CallbackFilter;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -17,14 +18,21 @@ use serde_json::{json, Value};
 /// Largest control-plane body (state dumps can be large).
 const MAX_ADMIN_BODY: usize = 256 * 1024 * 1024;
 
-/// Register the control-plane routes. Each path is one resource whose other methods get a JSON 405.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    fn resource(path: &str, allowed: &'static str) -> actix_web::Resource {
+/// Register the control-plane routes, noting each in `book`. Each path is one resource whose other
+/// methods get a JSON 405.
+pub fn routes(cfg: &mut web::ServiceConfig, book: &RouteBook) {
+    let resource = |path: &str, allowed: &'static str| -> actix_web::Resource {
+        for method in allowed.split(", ") {
+            book.note(method, &format!("/__admin{path}"), None);
+        }
         web::resource(path).default_service(crate::method_not_allowed(allowed))
-    }
+    };
     cfg.service(
         web::scope("/__admin")
             .service(resource("/health", "GET").route(web::get().to(health)))
+            .service(resource("/routes", "GET").route(web::get().to(list_routes)))
+            .service(resource("/openapi.yaml", "GET").route(web::get().to(openapi_yaml)))
+            .service(resource("/openapi.json", "GET").route(web::get().to(openapi_json)))
             .service(resource("/reset", "POST").route(web::post().to(reset)))
             .service(
                 resource("/state", "GET, PUT")
@@ -414,4 +422,38 @@ async fn set_callback_url(app: web::Data<App>, body: web::Payload) -> AdminResul
     let released =
         app.world.outbox.set_url(&app.world.scheduler, &c.tenant, &c.url, app.world.clock.now_ms());
     Ok(HttpResponse::Ok().json(json!({ "tenant": c.tenant, "url": c.url, "released": released })))
+}
+
+/// `GET /__admin/routes`: every `(method, path)` this server answers, with the vendor owning it.
+async fn list_routes(app: web::Data<App>) -> HttpResponse {
+    let routes: Vec<Value> = app
+        .world
+        .routes
+        .list()
+        .into_iter()
+        .map(|(path, method, vendor)| json!({"method": method, "path": path, "vendor": vendor}))
+        .collect();
+    HttpResponse::Ok().json(json!({"total": routes.len(), "routes": routes}))
+}
+
+/// The OpenAPI description, compiled into the binary so it always matches the server it describes.
+pub const OPENAPI_YAML: &str = include_str!("../../openapi/recmock.yaml");
+
+/// `GET /__admin/openapi.yaml`: the OpenAPI 3.1 description of every endpoint.
+async fn openapi_yaml() -> HttpResponse {
+    HttpResponse::Ok().content_type("application/yaml; charset=utf-8").body(OPENAPI_YAML)
+}
+
+/// `GET /__admin/openapi.json`: the same description as JSON (for Swagger UI, code generators).
+async fn openapi_json() -> AdminResult {
+    static JSON: std::sync::OnceLock<Result<String, String>> = std::sync::OnceLock::new();
+    let converted = JSON.get_or_init(|| {
+        serde_norway::from_str::<Value>(OPENAPI_YAML)
+            .map_err(|e| e.to_string())
+            .and_then(|v| serde_json::to_string(&v).map_err(|e| e.to_string()))
+    });
+    match converted {
+        Ok(body) => Ok(HttpResponse::Ok().content_type("application/json").body(body.clone())),
+        Err(e) => Err(error(500, format!("openapi/recmock.yaml does not parse: {e}"))),
+    }
 }

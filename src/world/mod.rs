@@ -191,6 +191,8 @@ pub struct World {
     pub max_body_bytes: usize,
     /// callback retry policy per vendor (fixture `callbacks`); absent means the vendor's documented default
     pub callback_policies: RwLock<std::collections::BTreeMap<VendorKind, crate::outbox::RetryPolicy>>,
+    /// every route the server registered (for `GET /__admin/routes`)
+    pub routes: crate::http::RouteBook,
     public_url: RwLock<String>,
 }
 
@@ -214,6 +216,7 @@ impl World {
             outbox: Outbox::default(),
             max_body_bytes,
             callback_policies: RwLock::new(std::collections::BTreeMap::new()),
+            routes: crate::http::RouteBook::default(),
             public_url: RwLock::new(public_url.trim_end_matches('/').to_string()),
         }
     }
