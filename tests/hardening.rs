@@ -30,7 +30,7 @@ async fn vendor_routes(app: &TestApp) -> Vec<(String, String)> {
         .iter()
         .filter(|r| !r["vendor"].is_null())
         .map(|r| {
-            let path = r["path"].as_str().unwrap().replace('{', "").replace('}', "");
+            let path = r["path"].as_str().unwrap().replace(['{', '}'], "");
             (r["method"].as_str().unwrap().to_string(), path)
         })
         .collect();
