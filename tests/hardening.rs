@@ -38,6 +38,14 @@ async fn vendor_routes(app: &TestApp) -> Vec<(String, String)> {
     routes
 }
 
+/// Status, `Content-Type` and body text of an answer.
+async fn read(resp: reqwest::Response) -> (u16, String, String) {
+    let status = resp.status().as_u16();
+    let ctype =
+        resp.headers().get("content-type").map(|v| v.to_str().unwrap_or("").to_string()).unwrap_or_default();
+    (status, ctype, resp.text().await.unwrap())
+}
+
 /// The answer is JSON, not a server error, and not an HTML page.
 fn assert_vendor_answer(what: &str, status: u16, content_type: &str, body: &str) {
     assert!(status < 500, "{what}: HTTP {status}: {body}");
@@ -83,13 +91,7 @@ async fn malformed_bodies_get_the_vendors_answer_never_a_server_error() {
             }
             let resp =
                 rb.body(body.clone()).send().await.unwrap_or_else(|e| panic!("{method} {path} {what}: {e}"));
-            let status = resp.status().as_u16();
-            let ctype = resp
-                .headers()
-                .get("content-type")
-                .map(|v| v.to_str().unwrap_or("").to_string())
-                .unwrap_or_default();
-            let text = resp.text().await.unwrap();
+            let (status, ctype, text) = read(resp).await;
             if method == "HEAD" {
                 assert!(status < 500, "{method} {path} {what}: {status}");
                 continue;
@@ -120,13 +122,7 @@ async fn oversized_bodies_get_413_in_the_vendors_envelope_on_every_route() {
             .send()
             .await
             .unwrap();
-        let status = resp.status().as_u16();
-        let ctype = resp
-            .headers()
-            .get("content-type")
-            .map(|v| v.to_str().unwrap_or("").to_string())
-            .unwrap_or_default();
-        let text = resp.text().await.unwrap();
+        let (status, ctype, text) = read(resp).await;
         assert_eq!(status, 413, "{method} {path}: {text}");
         assert_vendor_answer(&format!("{method} {path} [oversize]"), status, &ctype, &text);
         let v: Value = serde_json::from_str(&text).unwrap();
