@@ -147,13 +147,10 @@ impl Application {
 pub fn routes(app: Arc<App>, cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::Data::from(app.clone()));
     admin::routes(cfg, &app.world.routes);
-    app.world.routes.note("GET", "/files/{key}/{name}", None);
-    app.world.routes.note("HEAD", "/files/{key}/{name}", None);
     cfg.service(
-        web::resource("/files/{key}/{name}")
+        noted_resource(&app.world.routes, "", "/files/{key}/{name}", "GET, HEAD")
             .route(web::get().to(download))
-            .route(web::head().to(download))
-            .default_service(method_not_allowed("GET, HEAD")),
+            .route(web::head().to(download)),
     );
     for v in app.vendors() {
         v.clone().routes(cfg);
@@ -171,6 +168,20 @@ async fn not_found(req: HttpRequest) -> HttpResponse {
 /// JSON 404 inside a scope (e.g. an unknown `/__admin/...` path).
 pub async fn method_or_not_found(req: HttpRequest) -> HttpResponse {
     not_found(req).await
+}
+
+/// A resource at `path` (inside the scope `prefix`) whose methods other than `allowed` get a JSON 405,
+/// noted in the route table under `prefix + path` for each method of `allowed` (`"GET, HEAD"`).
+pub(crate) fn noted_resource(
+    book: &http::RouteBook,
+    prefix: &str,
+    path: &str,
+    allowed: &'static str,
+) -> actix_web::Resource {
+    for method in allowed.split(", ") {
+        book.note(method, &format!("{prefix}{path}"), None);
+    }
+    web::resource(path).default_service(method_not_allowed(allowed))
 }
 
 /// The default service of a resource: JSON 405 with the `Allow` header (RFC 9110) naming `allowed`.

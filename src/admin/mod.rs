@@ -21,12 +21,7 @@ const MAX_ADMIN_BODY: usize = 256 * 1024 * 1024;
 /// Register the control-plane routes, noting each in `book`. Each path is one resource whose other
 /// methods get a JSON 405.
 pub fn routes(cfg: &mut web::ServiceConfig, book: &RouteBook) {
-    let resource = |path: &str, allowed: &'static str| -> actix_web::Resource {
-        for method in allowed.split(", ") {
-            book.note(method, &format!("/__admin{path}"), None);
-        }
-        web::resource(path).default_service(crate::method_not_allowed(allowed))
-    };
+    let resource = |path: &str, allowed: &'static str| crate::noted_resource(book, "/__admin", path, allowed);
     cfg.service(
         web::scope("/__admin")
             .service(resource("/health", "GET").route(web::get().to(health)))
