@@ -2,7 +2,8 @@
 
 use clap::{Args, Parser, Subcommand};
 use recmock::clock::calendar;
-use recmock::{Application, Config, FixtureSource};
+use recmock::cors::AllowOrigin;
+use recmock::{Application, Config, FixtureSource, TlsCertificate, TlsConfig};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -22,7 +23,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Serve the emulator (the default when no subcommand is given).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Validate fixture files; every error is printed with its JSON path. Exit status 1 if any is wrong.
     Check {
         /// fixture files to check
@@ -32,6 +33,23 @@ enum Command {
     /// Print signatures and tokens the vendors' own tools would make.
     #[command(subcommand)]
     Sig(SigCommand),
+    /// recmock's local certificate authority, for HTTPS under the vendors' own host names.
+    #[command(subcommand)]
+    Tls(TlsCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum TlsCommand {
+    /// Create (or reuse) the CA and a server certificate covering every vendor host the documents name,
+    /// localhost, 127.0.0.1 and ::1; print how to trust the CA. Run again to add names: the CA is kept.
+    Init {
+        /// Directory of the CA and certificate (created if missing).
+        #[arg(long, value_name = "DIR", env = "RECMOCK_TLS_DIR", default_value_os_t = recmock::tls::default_dir())]
+        dir: PathBuf,
+        /// Another host name (or IP address, or `*.domain`) the server certificate covers; repeatable.
+        #[arg(long = "name", value_name = "HOST", value_delimiter = ',')]
+        names: Vec<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -124,6 +142,27 @@ struct ServeArgs {
     /// Milliseconds one callback delivery may take before it counts as "no answer" (and is retried).
     #[arg(long, env = "RECMOCK_CALLBACK_TIMEOUT_MS", default_value_t = 5000)]
     callback_timeout_ms: u64,
+    /// Also serve HTTPS on this port (0 picks a free port): the same world as the plain port, for vendor
+    /// SDKs that only speak HTTPS. The certificate is --tls-cert/--tls-key, or else one signed by
+    /// recmock's local CA in --tls-dir (made on first use; see `recmock tls init`).
+    #[arg(long, value_name = "PORT", env = "RECMOCK_TLS_PORT")]
+    tls_port: Option<u16>,
+    /// PEM certificate (chain, leaf first) for the HTTPS listener instead of the local CA's; needs --tls-key.
+    #[arg(long, value_name = "FILE", env = "RECMOCK_TLS_CERT", requires_all = ["tls_key", "tls_port"])]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", env = "RECMOCK_TLS_KEY", requires_all = ["tls_cert", "tls_port"])]
+    tls_key: Option<PathBuf>,
+    /// Directory of recmock's local CA, used when --tls-port is given without --tls-cert (created on first use).
+    #[arg(long, value_name = "DIR", env = "RECMOCK_TLS_DIR", default_value_os_t = recmock::tls::default_dir())]
+    tls_dir: PathBuf,
+    /// Another host name the local CA's certificate covers, beyond the vendor hosts and localhost (repeatable).
+    #[arg(long = "tls-name", value_name = "HOST", env = "RECMOCK_TLS_NAMES", value_delimiter = ',')]
+    tls_names: Vec<String>,
+    /// Access-Control-Allow-Origin on every answer: `*`, or a comma-separated list of origins (each echoed
+    /// back when it asks, with credentials allowed). Preflights (OPTIONS) are answered for every path.
+    #[arg(long, value_name = "ORIGINS", env = "RECMOCK_CORS_ORIGIN", default_value = "*", value_parser = AllowOrigin::parse)]
+    cors_origin: AllowOrigin,
 }
 
 fn config_of(a: &ServeArgs) -> Config {
@@ -145,6 +184,14 @@ fn config_of(a: &ServeArgs) -> Config {
         workers: a.workers,
         callback_timeout_ms: a.callback_timeout_ms,
         handle_signals: true,
+        tls: a.tls_port.map(|port| TlsConfig {
+            port,
+            certificate: match (&a.tls_cert, &a.tls_key) {
+                (Some(cert), Some(key)) => TlsCertificate::Files { cert: cert.clone(), key: key.clone() },
+                _ => TlsCertificate::LocalCa { dir: a.tls_dir.clone(), extra_names: a.tls_names.clone() },
+            },
+        }),
+        cors_origin: a.cors_origin.clone(),
     }
 }
 
@@ -152,9 +199,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         None => serve(cli.serve),
-        Some(Command::Serve(a)) => serve(a),
+        Some(Command::Serve(a)) => serve(*a),
         Some(Command::Check { files }) => check(&files),
         Some(Command::Sig(s)) => sig(s),
+        Some(Command::Tls(TlsCommand::Init { dir, names })) => tls_init(&dir, &names),
     }
 }
 
@@ -217,6 +265,24 @@ fn print_banner(app: &Application, args: &ServeArgs) {
         format!("{}x real time", clock.scale)
     };
     say!("recmock {} listening on {url}", recmock::VERSION);
+    if let Some(t) = app.tls() {
+        say!("  https    : {}  (same world)", t.url);
+        match &t.ca_cert {
+            Some(ca) => {
+                let made = if t.ca_created { "created now; " } else { "" };
+                say!(
+                    "  TLS CA   : {} ({made}trust it in clients: `recmock tls init` prints how)",
+                    ca.display()
+                );
+                say!(
+                    "  try      : curl --cacert {} --resolve vod.api.qcloud.com:{port}:127.0.0.1 https://vod.api.qcloud.com:{port}/__admin/health",
+                    ca.display(),
+                    port = t.port
+                );
+            }
+            None => say!("  TLS cert : {}", t.cert.display()),
+        }
+    }
     say!("  fixtures : {}", a.start_fixture_names().join(", "));
     say!("  clock    : {} (Beijing time), {mode}", calendar::beijing_datetime(clock.now_ms.div_euclid(1000)));
     say!("  seed     : {}", a.world.ids.state().seed);
@@ -279,6 +345,27 @@ fn check(files: &[PathBuf]) -> ExitCode {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+fn tls_init(dir: &std::path::Path, names: &[String]) -> ExitCode {
+    match recmock::tls::init(dir, names) {
+        Ok(i) => {
+            let ca = if i.ca_created { "created" } else { "reused " };
+            let cert = if i.cert_issued { "issued" } else { "reused" };
+            println!("CA                 {ca}  {}", i.ca_cert.display());
+            println!("server certificate {cert}   {} (key {})", i.cert.display(), i.key.display());
+            println!("names              {}", i.names.join(" "));
+            println!();
+            println!("{}", recmock::tls::trust_instructions(&i.ca_cert, &i.spki_sha256, None));
+            println!();
+            println!("Serve HTTPS with it: recmock --tls-port 8443 --tls-dir {}", i.dir.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("recmock: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 
