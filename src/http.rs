@@ -67,6 +67,8 @@ pub struct Exchange<'a> {
     pub body: Bytes,
     /// virtual time at arrival, unix milliseconds
     pub now_ms: i64,
+    /// `--public-url`, when given
+    pub(crate) public_url: Option<&'a str>,
 }
 
 impl Exchange<'_> {
@@ -89,6 +91,35 @@ impl Exchange<'_> {
     pub fn now_s(&self) -> i64 {
         self.now_ms.div_euclid(1000)
     }
+
+    /// The base of every URL this answer hands out: `--public-url` when given, else the scheme and host this
+    /// request came in on, so a client that reached recmock as `https://vod.api.qcloud.com` is sent back
+    /// there (and one that came over plain HTTP on 127.0.0.1 stays there).
+    pub fn base_url(&self) -> String {
+        match self.public_url {
+            Some(u) => u.to_string(),
+            None => request_base(self.req),
+        }
+    }
+
+    /// The download URL of a stored file, under [`Exchange::base_url`].
+    pub fn file_url(&self, f: &crate::world::StoredFile) -> String {
+        crate::world::files::file_url_at(&self.base_url(), f)
+    }
+}
+
+/// `scheme://host[:port]` of the address a request came in on: the listener's scheme (or a proxy's
+/// `Forwarded`/`X-Forwarded-Proto`) and the `Host` the client addressed (the listener's address when the
+/// client sent none, or one that is not a host).
+pub fn request_base(req: &HttpRequest) -> String {
+    let info = req.connection_info();
+    let host = info.host();
+    let plausible = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':' | b'[' | b']'));
+    let host = if plausible { host.to_string() } else { req.app_config().host().to_string() };
+    format!("{}://{host}", info.scheme())
 }
 
 async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Bytes, Option<usize>> {
@@ -168,7 +199,7 @@ where
         None => {
             // Latency-only faults shift arrival; the handler sees the clock as it is now.
             let now_ms = if fault_id.is_some() { world.clock.now_ms() } else { now_ms };
-            handle(&Exchange { req, body: body.clone(), now_ms })
+            handle(&Exchange { req, body: body.clone(), now_ms, public_url: world.given_public_url() })
         }
     };
     record(world, dialect.kind(), req, &body, reply.status, &reply.body, fault_id, now_ms, wall_ms);

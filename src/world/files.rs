@@ -140,6 +140,27 @@ pub fn md5_hex(text: &str) -> String {
     hex(&Md5::digest(text.as_bytes()))
 }
 
+/// The download URL of a stored file under `base` (the name percent-encoded: users choose file names).
+pub fn file_url_at(base: &str, f: &StoredFile) -> String {
+    file_key_url(base, &f.key, &f.name)
+}
+
+/// The download URL of the stored file `key` named `name`, under `base`.
+pub fn file_key_url(base: &str, key: &str, name: &str) -> String {
+    let mut url = String::with_capacity(base.len() + key.len() + name.len() + 8);
+    url.push_str(base);
+    url.push_str("/files/");
+    url.push_str(key);
+    url.push('/');
+    for b in name.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => url.push(b as char),
+            _ => url.push_str(&format!("%{b:02X}")),
+        }
+    }
+    url
+}
+
 /// Every stored file.
 #[derive(Debug, Default)]
 pub struct FileStore {
