@@ -1,9 +1,11 @@
 //! CORS for browser clients (the HST web console, a team's own front end): every answer of every path —
 //! vendor endpoints, file downloads, `/__admin`, errors included — carries `Access-Control-Allow-Origin`,
-//! and preflights are answered here, before routing.
+//! and preflights (`OPTIONS` with `Origin` and `Access-Control-Request-Method`) are answered here, before
+//! routing.
 //!
-//! Preflights never reach a vendor endpoint, so they are neither journaled nor matched by fault rules, and
-//! the 405-with-`Allow` answer of each resource keeps holding for the methods a browser would really send.
+//! Preflights never reach a vendor endpoint, so they are neither journaled nor matched by fault rules. Any
+//! other `OPTIONS` is not a preflight and is routed like every method: a known path answers 405 with
+//! `Allow`, as for any method it does not serve.
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform};
@@ -124,7 +126,10 @@ where
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let origin = req.headers().get(header::ORIGIN).cloned();
-        if req.method() == Method::OPTIONS {
+        let preflight_request = req.method() == Method::OPTIONS
+            && origin.is_some()
+            && req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+        if preflight_request {
             let resp = preflight(&self.allow, origin.as_ref(), req.headers());
             return CorsFuture::Done { response: Some(req.into_response(resp)) };
         }
@@ -184,7 +189,7 @@ fn decorate(allow: &AllowOrigin, origin: Option<&HeaderValue>, h: &mut HeaderMap
     }
 }
 
-/// `204 No Content` for any `OPTIONS`: the allowed methods and headers (the asked-for headers echoed), how
+/// `204 No Content` for a preflight: the allowed methods and headers (the asked-for headers echoed), how
 /// long to cache that, and — for Chromium's private-network preflight from a public page — the permission.
 fn preflight(allow: &AllowOrigin, origin: Option<&HeaderValue>, req: &HeaderMap) -> HttpResponse {
     let mut resp = HttpResponse::NoContent();

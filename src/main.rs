@@ -160,7 +160,7 @@ struct ServeArgs {
     #[arg(long = "tls-name", value_name = "HOST", env = "RECMOCK_TLS_NAMES", value_delimiter = ',')]
     tls_names: Vec<String>,
     /// Access-Control-Allow-Origin on every answer: `*`, or a comma-separated list of origins (each echoed
-    /// back when it asks, with credentials allowed). Preflights (OPTIONS) are answered for every path.
+    /// back when it asks, with credentials allowed). CORS preflights are answered on every path.
     #[arg(long, value_name = "ORIGINS", env = "RECMOCK_CORS_ORIGIN", default_value = "*", value_parser = AllowOrigin::parse)]
     cors_origin: AllowOrigin,
 }

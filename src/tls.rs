@@ -48,8 +48,9 @@ pub const LOCAL_NAMES: &[&str] = &["localhost", "127.0.0.1", "::1"];
 /// The CA's subject common name (also how users find it in a trust store).
 pub const CA_COMMON_NAME: &str = "recmock local CA";
 
-/// Days a server certificate is valid (under the 398 days browsers accept for a leaf certificate).
-const SERVER_DAYS: i64 = 397;
+/// Days a server certificate is valid, counted from the day before it is issued: under the 398 days
+/// browsers and Apple platforms accept for a leaf certificate.
+const SERVER_DAYS: i64 = 396;
 /// Days the CA is valid.
 const CA_DAYS: i64 = 3650;
 /// A server certificate this close to its end is issued anew.
@@ -278,8 +279,9 @@ pub fn init(dir: &Path, extra: &[String]) -> Result<Issued, TlsError> {
             let mut serial = rand::random::<[u8; 16]>();
             serial[0] = (serial[0] & 0x7f) | 0x01;
             p.serial_number = Some(SerialNumber::from_slice(&serial));
-            let not_after = now_s + SERVER_DAYS * 86_400;
-            p.not_before = date!(now_s - 86_400);
+            let not_before = now_s - 86_400;
+            let not_after = not_before + SERVER_DAYS * 86_400;
+            p.not_before = date!(not_before);
             p.not_after = date!(not_after);
             let k = KeyPair::generate().map_err(gen_err)?;
             let issuer = Issuer::new(ca_params(now_s), &ca_keypair);

@@ -465,3 +465,61 @@ async fn configured_origins_are_echoed_others_refused() {
     assert_eq!(header(&resp, "access-control-allow-origin"), "");
     app.stop().await;
 }
+
+/// docs/examples/python_requests.py, the guide's Python example, runs unchanged against recmock with the
+/// CA in REQUESTS_CA_BUNDLE (skipped, saying so, where Python `requests` is not installed).
+#[tokio::test]
+async fn the_python_requests_example_runs() {
+    let has_requests = std::process::Command::new("python3")
+        .args(["-c", "import requests"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_requests {
+        eprintln!("skipped: python3 with `requests` is not installed");
+        return;
+    }
+    let app = spawn_with(Spawn {
+        fixtures: vec![with_clock(serde_json::from_str(recmock::fixture::DEMO_JSON).unwrap()).to_string()],
+        tls: true,
+        ..Spawn::default()
+    })
+    .await;
+    let tls = app.tls.clone().unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/examples/python_requests.py");
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("python3")
+            .arg(script)
+            .env("REQUESTS_CA_BUNDLE", tls.ca_cert.unwrap())
+            .env("RECMOCK_TLS_PORT", tls.port.to_string())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("gateway https://access.paas.hst.com\n"), "{stdout}");
+    assert!(stdout.contains("event gateway wss://access.paas.hst.com\n"), "{stdout}");
+    assert!(stdout.contains("tasks 0"), "{stdout}");
+    app.stop().await;
+}
+
+/// An `OPTIONS` without the CORS request headers is no preflight: a known path answers 405 with `Allow`
+/// as for any method it does not serve, an unknown one 404 — both with the CORS header.
+#[tokio::test]
+async fn plain_options_is_routed_like_any_method() {
+    let app = spawn(world()).await;
+    let resp = app
+        .client
+        .request(reqwest::Method::OPTIONS, format!("{}/v1/record/init", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 405);
+    assert_eq!(header(&resp, "allow"), "POST");
+    assert_eq!(header(&resp, "access-control-allow-origin"), "*");
+    let resp =
+        app.client.request(reqwest::Method::OPTIONS, format!("{}/nowhere", app.url)).send().await.unwrap();
+    assert_eq!(resp.status(), 404);
+    app.stop().await;
+}

@@ -134,6 +134,11 @@ impl TestApp {
     pub async fn stop(self) {
         self.handle.stop(true).await;
         self.join.await.expect("server task").expect("server stopped cleanly");
+        // The fresh CA directory of a `Spawn { tls: true }` server goes with it.
+        let ca_dir = self.tls.and_then(|t| t.ca_cert).and_then(|c| c.parent().map(PathBuf::from));
+        if let Some(dir) = ca_dir.filter(|d| d.starts_with(std::env::temp_dir())) {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 
     /// GET a path, returning (status, JSON body).
