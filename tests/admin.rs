@@ -1305,7 +1305,7 @@ async fn invalid_fault_rules_are_refused() {
         json!({ "action": {} }),
         json!({ "match": { "path": "/x" } }),
         json!({ "action": { "error_code": 6_050_030_000_i64 } }),
-        json!({ "match": { "vendor": "meeting" }, "action": { "error_code": 1 } }),
+        json!({ "match": { "vendor": "live_sdk" }, "action": { "error_code": 1 } }),
         json!({ "match": { "vendor": "zoom" }, "action": { "http_status": 500 } }),
         json!({ "action": { "http_status": 99 } }),
         json!({ "action": { "http_status": 500 }, "times": 0 }),
