@@ -269,11 +269,11 @@ impl Meeting {
             (Some(o), _) => Ok(o),
             (None, Some(e)) if matches!(ev, MeetingEvent::Start(_)) => {
                 if self.tenants.get(&e.to_string()).is_none() {
-                    return Err(format!("no tenant with ent_id {e}"));
+                    return Err(format!("no such tenant: ent_id {e}"));
                 }
                 Ok(e.to_string())
             }
-            (None, _) => Err(format!("no conference {key}")),
+            (None, _) => Err(format!("no such conference {key}")),
         }
     }
 }
@@ -473,7 +473,7 @@ impl Vendor for Meeting {
     fn apply_event(&self, name: &str, event: &Value, at_ms: i64) -> Result<Value, String> {
         let ev = MeetingEvent::parse(name, event)?;
         let ent = self.event_tenant(&ev)?;
-        let t = self.tenants.get(&ent).ok_or_else(|| format!("no tenant with ent_id {ent}"))?;
+        let t = self.tenants.get(&ent).ok_or_else(|| format!("no such tenant: ent_id {ent}"))?;
         let mut guard = t.lock();
         let tenant = &mut *guard;
         match ev {
@@ -497,7 +497,8 @@ impl Vendor for Meeting {
                         ),
                     );
                 }
-                let conf = tenant.conferences.get_mut(&key).ok_or_else(|| format!("no conference {key}"))?;
+                let conf =
+                    tenant.conferences.get_mut(&key).ok_or_else(|| format!("no such conference {key}"))?;
                 if conf.started_ms.is_some() {
                     return Err(format!("conference {key} has already started"));
                 }
@@ -512,7 +513,8 @@ impl Vendor for Meeting {
             }
             MeetingEvent::End(e) => {
                 let key = e.conference_key;
-                let conf = tenant.conferences.get_mut(&key).ok_or_else(|| format!("no conference {key}"))?;
+                let conf =
+                    tenant.conferences.get_mut(&key).ok_or_else(|| format!("no such conference {key}"))?;
                 let started = conf.started_ms.take().ok_or_else(|| format!("conference {key} is not on"))?;
                 let closed_live = conf.live.take().is_some();
                 let recording = conf.recording.take();
@@ -526,7 +528,8 @@ impl Vendor for Meeting {
             }
             MeetingEvent::Fail(e) => {
                 let key = e.conference_key;
-                let conf = tenant.conferences.get_mut(&key).ok_or_else(|| format!("no conference {key}"))?;
+                let conf =
+                    tenant.conferences.get_mut(&key).ok_or_else(|| format!("no such conference {key}"))?;
                 let id = match e.record_id {
                     Some(id) => id,
                     None => conf
@@ -539,7 +542,7 @@ impl Vendor for Meeting {
                     .records
                     .get_mut(&id)
                     .filter(|r| r.conference_key == key)
-                    .ok_or_else(|| format!("no recording {id} of conference {key}"))?;
+                    .ok_or_else(|| format!("no such recording {id} of conference {key}"))?;
                 rec.recording
                     .fail(at_ms, &reason)
                     .map_err(|_| format!("recording {id} has already ended ({:?})", rec.recording.phase))?;
