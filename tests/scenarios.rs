@@ -87,3 +87,35 @@ async fn ilvb_edu_class_scenario() {
     rx.stop().await;
     app.stop().await;
 }
+
+/// 003 scenario: the meeting starts on the timeline; the recording and live opened during it are closed by
+/// its end, and the recording becomes a 60-minute and a 10-minute file.
+#[tokio::test]
+async fn meeting_record_live_scenario() {
+    let app = spawn_with(Spawn {
+        fixtures: vec![read("fixtures/scenarios/meeting_record_live.json")],
+        ..Spawn::default()
+    })
+    .await;
+    let h = [("auth", "scn-api-id:scn-api-key")];
+    let k = json!({ "conferenceKey": "1866" });
+    let (_, v) = app.post_h("/meeting/openRecord", k.clone(), &h).await;
+    assert_eq!(v["code"], "200006", "not on yet: {v}");
+    app.advance(60.0).await;
+    let (_, v) = app.post_h("/meeting/openRecord", k.clone(), &h).await;
+    let rid = v["data"]["recordId"].as_str().unwrap().to_string();
+    let (_, v) = app.post_h("/meeting/openLive", k.clone(), &h).await;
+    assert_eq!(v["code"], "200", "{v}");
+    app.advance(4200.0).await; // the meeting ends
+    let (_, v) = app.post_h("/meeting/getLiveRecStatus", k.clone(), &h).await;
+    assert_eq!(v["code"], 200_006, "{v}");
+    app.advance(20.0).await;
+    let (_, v) = app.post_h("/meeting/getRecords", json!({ "recordId": rid }), &h).await;
+    let sizes: Vec<i64> =
+        v["data"].as_array().unwrap().iter().map(|r| r["fileSize"].as_i64().unwrap()).collect();
+    assert_eq!(sizes, vec![3600 * 2000, 600 * 2000], "{v}");
+    let (_, v) =
+        app.post_h("/meeting/openLive", json!({ "conferenceKey": "9000" }), &[("auth", "900")]).await;
+    assert_eq!(v["code"], "200005", "{v}");
+    app.stop().await;
+}
