@@ -83,8 +83,11 @@ fn download_base(req: &RecordRequest) -> Res<Option<String>> {
         return Err(MeetingError::params(format!("origin is longer than {MAX_ORIGIN_LEN} characters")));
     }
     let rest = o.strip_prefix("https://").or_else(|| o.strip_prefix("http://"));
+    // A host that starts with a letter or digit, then only characters a URL carries unencoded: the
+    // `downUrl` built on it must stay a valid URL.
+    let url_safe = |c: char| c.is_ascii_alphanumeric() || "-._~:/@[]!$&'()*+,;=".contains(c);
     match rest {
-        Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => {
+        Some(r) if r.starts_with(|c: char| c.is_ascii_alphanumeric()) && r.chars().all(url_safe) => {
             Ok(Some(o.trim_end_matches('/').to_string()))
         }
         _ => Err(MeetingError::params(format!(
@@ -394,7 +397,7 @@ impl Meeting {
 
     /// `GET /meeting/live/{liveId}`: the watch page of a live, while it is on.
     pub(super) fn live_page(&self, ex: &Exchange) -> Reply {
-        let live_id = ex.req.match_info().get("live_id").unwrap_or_default().to_string();
+        let live_id = ex.req.match_info().get("liveId").unwrap_or_default().to_string();
         for (_, t) in self.tenants.all() {
             let t = t.lock();
             if let Some(c) =

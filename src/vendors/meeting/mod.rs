@@ -278,6 +278,72 @@ impl Meeting {
     }
 }
 
+/// What a dump's tenant must satisfy beyond its shape: the fixture's ranges, keys that match their
+/// entries, and times a calendar can show (a later step or format must never overflow).
+fn check_tenant_state(t: &Tenant) -> Result<(), String> {
+    let c = &t.config;
+    if c.auth.trim().is_empty() || c.auth.chars().count() > MAX_AUTH_LEN {
+        return Err(format!("config.auth: must be 1 to {MAX_AUTH_LEN} characters, not blank"));
+    }
+    if !(60..=86_400).contains(&c.segment_s) {
+        return Err("config.segment_s: must be between 60 and 86400 seconds".into());
+    }
+    let time = |what: String, v: Option<i64>| match v {
+        Some(ms) if !(0..=crate::clock::MAX_TIME_MS).contains(&ms) => {
+            Err(format!("{what}: must be between 0 and {} ms (year 9999)", crate::clock::MAX_TIME_MS))
+        }
+        _ => Ok(()),
+    };
+    for (key, conf) in &t.conferences {
+        if *key != conf.conference_key {
+            return Err(format!("conferences.{key}: conference_key is `{}`", conf.conference_key));
+        }
+        time(format!("conferences.{key}.started_ms"), conf.started_ms)?;
+        time(format!("conferences.{key}.live.started_ms"), conf.live.as_ref().map(|l| l.started_ms))?;
+        if let Some(r) = conf.recording.as_ref().filter(|r| !t.records.contains_key(*r)) {
+            return Err(format!("conferences.{key}.recording: no recording {r}"));
+        }
+    }
+    for (id, rec) in &t.records {
+        let at = |field: &str| format!("records.{id}.{field}");
+        if *id != rec.record_id {
+            return Err(format!("{}: is `{}`", at("record_id"), rec.record_id));
+        }
+        if !t.conferences.contains_key(&rec.conference_key) {
+            return Err(format!("{}: no conference {}", at("conference_key"), rec.conference_key));
+        }
+        let r = &rec.recording;
+        for (field, v) in [
+            ("recording.created_ms", Some(r.created_ms)),
+            ("recording.started_ms", r.started_ms),
+            ("recording.stopped_ms", r.stopped_ms),
+            ("recording.phase_since_ms", Some(r.phase_since_ms)),
+            ("recording.span_start_ms", r.span_start_ms),
+            ("recording.recorded_ms", Some(r.recorded_ms)),
+        ] {
+            time(at(field), v)?;
+        }
+        if !(1..=86_400).contains(&r.segment_s) {
+            return Err(format!("{}: must be between 1 and 86400", at("recording.segment_s")));
+        }
+        for s in &r.segments {
+            if !(0..=crate::clock::MAX_TIME_S).contains(&s.offset_s)
+                || !(0..=crate::clock::MAX_TIME_S).contains(&s.duration_s)
+            {
+                return Err(format!(
+                    "{}: offset_s and duration_s must be 0 to year 9999",
+                    at("recording.segments")
+                ));
+            }
+        }
+        for f in &rec.files {
+            time(at("files.start_ms"), Some(f.start_ms))?;
+            time(at("files.stop_ms"), Some(f.stop_ms))?;
+        }
+    }
+    Ok(())
+}
+
 impl Dialect for Meeting {
     fn kind(&self) -> VendorKind {
         VendorKind::Meeting
@@ -312,7 +378,7 @@ impl Vendor for Meeting {
         endpoint(cfg, &self, Method::POST, "/meeting/openLive", Meeting::open_live);
         endpoint(cfg, &self, Method::POST, "/meeting/closeLive", Meeting::close_live);
         endpoint(cfg, &self, Method::POST, "/meeting/getLiveRecStatus", Meeting::live_rec_status);
-        endpoint(cfg, &self, Method::GET, "/meeting/live/{live_id}", Meeting::live_page);
+        endpoint(cfg, &self, Method::GET, "/meeting/live/{liveId}", Meeting::live_page);
     }
 
     fn check_section(&self, section: &Value, path: &str, errors: &mut Vec<FixtureError>) {
@@ -585,6 +651,7 @@ impl Vendor for Meeting {
             if *id != t.config.ent_id.to_string() {
                 return Err(format!("tenants.{id}: config.ent_id is {}", t.config.ent_id));
             }
+            check_tenant_state(t).map_err(|e| format!("tenants.{id}.{e}"))?;
             if let Some(other) = auths.insert(t.config.auth.as_str(), id) {
                 return Err(format!("tenants.{id}: the same auth as tenant {other}"));
             }
