@@ -134,3 +134,29 @@ impl MeetingError {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The envelope's keys come in the document's order, with `code` as the endpoint writes it.
+    #[test]
+    fn envelopes_are_written_as_documented() {
+        let text = |r: Reply| String::from_utf8(r.body).unwrap();
+        assert_eq!(
+            text(MeetingError::new(RECORDING_ON).reply(CodeForm::Text)),
+            r#"{"code":"200003","data":null,"message":"该会议已开启录制","state":0}"#
+        );
+        assert_eq!(
+            text(MeetingError::new(NOT_STARTED).reply(CodeForm::Number)),
+            r#"{"code":200006,"data":null,"message":"该会议还未开启","state":0}"#
+        );
+        assert_eq!(text(success::<()>(CodeForm::Text, None)), r#"{"code":"200","message":null,"state":1}"#);
+        assert_eq!(
+            text(success(CodeForm::Text, Some(&serde_json::json!({"recordId": "r"})))),
+            r#"{"code":"200","data":{"recordId":"r"},"message":null,"state":1}"#
+        );
+        assert_eq!(describe(BOOKED), "当前时间段，此会议室已被预约");
+        assert_eq!(describe(1), "未知错误");
+    }
+}
