@@ -450,7 +450,7 @@ mod tests {
     /// The document's example row: 01:43:09 UTC is the `094309` of its Beijing-time file name.
     #[test]
     fn calendar_times_in_the_tenant_zone() {
-        let ms = 1_559_267_389_000; // 2019-05-31 01:43:09 UTC
+        let ms = 1_559_266_989_000; // 2019-05-31 01:43:09 UTC
         assert_eq!(calendar_time(ms, TimeZone::Utc), "2019-05-31 01:43:09");
         assert_eq!(calendar_time(ms, TimeZone::Beijing), "2019-05-31 09:43:09");
     }
