@@ -91,6 +91,15 @@ async fn the_auth_header_is_checked_first_and_answers_403() {
     // Unknown: refused before the body is even read.
     let msg = refused(&app, "openRecord", "nobody:nothing", json!("not an object"), 403).await;
     assert!(msg.starts_with("auth认证失败"), "{msg}");
+    // Bytes that are not text: refused as such, not taken for a missing header.
+    let rb = app
+        .client
+        .post(format!("{}/meeting/openRecord", app.url))
+        .header("auth", reqwest::header::HeaderValue::from_bytes(b"\xe4\xbd\xa0").unwrap())
+        .json(&body);
+    let (s, v) = app.send(rb).await;
+    assert_eq!((s, v["code"].clone()), (200, json!("403")), "{v}");
+    assert!(v["message"].as_str().unwrap().contains("ASCII"), "{v}");
     // A tenant's API ID with another key: a borrowed auth.
     let msg = refused(&app, "openRecord", "apiid0001:apikey0002", body.clone(), 403).await;
     assert!(msg.contains("冒用"), "{msg}");

@@ -105,7 +105,12 @@ pub(super) fn calendar_time(ms: i64, tz: TimeZone) -> String {
 impl Meeting {
     /// The `auth` header → the tenant's id (its `ent_id`).
     fn authenticate(&self, ex: &Exchange) -> Res<String> {
-        let auth = ex.header("auth").unwrap_or_default();
+        let raw = ex.req.headers().get("auth");
+        let auth = match raw.map(|v| v.to_str()) {
+            Some(Err(_)) => return Err(MeetingError::auth("the auth header is not visible ASCII text")),
+            Some(Ok(a)) => a,
+            None => "",
+        };
         if auth.trim().is_empty() {
             return Err(MeetingError::with_message(AUTH_FAILED, AUTH_MISSING_MSG));
         }
