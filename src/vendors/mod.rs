@@ -5,6 +5,7 @@ pub mod cloud_record;
 pub mod iclass;
 pub mod ilvb_edu;
 pub mod meeting;
+pub mod live_sdk;
 
 use crate::fixture::FixtureError;
 use crate::http::Dialect;
@@ -81,6 +82,7 @@ pub fn all(world: &Arc<World>) -> Vec<Arc<dyn Vendor>> {
         Arc::new(ilvb_edu::IlvbEdu::new(world.clone())),
         Arc::new(cloud_record::CloudRecord::new(world.clone())),
         Arc::new(meeting::Meeting::new(world.clone())),
+        Arc::new(live_sdk::LiveSdk::new(world.clone())),
         Arc::new(iclass::Iclass::new(world.clone())),
     ]
 }

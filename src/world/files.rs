@@ -43,6 +43,7 @@ impl StoredFile {
             "mp3" => "audio/mpeg",
             "json" => "application/json",
             "html" => "text/html; charset=utf-8",
+            "jpg" => "image/jpeg",
             _ => "application/octet-stream",
         }
     }
@@ -116,6 +117,8 @@ fn header(format: &str, size: u64) -> Vec<u8> {
             h
         }
         "mp3" => b"ID3\x03\x00\x00\x00\x00\x00\x00".to_vec(),
+        // JPEG start of image and a JFIF APP0 segment (cover screenshots).
+        "jpg" => b"\xFF\xD8\xFF\xE0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00".to_vec(),
         "html" => b"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>recmock H5 transcode</title></head><body><div class=\"slides\"><!--".to_vec(),
         _ => Vec::new(),
     }
