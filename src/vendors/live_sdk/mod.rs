@@ -322,17 +322,18 @@ impl LiveSdk {
 
     /// A user's open recording, settled at `at`.
     fn open_recording(&self, tenant: &str, app: &mut LiveApp, user: &str, at: i64) -> Result<u64, String> {
-        let seq = app.active.get(user).copied();
-        if let Some(seq) = seq {
+        if let Some(seq) = app.active.get(user).copied() {
             self.settle(tenant, app, seq, at);
         }
-        match (seq, app.active.get(user)) {
-            (_, Some(s)) => Ok(*s),
-            (Some(s), None) => Err(format!(
+        if let Some(seq) = app.active.get(user) {
+            return Ok(*seq);
+        }
+        match app.latest.get(user).and_then(|s| app.recordings.get(s)) {
+            Some(r) if r.close_reason == Some(CloseReason::ClientGone) => Err(format!(
                 "the recording of `{user}` was closed at {} (its client sent no data for {NO_DATA_CLOSE_S} s)",
-                app.recordings.get(&s).and_then(|r| r.closed_ms).unwrap_or(at) / 1000
+                r.closed_ms.unwrap_or(at) / 1000
             )),
-            (None, None) => Err(format!("user `{user}` of app {tenant} has no recording in progress")),
+            _ => Err(format!("user `{user}` of app {tenant} has no recording in progress")),
         }
     }
 }
