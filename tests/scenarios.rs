@@ -119,3 +119,30 @@ async fn meeting_record_live_scenario() {
     assert_eq!(v["code"], "200005", "{v}");
     app.stop().await;
 }
+
+/// 002 scenario: alice records, her app crashes 100 minutes in; the recording closes itself a minute later
+/// with a 90-minute file and a 10-minute one.
+#[tokio::test]
+async fn live_sdk_crash_scenario() {
+    let app = spawn_with(Spawn {
+        fixtures: vec![read("fixtures/scenarios/live_sdk_crash.json")],
+        ..Spawn::default()
+    })
+    .await;
+    let q = "sdkappid=1400000003&identifier=alice&usersig=any";
+    let body = json!({"platform": "ios", "relation_id": 1, "room_id": 1, "file_name": "alice_class"});
+    let (_, v) = app.post(&format!("/live_sdk/v1/record/start?{q}"), body.clone()).await;
+    assert_eq!(v["code"], 0, "{v}");
+    let ran = app.advance(6060.0).await;
+    let text = ran.to_string();
+    assert!(text.contains("file") && text.contains("closed, no data from the client"), "{ran}");
+    let (_, v) = app.post(&format!("/live_sdk/v1/record/stop?{q}"), body).await;
+    assert_eq!(v["code"], 30_000_202, "{v}");
+    let (_, state) = app.get("/__admin/state").await;
+    let files = state["vendors"]["live_sdk"]["apps"]["1400000003"]["files"].as_object().unwrap().clone();
+    let mut durations: Vec<i64> =
+        files.values().map(|f| f["recording"]["recorded_ms"].as_i64().unwrap() / 1000).collect();
+    durations.sort();
+    assert_eq!(durations, vec![600, 5400]);
+    app.stop().await;
+}
