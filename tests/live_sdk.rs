@@ -623,12 +623,19 @@ async fn login_errors() {
             assert!(v["desc"].as_str().unwrap().starts_with("解析客户端录制请求包错误: "), "{v}");
         }
     }
-    let v = call(&app, "start", &format!("sdkappid={APP}&identifier=kim&usersig={good}"), room("f")).await;
-    assert_eq!(v["code"], 0, "{v}");
-    // the usersig expires on the virtual clock
-    app.advance(86_400.0).await;
-    let v = call(&app, "stop", &format!("sdkappid={APP}&identifier=kim&usersig={good}"), room("f")).await;
+    // a usersig expires on the virtual clock: good at start, refused by the stop ten minutes later
+    let short = format!("sdkappid={APP}&identifier=kim&usersig={}", sig("kim", KEY, T0, 600));
+    assert_eq!(call(&app, "start", &short, room("f")).await["code"], 0);
+    app.advance(600.0).await;
+    let v = call(&app, "stop", &short, room("f")).await;
     assert_eq!(v["code"], 30_000_013, "{v}");
+    assert_eq!(
+        file_ids(
+            &call(&app, "stop", &format!("sdkappid={APP}&identifier=kim&usersig={good}"), room("f")).await
+        )
+        .len(),
+        1
+    );
     app.stop().await;
 }
 
@@ -868,6 +875,13 @@ async fn state_dump_restores_mid_recording_and_tenant_reset_forgets() {
     let (s, v) = other.send(other.client.put(format!("{}/__admin/state", other.url)).json(&bad)).await;
     assert_eq!(s, 400, "{v}");
     assert!(v.to_string().contains("two open recordings"), "{v}");
+    // a dump whose times would overflow the cut arithmetic is refused too
+    let mut bad = dump.clone();
+    bad["vendors"]["live_sdk"]["apps"][APP.to_string()]["recordings"]["1"]["piece"]["span_start_ms"] =
+        json!(i64::MAX);
+    let (s, v) = other.send(other.client.put(format!("{}/__admin/state", other.url)).json(&bad)).await;
+    assert_eq!(s, 400, "{v}");
+    assert!(v.to_string().contains("year 9999"), "{v}");
     // tenant reset
     let (s, v) = app.post(&format!("/__admin/reset?tenant=live_sdk:{APP}"), json!({})).await;
     assert_eq!(s, 200, "{v}");

@@ -131,7 +131,8 @@ fn cut_due(piece: &Recording) -> Option<i64> {
         return None;
     }
     let span = piece.span_start_ms?;
-    Some(span + SEGMENT_S * 1000 - piece.recorded_ms)
+    // Saturating: a restored dump may hold any times; the clock never reaches these bounds anyway.
+    Some(span.saturating_add(SEGMENT_S * 1000).saturating_sub(piece.recorded_ms))
 }
 
 /// Bytes per second of each transcoded definition, as a fraction (quarters) of the original's.
@@ -222,7 +223,7 @@ impl LiveSdk {
                 continue;
             }
             if let Some(close_at) =
-                rec.gone_since_ms.map(|g| g + NO_DATA_CLOSE_S * 1000).filter(|c| *c <= until)
+                rec.gone_since_ms.map(|g| g.saturating_add(NO_DATA_CLOSE_S * 1000)).filter(|c| *c <= until)
             {
                 let user = rec.identifier.clone();
                 self.close(tenant, app, seq, close_at, CloseReason::ClientGone);
@@ -277,7 +278,7 @@ impl LiveSdk {
         seg.file_key = Some(original.key.clone());
         let mut outputs = vec![PlayOutput {
             definition: 0,
-            vbitrate: original.size * 8 / duration,
+            vbitrate: original.size.saturating_mul(8) / duration,
             vwidth: 1280,
             vheight: 720,
             size: original.size,
@@ -285,12 +286,12 @@ impl LiveSdk {
         }];
         if f.transcode {
             for (definition, quarters, vwidth, vheight) in TRANSCODES {
-                let size = (seg.size * quarters / 4).max(crate::world::files::MIN_FILE_SIZE);
+                let size = (seg.size / 4 * quarters).max(crate::world::files::MIN_FILE_SIZE);
                 let name = format!("{base}.f{definition}.mp4");
                 let sf = files.create(&self.world.ids, &owner, &name, "mp4", size, at);
                 outputs.push(PlayOutput {
                     definition,
-                    vbitrate: sf.size * 8 / duration,
+                    vbitrate: sf.size.saturating_mul(8) / duration,
                     vwidth,
                     vheight,
                     size: sf.size,

@@ -249,6 +249,34 @@ pub struct LiveApp {
     pub latest: BTreeMap<String, u64>,
 }
 
+/// A time outside 0..=year 9999 among `times`.
+fn out_of_range(times: &[Option<i64>]) -> Option<String> {
+    times
+        .iter()
+        .flatten()
+        .find(|t| !(0..=crate::clock::MAX_TIME_MS).contains(*t))
+        .map(|t| format!("time {t} is not between 0 and the year 9999 (ms)"))
+}
+
+/// Why an engine recording of a dump cannot be run on: times out of range, a piece longer than 90 minutes
+/// (each piece is one file), or a file larger than its media at the highest byte rate.
+fn recording_problem(r: &Recording) -> Option<String> {
+    let times = [Some(r.created_ms), r.started_ms, r.stopped_ms, Some(r.phase_since_ms), r.span_start_ms];
+    if let Some(p) = out_of_range(&times) {
+        return Some(p);
+    }
+    if !(0..=SEGMENT_S * 1000).contains(&r.recorded_ms) || r.segments.len() > 1 {
+        return Some(format!("a piece holds 0..{SEGMENT_S} s of media in at most one segment"));
+    }
+    if r.segments
+        .iter()
+        .any(|s| !(0..=SEGMENT_S).contains(&s.duration_s) || s.size > SEGMENT_S as u64 * 10_000_000)
+    {
+        return Some(format!("a segment lasts 0..{SEGMENT_S} s at most 10000000 bytes per second"));
+    }
+    None
+}
+
 impl LiveApp {
     /// A fresh app.
     pub fn new(config: AppConfig) -> Self {
@@ -290,7 +318,16 @@ impl LiveApp {
                 return Some(format!("recording {seq} is open but its piece is not active"));
             }
         }
+        for (seq, r) in &self.recordings {
+            let times = [Some(r.started_ms), r.gone_since_ms, r.closed_ms];
+            if let Some(p) = recording_problem(&r.piece).or_else(|| out_of_range(&times)) {
+                return Some(format!("recording {seq}: {p}"));
+            }
+        }
         for (id, f) in &self.files {
+            if let Some(p) = recording_problem(&f.recording) {
+                return Some(format!("file {id}: {p}"));
+            }
             if f.file_id != *id {
                 return Some(format!("file {id} says it is {}", f.file_id));
             }
