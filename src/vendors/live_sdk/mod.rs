@@ -240,14 +240,12 @@ impl LiveSdk {
     fn close(&self, tenant: &str, app: &mut LiveApp, seq: u64, at: i64, reason: CloseReason) {
         let timings = self.world.timings();
         let Some(rec) = app.recordings.get_mut(&seq).filter(|r| r.is_open()) else { return };
-        let placeholder = Recording::new(String::new(), String::new(), MediaKind::Video, SEGMENT_S, at);
-        let mut piece = std::mem::replace(&mut rec.piece, placeholder);
-        let _ = piece.stop(at, &timings);
+        let _ = rec.piece.stop(at, &timings);
         rec.closed_ms = Some(at);
         rec.close_reason = Some(reason);
-        // The engine's record of the last piece stays with the recording (stopped, never a file if empty).
+        // The engine's record of the last piece stays with the recording (stopped; no file if empty).
         let user = rec.identifier.clone();
-        rec.piece = piece.clone();
+        let piece = rec.piece.clone();
         if app.active.get(&user) == Some(&seq) {
             app.active.remove(&user);
         }
