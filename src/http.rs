@@ -253,15 +253,44 @@ pub struct RouteBook {
 }
 
 impl RouteBook {
-    /// Note that `method path` is served (registering twice, once per worker, is harmless).
+    /// Note that `method path` is served (registering twice, once per worker, is harmless). A segment's
+    /// pattern (`{role:[01]}`) is left out: the table names paths as OpenAPI does (`{role}`).
     pub fn note(&self, method: &str, path: &str, vendor: Option<VendorKind>) {
-        self.routes.lock().insert((path.to_string(), method.to_ascii_uppercase()), vendor);
+        self.routes.lock().insert((openapi_template(path), method.to_ascii_uppercase()), vendor);
     }
 
     /// Every route, sorted by path then method.
     pub fn list(&self) -> Vec<(String, String, Option<VendorKind>)> {
         self.routes.lock().iter().map(|((p, m), v)| (p.clone(), m.clone(), *v)).collect()
     }
+}
+
+/// An actix-web path template without the segment patterns: `/{id:\\d+}/x` → `/{id}/x`.
+fn openapi_template(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut in_pattern = false;
+    let mut depth = 0usize;
+    for c in path.chars() {
+        match c {
+            '{' => {
+                depth += 1;
+                if !in_pattern {
+                    out.push(c);
+                }
+            }
+            '}' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    in_pattern = false;
+                    out.push(c);
+                }
+            }
+            ':' if depth == 1 => in_pattern = true,
+            _ if !in_pattern => out.push(c),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// Register one vendor endpoint: `method path` runs `handler` through [`serve`]; other methods get a JSON 405.
@@ -285,4 +314,19 @@ pub fn endpoint<V>(
             }))
             .default_service(crate::method_not_allowed(allowed)),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::openapi_template;
+
+    #[test]
+    fn segment_patterns_are_left_out_of_route_names() {
+        assert_eq!(
+            openapi_template("/{sdkappid:\\d+}/{class_id:\\d+}/{role:[01]}"),
+            "/{sdkappid}/{class_id}/{role}"
+        );
+        assert_eq!(openapi_template("/x/{id:\\d{2,3}}/y"), "/x/{id}/y");
+        assert_eq!(openapi_template("/files/{key}/{name}"), "/files/{key}/{name}");
+    }
 }

@@ -118,6 +118,8 @@ struct VodCall<'a> {
     omit: Vec<&'a str>,
     /// replace the signature
     signature: Option<String>,
+    /// send to this base URL with this client (default: the plain listener)
+    via: Option<(&'a reqwest::Client, String)>,
 }
 
 impl<'a> VodCall<'a> {
@@ -134,7 +136,13 @@ impl<'a> VodCall<'a> {
             sign_host: None,
             omit: vec![],
             signature: None,
+            via: None,
         }
+    }
+
+    fn via(mut self, client: &'a reqwest::Client, base: &str) -> Self {
+        self.via = Some((client, base.to_string()));
+        self
     }
 
     fn post(mut self) -> Self {
@@ -148,7 +156,9 @@ impl<'a> VodCall<'a> {
     }
 
     async fn send(&self, app: &TestApp) -> Value {
-        let host = app.url.trim_start_matches("http://").to_string();
+        let base = self.via.as_ref().map_or(app.url.clone(), |(_, b)| b.clone());
+        let client = self.via.as_ref().map_or(&app.client, |(c, _)| *c);
+        let host = base.split_once("://").map_or(base.as_str(), |(_, h)| h).to_string();
         let mut p: Vec<(String, String)> = vec![
             ("Action".into(), self.action.into()),
             ("Region".into(), "gz".into()),
@@ -163,9 +173,8 @@ impl<'a> VodCall<'a> {
         if !self.omit.contains(&"Signature") {
             p.push(("Signature".into(), self.signature.clone().unwrap_or(sig)));
         }
-        let url = format!("{}/v2/index.php", app.url);
-        let rb =
-            if self.method == "GET" { app.client.get(url).query(&p) } else { app.client.post(url).form(&p) };
+        let url = format!("{base}/v2/index.php");
+        let rb = if self.method == "GET" { client.get(url).query(&p) } else { client.post(url).form(&p) };
         let (s, v) = app.send(rb).await;
         assert_eq!(s, 200, "VOD errors are HTTP 200 too: {v}");
         v
@@ -969,5 +978,53 @@ async fn oversize_bodies_and_wrong_methods() {
         assert_eq!(resp.status(), 405);
         assert_eq!(resp.headers()["allow"], allow);
     }
+    app.stop().await;
+}
+
+/// Over HTTPS as `vod.api.qcloud.com`, with recmock's local CA as the only trusted root: the SDK calls,
+/// the signed look-ups (the host signed is the one addressed, port included), play URLs on that host
+/// that download; a request signed for another host is refused.
+#[tokio::test]
+async fn recording_and_vod_look_ups_over_https() {
+    const HOST: &str = "vod.api.qcloud.com";
+    let app =
+        spawn_with(Spawn { fixtures: vec![with_clock(world()).to_string()], tls: true, ..Spawn::default() })
+            .await;
+    let port = app.tls_port();
+    let c = app.https_client(&[HOST]);
+    let base = format!("https://{HOST}:{port}");
+    let sdk = |what: &str| {
+        c.post(format!("{base}/live_sdk/v1/record/{what}?{}", login(APP, "alice")))
+            .json(&room("secure"))
+            .send()
+    };
+    let v: Value = sdk("start").await.unwrap().json().await.unwrap();
+    assert_eq!(v, json!({"code": 0, "desc": ""}));
+    app.advance(100.0 * MIN).await;
+    let v: Value = sdk("stop").await.unwrap().json().await.unwrap();
+    let ids = file_ids(&v);
+    assert_eq!(ids.len(), 2, "90 + 10 minutes: {v}");
+    app.advance(10.0 * MIN).await;
+    for (i, vid) in ids.iter().enumerate() {
+        let call = VodCall::new("DescribeRecordPlayInfo", &[("vid", vid)]).via(&c, &base);
+        let v = if i == 0 { call.send(&app).await } else { call.post().sha256().send(&app).await };
+        assert_eq!(v["code"], 0, "{v}");
+        let entry = &v["fileSet"][0];
+        assert_eq!(entry["fileId"].as_str(), Some(vid.as_str()), "{v}");
+        for p in entry["playSet"].as_array().unwrap() {
+            let url = p["url"].as_str().unwrap();
+            assert!(url.starts_with(&format!("{base}/files/")), "{url}");
+            let resp = c.get(url).send().await.unwrap();
+            assert_eq!(resp.status(), 200);
+            let len = resp.bytes().await.unwrap().len() as u64;
+            assert_eq!(len, entry["duration"].as_u64().unwrap() * p["vbitrate"].as_u64().unwrap() / 8);
+        }
+    }
+    let v = VodCall::new("DescribeVodPlayInfo", &[("fileName", "secure")]).via(&c, &base).send(&app).await;
+    assert_eq!(v["totalCount"], 2, "{v}");
+    let mut wrong_host = VodCall::new("DescribeVodPlayInfo", &[("fileName", "secure")]).via(&c, &base);
+    wrong_host.sign_host = Some(HOST);
+    let v = wrong_host.send(&app).await;
+    assert_eq!(v["code"], 4100, "signed without the port: {v}");
     app.stop().await;
 }

@@ -690,3 +690,50 @@ async fn the_demo_world_has_a_public_and_a_dedicated_tenant() {
     assert_eq!(v["code"], "200", "{v}");
     app.stop().await;
 }
+
+/// Over HTTPS as the vendor's API host, with recmock's local CA as the only trusted root: the whole
+/// record-and-live lifecycle answers as over HTTP, and the URLs handed out (`liveurl`, `rtmpUrl`, `downUrl`)
+/// are on the host the client addressed, where the file downloads.
+#[tokio::test]
+async fn the_lifecycle_over_https_hands_out_urls_on_the_addressed_host() {
+    const HOST: &str = "vapi.myvmr.cn";
+    let app =
+        spawn_with(Spawn { fixtures: vec![with_clock(world()).to_string()], tls: true, ..Spawn::default() })
+            .await;
+    let port = app.tls_port();
+    let c = app.https_client(&[HOST]);
+    let base = format!("https://{HOST}:{port}");
+    let post = |api: &str, body: Value| {
+        c.post(format!("{base}/meeting/{api}")).header("auth", AUTH).json(&body).send()
+    };
+    let key = json!({ "conferenceKey": "1866" });
+    let v: Value = post("openRecord", key.clone()).await.unwrap().json().await.unwrap();
+    let rid = v["data"]["recordId"].as_str().unwrap_or_else(|| panic!("{v}")).to_string();
+    let v: Value = post("openRecord", key.clone()).await.unwrap().json().await.unwrap();
+    assert_eq!(v["code"], "200003", "{v}");
+    let v: Value = post("openLive", key.clone()).await.unwrap().json().await.unwrap();
+    let live = v["data"]["liveurl"].as_str().unwrap_or_else(|| panic!("{v}")).to_string();
+    assert!(live.starts_with(&format!("{base}/meeting/live/")), "{live}");
+    let page = c.get(&live).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let v: Value = post("getLiveRecStatus", key.clone()).await.unwrap().json().await.unwrap();
+    assert_eq!(
+        v["data"]["rtmpUrl"].as_str().unwrap().split('/').nth(2),
+        Some(format!("{HOST}:1935").as_str())
+    );
+    app.advance(600.0).await;
+    let v: Value = post("closeRecord", key.clone()).await.unwrap().json().await.unwrap();
+    assert_eq!(v["code"], "200", "{v}");
+    app.advance(60.0).await;
+    let v: Value = post("getRecords", json!({ "recordId": rid })).await.unwrap().json().await.unwrap();
+    let row = &v["data"][0];
+    let url = row["downUrl"].as_str().unwrap_or_else(|| panic!("{v}"));
+    assert!(url.starts_with(&format!("{base}/files/")), "{url}");
+    let resp = c.get(url).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.bytes().await.unwrap().len() as i64, row["fileSize"].as_i64().unwrap());
+    // The same call over plain HTTP names the plain address.
+    let (_, v) = app.post_h("/meeting/getRecords", json!({ "recordId": rid }), &[("auth", AUTH)]).await;
+    assert!(v["data"][0]["downUrl"].as_str().unwrap().starts_with(&format!("{}/files/", app.url)), "{v}");
+    app.stop().await;
+}

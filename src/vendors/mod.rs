@@ -4,8 +4,8 @@
 pub mod cloud_record;
 pub mod iclass;
 pub mod ilvb_edu;
-pub mod meeting;
 pub mod live_sdk;
+pub mod meeting;
 
 use crate::fixture::FixtureError;
 use crate::http::Dialect;

@@ -371,6 +371,7 @@ impl LiveSdk {
             .or_else(|| ex.req.uri().authority().map(|a| a.to_string()))
             .unwrap_or_default();
         let now_s = ex.now_s();
+        let base = ex.base_url();
         let t =
             self.apps.get(&tenant).ok_or_else(|| VodError::new(VOD_AUTH_FAILURE, "the account is gone"))?;
         let mut guard = t.lock();
@@ -419,7 +420,7 @@ impl LiveSdk {
                     .files
                     .get(vid)
                     .ok_or_else(|| VodError::new(VOD_NOT_FOUND, format!("no file with vid `{vid}`")))?;
-                Ok(self.file_set(1, vec![self.file_entry(f)]))
+                Ok(self.file_set(1, vec![self.file_entry(&base, f)]))
             }
             "DescribeVodPlayInfo" => {
                 let file_name = required("fileName")?;
@@ -444,7 +445,7 @@ impl LiveSdk {
                     .into_iter()
                     .skip(skip)
                     .take(page_size as usize)
-                    .map(|f| self.file_entry(f))
+                    .map(|f| self.file_entry(&base, f))
                     .collect();
                 Ok(self.file_set(total, page))
             }
@@ -458,10 +459,16 @@ impl LiveSdk {
         json!({ "code": 0, "message": "", "codeDesc": "Success", "totalCount": total, "fileSet": files })
     }
 
-    /// One `fileSet` entry: play URLs once the file is processed.
-    fn file_entry(&self, f: &VodFile) -> Value {
-        let url_of =
-            |key: &str| self.world.files.get(key).map(|sf| self.world.file_url(&sf)).unwrap_or_default();
+    /// One `fileSet` entry: play URLs (under `base`, the address the request came in on) once the file is
+    /// processed.
+    fn file_entry(&self, base: &str, f: &VodFile) -> Value {
+        let url_of = |key: &str| {
+            self.world
+                .files
+                .get(key)
+                .map(|sf| crate::world::files::file_url_at(base, &sf))
+                .unwrap_or_default()
+        };
         let play: Vec<Value> = f
             .outputs
             .iter()

@@ -390,6 +390,10 @@ impl Vendor for LiveSdk {
             let v = v.clone();
             async move { serve(&v.world, &VodFace(&v), &req, body, |ex| v.vod(ex)).await }
         };
+        // Noted by hand: one resource with two methods, answered in the VOD API's own envelope.
+        for m in ["GET", "POST"] {
+            self.world.routes.note(m, vod::PATH, Some(self.kind()));
+        }
         cfg.service(
             web::resource(vod::PATH)
                 .route(web::get().to(vod.clone()))

@@ -9,6 +9,7 @@ use super::errors::*;
 use super::models::*;
 use super::Meeting;
 use crate::http::{Exchange, Reply};
+use crate::world::files::file_url_at;
 use crate::world::{MediaKind, Recording, VendorKind};
 use serde::de::DeserializeOwned;
 
@@ -76,7 +77,7 @@ fn record_id(req: &RecordRequest) -> Res<Option<String>> {
     }
 }
 
-/// The base of `downUrl`: `origin` when given (an http(s) URL), else recmock's public URL.
+/// The base of `downUrl` given by `origin` (an http(s) URL); without it, the address the request came in on.
 fn download_base(req: &RecordRequest) -> Res<Option<String>> {
     let Some(o) = &req.origin else { return Ok(None) };
     if o.chars().count() > MAX_ORIGIN_LEN {
@@ -236,7 +237,7 @@ impl Meeting {
                 return Err(MeetingError::new(LIVE_ON));
             }
             let live = Live { live_id: self.world.ids.hex(16), started_ms: now };
-            let liveurl = self.live_url(&live);
+            let liveurl = self.live_url(&ex.base_url(), &live);
             conf.live = Some(live);
             Ok(Some(LiveData { liveurl }))
         })
@@ -269,7 +270,7 @@ impl Meeting {
             Ok(Some(LiveRecStatus {
                 conference_key: conf.conference_key.clone(),
                 live: conf.live.is_some(),
-                rtmp_url: conf.live.as_ref().map(|l| self.rtmp_url(l)).unwrap_or_default(),
+                rtmp_url: conf.live.as_ref().map(|l| self.rtmp_url(&ex.base_url(), l)).unwrap_or_default(),
                 record: conf.recording.is_some(),
                 record_id: conf.recording.clone().unwrap_or_default(),
                 failed_reason: conf.failed_reason.clone(),
@@ -282,13 +283,13 @@ impl Meeting {
     pub(super) fn get_records(&self, ex: &Exchange) -> Reply {
         let result = self.authenticate(ex).and_then(|ent| {
             let req: RecordRequest = parse_body(ex)?;
-            let base = download_base(&req)?;
+            let base = download_base(&req)?.unwrap_or_else(|| ex.base_url());
             let id = record_id(&req)?;
             if let Some(k) = &req.conference_key {
                 check_key(k)?;
             }
             match (id, &req.conference_key) {
-                (Some(id), key) => self.records_by_id(&ent, &id, key.as_deref(), base.as_deref()),
+                (Some(id), key) => self.records_by_id(&ent, &id, key.as_deref(), &base),
                 (None, Some(key)) => self.with_conference(&ent, key, |t, key| {
                     let mut files: Vec<(&MeetingRecord, &RecordFile)> = t
                         .records
@@ -297,7 +298,7 @@ impl Meeting {
                         .flat_map(|r| r.files.iter().map(move |f| (r, f)))
                         .collect();
                     files.sort_by_key(|(_, f)| f.start_ms);
-                    Ok(files.into_iter().map(|(r, f)| self.row(t, r, f, base.as_deref())).collect())
+                    Ok(files.into_iter().map(|(r, f)| self.row(t, r, f, &base)).collect())
                 }),
                 (None, None) => Err(MeetingError::params("recordId is required")),
             }
@@ -308,13 +309,7 @@ impl Meeting {
         }
     }
 
-    fn records_by_id(
-        &self,
-        ent: &str,
-        id: &str,
-        key: Option<&str>,
-        base: Option<&str>,
-    ) -> Res<Vec<RecordRow>> {
+    fn records_by_id(&self, ent: &str, id: &str, key: Option<&str>, base: &str) -> Res<Vec<RecordRow>> {
         let t = self.tenants.get(ent).ok_or_else(|| MeetingError::auth("the tenant is gone"))?;
         let t = t.lock();
         let (rec, only) = match t.records.get(id) {
@@ -340,15 +335,10 @@ impl Meeting {
             .collect())
     }
 
-    fn row(&self, t: &Tenant, rec: &MeetingRecord, f: &RecordFile, base: Option<&str>) -> RecordRow {
+    /// One `getRecords` row; `downUrl` under `base` (the request's `origin`, else the address it came in on).
+    fn row(&self, t: &Tenant, rec: &MeetingRecord, f: &RecordFile, base: &str) -> RecordRow {
         let tz = t.config.timezone;
-        let url = self.world.files.get(&f.file_key).map(|sf| self.world.file_url(&sf)).unwrap_or_default();
-        let down_url = match base {
-            Some(b) => {
-                url.strip_prefix(&self.world.public_url()).map_or(url.clone(), |path| format!("{b}{path}"))
-            }
-            None => url,
-        };
+        let down_url = self.world.files.get(&f.file_key).map(|sf| file_url_at(base, &sf)).unwrap_or_default();
         RecordRow {
             record_id: f.file_id.clone(),
             conference_key: rec.conference_key.clone(),
@@ -412,7 +402,7 @@ impl Meeting {
                     "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>recmock live {key}</title></head>\
                      <body><h1>Conference {key} is live</h1><p>stream: {rtmp}</p></body></html>\n",
                     key = html_escape(&c.conference_key),
-                    rtmp = html_escape(&c.live.as_ref().map(|l| self.rtmp_url(l)).unwrap_or_default()),
+                    rtmp = html_escape(&c.live.as_ref().map(|l| self.rtmp_url(&ex.base_url(), l)).unwrap_or_default()),
                 );
                 return Reply {
                     status: 200,

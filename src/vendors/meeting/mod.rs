@@ -190,14 +190,13 @@ impl Meeting {
     }
 
     /// The watch URL of a live: served by recmock (`GET /meeting/live/{liveId}`) while the live is on.
-    fn live_url(&self, live: &Live) -> String {
-        format!("{}/meeting/live/{}", self.world.public_url(), live.live_id)
+    fn live_url(&self, base: &str, live: &Live) -> String {
+        format!("{base}/meeting/live/{}", live.live_id)
     }
 
     /// The RTMP stream of a live, on recmock's host (not served: recmock carries no media).
-    fn rtmp_url(&self, live: &Live) -> String {
-        let url = self.world.public_url();
-        let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
+    fn rtmp_url(&self, base: &str, live: &Live) -> String {
+        let rest = base.split_once("://").map_or(base, |(_, r)| r);
         let authority = rest.split('/').next().unwrap_or(rest);
         let host = match authority.rsplit_once(':') {
             Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
