@@ -7,10 +7,12 @@
 
 pub mod engine;
 pub mod files;
+pub mod index;
 pub mod tenants;
 
 pub use engine::{MediaKind, Phase, Recording, Refusal, Segment};
 pub use files::{FileStore, StoredFile};
+pub use index::RankedSet;
 pub use tenants::{parse_dump, Tenants};
 
 use crate::clock::Clock;

@@ -321,14 +321,14 @@ impl CloudRecord {
                 ),
             ));
         }
-        let active = acc.active_count;
+        let active = acc.active_count();
         if active >= acc.config.max_tasks {
             return Err(CloudError::new(
                 LOAD_LIMIT_ACCOUNT,
                 format!("the account already has {active} active tasks (limit {})", acc.config.max_tasks),
             ));
         }
-        let in_group = acc.active_in_group(&group_id).count();
+        let in_group = acc.tasks.active_in_group_count(&group_id);
         if in_group >= acc.config.max_group_tasks {
             return Err(CloudError::new(
                 LOAD_LIMIT_GROUP,
@@ -387,8 +387,7 @@ impl CloudRecord {
             task.idle_since_ms = Some(now);
         }
         self.arm_timeout(app, &task);
-        acc.tasks.insert(record_id.clone(), task);
-        acc.refresh_active(&record_id);
+        acc.tasks.insert(task);
         let mut out = json!({ "id": 8194, "record_id": record_id });
         if let Some(seq) = seq {
             out["seq"] = json!(seq);
@@ -434,7 +433,7 @@ impl CloudRecord {
             task.last_command_ms = ex.now_ms;
             self.arm_timeout(&app, task);
             self.world.schedule_recording_step(VendorKind::CloudRecord, &app, &task.recording);
-            acc.refresh_active(&record_id);
+            acc.refresh(&record_id);
             out["record_id"] = json!(record_id);
             Ok(out)
         });
@@ -664,6 +663,7 @@ impl CloudRecord {
         task.last_command_ms = now;
         task.idle_since_ms = if task.has_input(group) { None } else { Some(now) };
         self.arm_timeout(app, task);
+        acc.refresh(&record_id);
         let mut out = json!({ "record_id": record_id });
         if let Some(seq) = seq {
             out["seq"] = json!(seq);
@@ -700,21 +700,14 @@ impl CloudRecord {
         let start = query_time(ex, "start_time")?.map(|s| s.saturating_mul(1000));
         let stop = query_time(ex, "stop_time")?.map(|s| s.saturating_mul(1000));
         let (page, size) = paging(ex)?;
+        let filter = TaskFilter { record_id, group_id, status, start_ms: start, stop_ms: stop };
+        // `page` comes from the query: a huge one is simply past the end, never an overflow.
+        let skip = usize::try_from((page - 1).saturating_mul(size)).unwrap_or(usize::MAX);
         let rows = self
             .accounts
             .with(&app, |acc| {
-                let mut tasks: Vec<&RecordTask> = acc
-                    .tasks
-                    .values()
-                    .filter(|t| record_id.as_ref().is_none_or(|r| &t.recording.id == r))
-                    .filter(|t| group_id.as_ref().is_none_or(|g| &t.group_id == g))
-                    .filter(|t| status.is_none_or(|s| t.status() == s))
-                    .filter(|t| start.is_none_or(|s| t.recording.created_ms >= s))
-                    .filter(|t| stop.is_none_or(|s| t.recording.stopped_ms.is_some_and(|x| x <= s)))
-                    .collect();
-                tasks.sort_by_key(|t| t.no);
-                let total = tasks.len();
-                let rows: Vec<Value> = page_of(tasks, page, size)
+                let (total, tasks) = acc.tasks.page(&filter, skip, size as usize);
+                let rows: Vec<Value> = tasks
                     .into_iter()
                     .map(|t| {
                         let mut row = json!({

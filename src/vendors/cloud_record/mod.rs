@@ -220,7 +220,9 @@ impl CloudRecord {
     /// After a group's streams changed at `at`: tasks that lost everything start their idle clock.
     fn refresh_idle(&self, app: &str, acc: &mut Account, group_id: &str, at: i64) {
         let group = acc.groups.get(group_id).cloned();
-        for task in acc.tasks.values_mut().filter(|t| t.group_id == group_id && t.recording.is_active()) {
+        // Only the group's active tasks can start or stop idling: the index names them.
+        for id in acc.tasks.active_ids_in_group(group_id) {
+            let Some(task) = acc.tasks.get_mut(&id) else { continue };
             if task.has_input(group.as_ref()) {
                 task.idle_since_ms = None;
             } else if task.idle_since_ms.is_none() {
@@ -266,7 +268,9 @@ impl CloudRecord {
             }
         }
         self.world.schedule_recording_step(VendorKind::CloudRecord, app, &task.recording);
-        Some(JobReport { description: format!("record {record_id}: status {before} → {}", task.status()) })
+        let after = task.status();
+        acc.refresh(record_id);
+        Some(JobReport { description: format!("record {record_id}: status {before} → {after}") })
     }
 
     fn check_timeout(&self, app: &str, record_id: &str, at: i64) -> Option<JobReport> {
@@ -283,7 +287,7 @@ impl CloudRecord {
         task.stop_reason = Some(format!("timeout: nothing to record and no command for {timeout_s} s"));
         self.world.schedule_recording_step(VendorKind::CloudRecord, app, &task.recording);
         let after = task.status();
-        acc.refresh_active(record_id);
+        acc.refresh(record_id);
         Some(JobReport {
             description: format!(
                 "record {record_id}: stopped itself after {timeout_s} s without streams or commands (status {before} → {after})"
@@ -553,7 +557,7 @@ impl Vendor for CloudRecord {
                 })?;
                 task.stop_reason = Some(reason);
                 let status = task.status();
-                acc.refresh_active(&e.record_id);
+                acc.refresh(&e.record_id);
                 Ok(json!({ "failed": e.record_id, "status": status }))
             }
         }

@@ -138,6 +138,13 @@ fn page<T>(items: Vec<T>, index: u64, size: u64, row: impl Fn(T) -> Value) -> Va
     json!({ "finish": finish, "total": total, "list": rows })
 }
 
+/// `{finish, total, list}` of a page that starts at position `start` of `total` matching items.
+fn page_of_total<T>(total: u64, start: u64, items: Vec<T>, row: impl Fn(T) -> Value) -> Value {
+    let rows: Vec<Value> = items.into_iter().map(row).collect();
+    let finish = start.saturating_add(rows.len() as u64) >= total;
+    json!({ "finish": finish, "total": total, "list": rows })
+}
+
 /// Validated `record_types` from the table's top-level field and/or the example's `settings.record_types`.
 fn record_types(top: Option<Vec<String>>, settings: Option<SettingsRequest>) -> Res<Option<Vec<RecordType>>> {
     fn parse(list: Vec<String>, name: &str) -> Res<Vec<RecordType>> {
@@ -649,18 +656,11 @@ impl Iclass {
                     return Err(IclassError::new(NO_CLASSES, "the app has no classes")
                         .with_fields(json!({ "finish": true, "total": 0, "list": [] })));
                 }
-                let mut list: Vec<&Class> = acc
-                    .classes
-                    .values()
-                    .filter(|c| statuses.is_empty() || statuses.contains(&c.class_status))
-                    .filter(|c| types.is_empty() || types.contains(&c.class_type))
-                    .filter(|c| user.as_ref().is_none_or(|u| c.has_member(u)))
-                    .collect();
-                list.sort_by_key(|c| (c.create_time, c.no));
-                if desc {
-                    list.reverse();
-                }
-                Ok(page(list, index, size, class_row))
+                let filter = ClassFilter { statuses, types, user };
+                // `index` comes from the body: a huge one is simply past the end, never an overflow.
+                let skip = usize::try_from(index.saturating_mul(size)).unwrap_or(usize::MAX);
+                let (total, rows) = acc.classes.page(&filter, desc, skip, size as usize);
+                Ok(page_of_total(total as u64, skip as u64, rows, class_row))
             })
         })())
     }

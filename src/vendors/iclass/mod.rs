@@ -584,8 +584,8 @@ impl Iclass {
         }
         let (remote, record_user, sig) =
             (class.settings.remote(), class.record_user_id.clone(), class.record_user_sig.clone());
+        acc.classes.set_status(e.class_id, ClassStatus::Ing);
         if let Some(c) = acc.classes.get_mut(&e.class_id) {
-            c.class_status = ClassStatus::Ing;
             c.real_start_time = at_s;
         }
         for (u, vt) in &streams {
@@ -668,9 +668,9 @@ impl Iclass {
             ClassStatus::Will => return Err(format!("class {} has not begun", e.class_id)),
             ClassStatus::End => return Err(format!("class {} has already ended", e.class_id)),
         }
-        class.class_status = ClassStatus::End;
         class.real_stop_time = at_s;
         class.present.clear();
+        acc.classes.set_status(e.class_id, ClassStatus::End);
         self.send(
             tenant,
             acc,
