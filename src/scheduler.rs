@@ -97,13 +97,20 @@ pub struct SchedulerState {
 impl Scheduler {
     /// Schedule `job` at `due_ms`.
     pub fn schedule(&self, due_ms: i64, job: Job) {
-        {
+        let earliest = {
             let mut q = self.queue.lock();
             q.seq += 1;
             let seq = q.seq;
+            let earliest = q.heap.peek().is_none_or(|top| due_ms < top.0.due_ms);
             q.heap.push(Reverse(Entry { due_ms, seq, job }));
+            earliest
+        };
+        // The pump sleeps until the earliest due job: only a new earliest one changes its plan. (Waking it
+        // for every job scheduled, e.g. the idle timeout of every new record task, costs a thread wake-up
+        // per request.)
+        if earliest {
+            self.wake.notify_one();
         }
-        self.wake.notify_one();
     }
 
     /// Take the earliest job if it is due at or before `until_ms`.

@@ -51,7 +51,8 @@ impl<K: Ord> RankedSet<K> {
     /// Add `key`; false if it was there already.
     pub fn insert(&mut self, key: K) -> bool {
         if self.blocks.is_empty() {
-            self.blocks.push(Vec::with_capacity(BLOCK));
+            // Grown as needed: most sets (one group's tasks) hold a handful of keys.
+            self.blocks.push(Vec::new());
         }
         let b = self.block_for(&key);
         let block = &mut self.blocks[b];
