@@ -24,6 +24,8 @@ const RECMOCK: &str = env!("CARGO_BIN_EXE_recmock");
 /// wrk threads and connections of the throughput rows.
 const THREADS: usize = 2;
 const CONNECTIONS: usize = 32;
+/// Rounds of a row alternating with its baseline.
+const ROUNDS: usize = 2;
 /// The bench tenants (fixture written by `bench_fixture`).
 const CR_APP: &str = "bench";
 const IC_APP: u64 = 1_400_000_099;
@@ -257,6 +259,23 @@ struct Load {
     socket_errors: u64,
 }
 
+impl Load {
+    /// Several runs as one: requests and errors added up, rates over the total time, latencies averaged.
+    fn sum(runs: &[Load]) -> Load {
+        let n = runs.len().max(1) as u64;
+        let requests: u64 = runs.iter().map(|l| l.requests).sum();
+        let secs: f64 = runs.iter().map(|l| l.requests as f64 / l.rps.max(1e-9)).sum();
+        Load {
+            requests,
+            rps: requests as f64 / secs.max(1e-9),
+            p50_us: runs.iter().map(|l| l.p50_us).sum::<u64>() / n,
+            p99_us: runs.iter().map(|l| l.p99_us).sum::<u64>() / n,
+            http_errors: runs.iter().map(|l| l.http_errors).sum(),
+            socket_errors: runs.iter().map(|l| l.socket_errors).sum(),
+        }
+    }
+}
+
 fn lua_str(s: &str) -> String {
     format!("[==[{s}]==]")
 }
@@ -273,7 +292,7 @@ fn wrk_script(reqs: &[Req], window: u64, limit: Option<u64>) -> String {
             .chain(
                 r.body.as_ref().map(|_| ("Content-Type".to_string(), "application/json".to_string())).iter(),
             )
-            .map(|(k, v)| format!("[{}]={},", lua_str(k), lua_str(v)))
+            .map(|(k, v)| format!("[ {} ]={},", lua_str(k), lua_str(v)))
             .collect();
         let dynamic = r.path.contains("{n}") || r.body.as_deref().is_some_and(|b| b.contains("{n}"));
         templates.push_str(&format!(
@@ -349,7 +368,7 @@ fn run_wrk(
             "-c",
             &conns.to_string(),
             "-d",
-            &format!("{}ms", (secs * 1000.0) as u64),
+            &format!("{}s", secs.ceil().max(1.0) as u64),
         ])
         .args(["--timeout", "10s", "-s"])
         .arg(&script)
@@ -587,8 +606,8 @@ async fn table(client: &reqwest::Client, report: &mut Report, secs: f64) {
         "  {:<3} {:<52} {:>10} {:>9} {:>9} {:>7}  {}",
         "", "row", "req/s", "p50", "p99", "ratio", "target"
     );
-    let mut done: Vec<(&str, Load)> = Vec::new();
-    for row in rows(&access_token) {
+    let all = rows(&access_token);
+    for row in &all {
         let base = match row.target {
             Target::Bare => bare.url(),
             Target::Recmock => server.url(),
@@ -636,9 +655,22 @@ async fn table(client: &reqwest::Client, report: &mut Report, secs: f64) {
             ),
             None => 0,
         };
-        let load = run_wrk(&base, &row.reqs, row.window, THREADS, CONNECTIONS, secs, None);
-        let ratio =
-            row.baseline.and_then(|b| done.iter().find(|(id, _)| *id == b)).map(|(_, l)| load.rps / l.rps);
+        // A row is measured in rounds alternating with its baseline, so both see the same machine (which
+        // may be busy with other work that comes and goes): the ratio is of the totals.
+        let baseline = row.baseline.and_then(|b| all.iter().find(|r| r.id == b));
+        let (load, ratio) = match baseline {
+            None => (run_wrk(&base, &row.reqs, row.window, THREADS, CONNECTIONS, secs, None), None),
+            Some(b) => {
+                let half = (secs / ROUNDS as f64).max(1.0);
+                let (mut mine, mut theirs) = (Vec::new(), Vec::new());
+                for _ in 0..ROUNDS {
+                    theirs.push(run_wrk(&bare.url(), &b.reqs, b.window, THREADS, CONNECTIONS, half, None));
+                    mine.push(run_wrk(&base, &row.reqs, row.window, THREADS, CONNECTIONS, half, None));
+                }
+                let (m, t) = (Load::sum(&mine), Load::sum(&theirs));
+                (m, Some(m.rps / t.rps))
+            }
+        };
         println!(
             "  {:<3} {:<52} {:>10.0} {:>7.2}ms {:>7.2}ms {:>7}  {}",
             row.id,
@@ -660,7 +692,7 @@ async fn table(client: &reqwest::Client, report: &mut Report, secs: f64) {
             );
             let made = after.saturating_sub(before);
             // wrk counts answers it read; requests still in flight when it stopped may have been served too.
-            if made < load.requests || made > load.requests + CONNECTIONS as u64 {
+            if made < load.requests || made > load.requests + (ROUNDS * CONNECTIONS) as u64 {
                 failed.push(format!("{made} entities created for {} answers", load.requests));
             }
         }
@@ -676,7 +708,6 @@ async fn table(client: &reqwest::Client, report: &mut Report, secs: f64) {
                 pass: r >= 0.7 && failed.is_empty(),
             });
         }
-        done.push((row.id, load));
     }
     let _ = std::fs::remove_file(fixture);
 }
@@ -734,7 +765,7 @@ async fn memory(client: &reqwest::Client, report: &mut Report) {
     let rss0 = server.rss_kib();
     let init = Req::post("/v1/record/init", format!(r#"{{"app_id":"{CR_APP}","group_id":"g{{n}}"}}"#))
         .header("Authorization", &at);
-    run_wrk(&base, &[init], 10_000_000, THREADS, CONNECTIONS, 120.0, Some(N / THREADS as u64));
+    run_wrk(&base, &[init], 10_000_000, THREADS, CONNECTIONS, 40.0, Some(N / THREADS as u64));
     let tasks = call(client, "GET", &list, &auth, None).await.1["total_num"].as_u64().unwrap_or(0).max(1);
     std::thread::sleep(Duration::from_millis(200));
     let rss1 = server.rss_kib();

@@ -207,6 +207,24 @@ pub mod calendar {
         format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}")
     }
 
+    /// [`beijing_datetime`] written into `buf` without allocating (lists format two per row); `None` for a
+    /// year outside 0..=9999, which the allocating version handles.
+    pub fn beijing_datetime_into(unix_s: i64, buf: &mut [u8; 19]) -> Option<&str> {
+        let (y, mo, d, h, mi, s) = parts(unix_s, BEIJING_OFFSET_S);
+        if !(0..=9999).contains(&y) {
+            return None;
+        }
+        let y = y as u32;
+        let digits = [y / 1000, y / 100 % 10, y / 10 % 10, y % 10];
+        buf[..4].iter_mut().zip(digits).for_each(|(b, x)| *b = b'0' + x as u8);
+        for (at, v, sep) in [(4, mo, b'-'), (7, d, b'-'), (10, h, b' '), (13, mi, b':'), (16, s, b':')] {
+            buf[at] = sep;
+            buf[at + 1] = b'0' + (v / 10) as u8;
+            buf[at + 2] = b'0' + (v % 10) as u8;
+        }
+        std::str::from_utf8(buf).ok()
+    }
+
     /// `YYYYMMDDHHMMSS` of `unix_s` in Beijing time.
     pub fn beijing_compact(unix_s: i64) -> String {
         let (y, mo, d, h, mi, s) = parts(unix_s, BEIJING_OFFSET_S);
@@ -259,6 +277,13 @@ mod tests {
     fn beijing_calendar_round_trips() {
         // 2026-01-01 00:00:00 UTC is 08:00 in Beijing.
         assert_eq!(calendar::beijing_datetime(1_767_225_600), "2026-01-01 08:00:00");
+        for t in [0, 1_767_225_600, 1_767_225_600 + 86_399, 253_402_271_999 - 8 * 3600] {
+            let mut buf = [0u8; 19];
+            assert_eq!(
+                calendar::beijing_datetime_into(t, &mut buf),
+                Some(calendar::beijing_datetime(t).as_str())
+            );
+        }
         assert_eq!(calendar::beijing_compact(1_767_225_600), "20260101080000");
         assert_eq!(calendar::parse_beijing("2026-01-01 08:00:00"), Some(1_767_225_600));
         assert_eq!(calendar::parse_beijing("1767225600"), Some(1_767_225_600));

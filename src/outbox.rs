@@ -485,7 +485,7 @@ impl Outbox {
     /// Returns the vendor and a description for the run report.
     pub async fn deliver(&self, world: &World, id: &str, at_ms: i64) -> Option<(Option<VendorKind>, String)> {
         let n = number_of(id)?;
-        let (cb, url, body, signature) = {
+        let (vendor, success, url, body, signature) = {
             let mut book = self.book.lock();
             let head = book.is_head(n);
             let c = book.callbacks.get_mut(&n)?;
@@ -503,14 +503,15 @@ impl Outbox {
             c.in_flight = true;
             c.next_attempt_ms = None;
             let (signed_url, body, signature) = sign(c, &url, at_ms, &world.ids);
-            (c.clone(), signed_url, body, signature)
+            // Only what the attempt needs leaves the lock (not a copy of the whole callback and its history).
+            (c.vendor, c.success, signed_url, body, signature)
         };
         let body_bytes = serde_json::to_vec(&body).unwrap_or_default();
         let started = std::time::Instant::now();
         let wall_ms = crate::clock::wall_now_ms();
         let probe = Probe {
             target: FaultTarget::Callback,
-            vendor: Some(cb.vendor),
+            vendor: Some(vendor),
             method: "POST",
             path: url_path(&url),
             query: url.split_once('?').map_or("", |(_, q)| q),
@@ -559,7 +560,7 @@ impl Outbox {
                 }
             }
         };
-        let ok = matches!(&result, Ok((s, b)) if succeeded(cb.success, *s, b));
+        let ok = matches!(&result, Ok((s, b)) if succeeded(success, *s, b));
         let mut book = self.book.lock();
         let c = book.callbacks.get_mut(&n)?;
         c.in_flight = false;

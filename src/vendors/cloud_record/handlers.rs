@@ -129,8 +129,45 @@ fn strip_bearer(h: &str) -> &str {
     }
 }
 
-fn datetime_ms(ms: Option<i64>) -> String {
-    ms.map(|m| calendar::beijing_datetime(m.div_euclid(1000))).unwrap_or_default()
+/// A Beijing date-time of virtual ms (empty when absent), serialised without building a `String`.
+struct DateTime(Option<i64>);
+
+impl serde::Serialize for DateTime {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let Some(ms) = self.0 else { return s.serialize_str("") };
+        let mut buf = [0u8; 19];
+        match calendar::beijing_datetime_into(ms.div_euclid(1000), &mut buf) {
+            Some(text) => s.serialize_str(text),
+            None => s.serialize_str(&calendar::beijing_datetime(ms.div_euclid(1000))),
+        }
+    }
+}
+
+/// One row of `task/list`, typed so a page is serialised straight from the tasks (fields in the order a
+/// JSON object map writes them, so the bytes are what they always were).
+#[derive(serde::Serialize)]
+struct TaskRow<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auto: Option<Value>,
+    file_name: &'a str,
+    file_type: u8,
+    group_id: &'a str,
+    record_id: &'a str,
+    record_mode: u8,
+    start_time: DateTime,
+    status: i64,
+    stop_time: DateTime,
+}
+
+/// The `task/list` answer.
+#[derive(serde::Serialize)]
+struct TaskPage<'a> {
+    code: i64,
+    msg: &'static str,
+    page: i64,
+    page_size: i64,
+    record_list: Vec<TaskRow<'a>>,
+    total_num: usize,
 }
 
 impl CloudRecord {
@@ -298,13 +335,13 @@ impl CloudRecord {
         let timeout_s = in_range("timeout", req.timeout, 5, 1800, 600)?;
         let auto = match req.auto {
             None => None,
-            Some(a) => Some(AutoSpec {
+            Some(a) => Some(Box::new(AutoSpec {
                 kind: in_range("auto.type", a.kind, 1, 2, 1)? as u8,
                 user_id: a.user_id.filter(|u| !u.is_empty()),
                 media_type: in_range("auto.media_type", a.media_type, 2, 2, 2)? as u8,
                 media_count: in_range("auto.media_count", a.media_count, 1, 9, 9)? as u8,
                 crop_mode: in_range("auto.crop_mode", a.crop_mode, 1, 3, 2)? as u8,
-            }),
+            })),
         };
         if let Some(n) = &req.file_name {
             valid_file_name(n)?;
@@ -659,7 +696,7 @@ impl CloudRecord {
         if task.recording.phase == crate::world::Phase::Initialised {
             let _ = task.recording.start(now);
         }
-        task.layout = Some(layout);
+        task.layout = Some(Box::new(layout));
         task.last_command_ms = now;
         task.idle_since_ms = if task.has_input(group) { None } else { Some(now) };
         self.arm_timeout(app, task);
@@ -682,12 +719,12 @@ impl CloudRecord {
     /// `GET /v1/record/task/list`.
     pub(super) fn task_list(&self, ex: &Exchange) -> Reply {
         match self.list_tasks(ex) {
-            Ok(v) => ok(v),
+            Ok(r) => r,
             Err(e) => e.reply(&[]),
         }
     }
 
-    fn list_tasks(&self, ex: &Exchange) -> Res<Value> {
+    fn list_tasks(&self, ex: &Exchange) -> Res<Reply> {
         let app = self.query_app(ex)?;
         let record_id = ex.query("record_id").filter(|s| !s.is_empty());
         let group_id = ex.query("group_id").filter(|s| !s.is_empty());
@@ -703,33 +740,26 @@ impl CloudRecord {
         let filter = TaskFilter { record_id, group_id, status, start_ms: start, stop_ms: stop };
         // `page` comes from the query: a huge one is simply past the end, never an overflow.
         let skip = usize::try_from((page - 1).saturating_mul(size)).unwrap_or(usize::MAX);
-        let rows = self
-            .accounts
+        self.accounts
             .with(&app, |acc| {
-                let (total, tasks) = acc.tasks.page(&filter, skip, size as usize);
-                let rows: Vec<Value> = tasks
+                let (total_num, tasks) = acc.tasks.page(&filter, skip, size as usize);
+                let record_list = tasks
                     .into_iter()
-                    .map(|t| {
-                        let mut row = json!({
-                            "record_id": t.recording.id,
-                            "record_mode": t.record_mode,
-                            "group_id": t.group_id,
-                            "file_name": t.file_name,
-                            "file_type": t.file_type,
-                            "start_time": datetime_ms(Some(t.recording.created_ms)),
-                            "stop_time": datetime_ms(t.recording.stopped_ms),
-                            "status": t.status(),
-                        });
-                        if let Some(a) = &t.auto {
-                            row["auto"] = json!(a);
-                        }
-                        row
+                    .map(|t| TaskRow {
+                        auto: t.auto.as_ref().and_then(|a| serde_json::to_value(a).ok()),
+                        file_name: &t.file_name,
+                        file_type: t.file_type,
+                        group_id: &t.group_id,
+                        record_id: &t.recording.id,
+                        record_mode: t.record_mode,
+                        start_time: DateTime(Some(t.recording.created_ms)),
+                        status: t.status(),
+                        stop_time: DateTime(t.recording.stopped_ms),
                     })
                     .collect();
-                (total, rows)
+                Reply::json(&TaskPage { code: 0, msg: "OK", page, page_size: size, record_list, total_num })
             })
-            .ok_or_else(|| CloudError::new(AUTH_FAILED, "account is gone"))?;
-        Ok(json!({ "total_num": rows.0, "page": page, "page_size": size, "record_list": rows.1 }))
+            .ok_or_else(|| CloudError::new(AUTH_FAILED, "account is gone"))
     }
 
     /// `GET /v1/record/file/download/url`.

@@ -165,10 +165,10 @@ pub struct RecordTask {
     pub frame_rate: u32,
     /// idle seconds before the task stops itself
     pub timeout_s: i64,
-    /// automatic recording settings
-    pub auto: Option<AutoSpec>,
-    /// manual composition
-    pub layout: Option<Layout>,
+    /// automatic recording settings (boxed: most tasks have none, and a task's size counts a million times)
+    pub auto: Option<Box<AutoSpec>>,
+    /// manual composition (boxed, as `auto`)
+    pub layout: Option<Box<Layout>>,
     /// `seq` of the init request
     pub seq: String,
     /// last command (init, layout, suspend, resume), virtual ms
@@ -287,6 +287,46 @@ impl Account {
 /// Position of a task in its account's table (creation order).
 type Slot = u32;
 
+/// The tasks of one group, and its active ones (statuses 1, 2, 7), as sorted slots. Plain vectors: a
+/// group usually holds a handful of tasks (an account can have a group per class), and new tasks append.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct GroupSlots {
+    all: Vec<Slot>,
+    active: Vec<Slot>,
+}
+
+/// Put `slot` into the sorted `v`; false if it was there.
+fn file_slot(v: &mut Vec<Slot>, slot: Slot) -> bool {
+    match v.last() {
+        Some(&last) if last < slot => {
+            v.push(slot);
+            true
+        }
+        None => {
+            v.push(slot);
+            true
+        }
+        _ => match v.binary_search(&slot) {
+            Ok(_) => false,
+            Err(at) => {
+                v.insert(at, slot);
+                true
+            }
+        },
+    }
+}
+
+/// Take `slot` out of the sorted `v`; false if it was not there.
+fn unfile_slot(v: &mut Vec<Slot>, slot: Slot) -> bool {
+    match v.binary_search(&slot) {
+        Ok(at) => {
+            v.remove(at);
+            true
+        }
+        Err(_) => false,
+    }
+}
+
 /// `status()` as an index into the per-status sets: -1 → 0, 1..=7 → 1..=7.
 fn status_slot(status: i64) -> usize {
     status.clamp(0, 7) as usize
@@ -332,9 +372,8 @@ pub struct TaskTable {
     filed: Vec<u8>,
     live: RankedSet<Slot>,
     by_status: [RankedSet<Slot>; 8],
-    by_group: HashMap<String, RankedSet<Slot>>,
-    /// active tasks (statuses 1, 2, 7) by group
-    active: HashMap<String, RankedSet<Slot>>,
+    /// each group's tasks, and its active ones
+    groups: HashMap<Box<str>, GroupSlots>,
     active_count: usize,
 }
 
@@ -403,7 +442,17 @@ impl TaskTable {
         self.ids.insert(id.clone(), slot);
         self.live.insert(slot);
         if let Some(t) = &self.slots[slot as usize] {
-            self.by_group.entry(t.group_id.clone()).or_default().insert(slot);
+            match self.groups.get_mut(t.group_id.as_str()) {
+                Some(g) => {
+                    file_slot(&mut g.all, slot);
+                }
+                None => {
+                    self.groups.insert(
+                        t.group_id.as_str().into(),
+                        GroupSlots { all: vec![slot], active: Vec::new() },
+                    );
+                }
+            }
         }
         self.reindex(&id);
     }
@@ -417,22 +466,17 @@ impl TaskTable {
         if let Some(set) = self.by_status.get_mut(filed as usize) {
             set.remove(&s);
         }
-        Self::unfile(&mut self.by_group, &t.group_id, s);
-        if Self::unfile(&mut self.active, &t.group_id, s) {
-            self.active_count -= 1;
+        if let Some(g) = self.groups.get_mut(t.group_id.as_str()) {
+            unfile_slot(&mut g.all, s);
+            if unfile_slot(&mut g.active, s) {
+                self.active_count -= 1;
+            }
+            if g.all.is_empty() {
+                self.groups.remove(t.group_id.as_str());
+            }
         }
         self.filed[s as usize] = u8::MAX;
         Some(t)
-    }
-
-    /// Remove `slot` from `group`'s set; whether it was there.
-    fn unfile(map: &mut HashMap<String, RankedSet<Slot>>, group: &str, slot: Slot) -> bool {
-        let Some(set) = map.get_mut(group) else { return false };
-        let was = set.remove(&slot);
-        if set.is_empty() {
-            map.remove(group);
-        }
-        was
     }
 
     /// File one task under its current status (and in the active index if it is active).
@@ -448,12 +492,9 @@ impl TaskTable {
             self.by_status[status as usize].insert(s);
             self.filed[s as usize] = status;
         }
-        let group = t.group_id.clone();
-        let was = if active {
-            !self.active.entry(group).or_default().insert(s)
-        } else {
-            Self::unfile(&mut self.active, &group, s)
-        };
+        // Every task's group is in `groups` (filed on insert).
+        let Some(g) = self.groups.get_mut(t.group_id.as_str()) else { return };
+        let was = if active { !file_slot(&mut g.active, s) } else { unfile_slot(&mut g.active, s) };
         self.active_count = self.active_count + usize::from(active) - usize::from(was);
     }
 
@@ -464,16 +505,16 @@ impl TaskTable {
 
     /// Active tasks of one group, in creation order.
     pub fn active_in_group<'a>(&'a self, group: &str) -> impl Iterator<Item = &'a RecordTask> + 'a {
-        self.active
+        self.groups
             .get(group)
             .into_iter()
-            .flat_map(|set| set.iter())
+            .flat_map(|g| g.active.iter())
             .filter_map(|s| self.slots[*s as usize].as_ref())
     }
 
     /// Number of active tasks in one group.
     pub fn active_in_group_count(&self, group: &str) -> usize {
-        self.active.get(group).map_or(0, RankedSet::len)
+        self.groups.get(group).map_or(0, |g| g.active.len())
     }
 
     /// Record ids of the active tasks of one group.
@@ -491,14 +532,28 @@ impl TaskTable {
             let total = hit.len();
             return (total, hit.into_iter().skip(skip).take(size).collect());
         }
-        let empty = RankedSet::new();
-        let (base, rest) = match (&f.group_id, f.status) {
-            (Some(g), _) => (self.by_group.get(g).unwrap_or(&empty), f.status.is_some()),
-            (None, Some(s)) => (&self.by_status[status_slot(s)], false),
-            (None, None) => (&self.live, false),
-        };
         let slot = |s: &Slot| self.slots[*s as usize].as_ref();
-        if !rest && f.start_ms.is_none() && f.stop_ms.is_none() {
+        let unfiltered = f.start_ms.is_none() && f.stop_ms.is_none();
+        if let Some(g) = &f.group_id {
+            let all: &[Slot] = self.groups.get(g.as_str()).map_or(&[], |g| &g.all);
+            if unfiltered && f.status.is_none() {
+                return (all.len(), all.iter().skip(skip).take(size).filter_map(slot).collect());
+            }
+            let mut total = 0;
+            let mut rows = Vec::new();
+            for t in all.iter().filter_map(slot).filter(|t| f.accepts(t)) {
+                if total >= skip && rows.len() < size {
+                    rows.push(t);
+                }
+                total += 1;
+            }
+            return (total, rows);
+        }
+        let base = match f.status {
+            Some(s) => &self.by_status[status_slot(s)],
+            None => &self.live,
+        };
+        if unfiltered {
             let rows = base.iter_from(skip).take(size).filter_map(slot).collect();
             return (base.len(), rows);
         }
@@ -612,7 +667,7 @@ mod tests {
         acc.tasks.remove("r5");
         let rebuilt: TaskTable = acc.tasks.values().cloned().collect();
         assert_eq!(acc.tasks.active_count(), rebuilt.active_count());
-        assert_eq!(acc.tasks.active, rebuilt.active);
+        assert_eq!(acc.tasks.groups, rebuilt.groups);
         assert_eq!(acc.tasks.by_status, rebuilt.by_status);
         assert_eq!(acc.active_count(), 3);
         assert_eq!(acc.active_in_group("g2").count(), 0);
