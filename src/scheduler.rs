@@ -20,11 +20,11 @@ pub enum Job {
         /// which vendor module runs it
         vendor: VendorKind,
         /// the tenant (account) it concerns
-        tenant: String,
+        tenant: Box<str>,
         /// what to do, in the vendor's words (`recording_step`, `timeout_check`, ...)
-        task: String,
+        task: Box<str>,
         /// the resource it concerns (a record id, a class id, ...)
-        target: String,
+        target: Box<str>,
     },
     /// A world event from a fixture timeline.
     Timeline {
@@ -42,7 +42,7 @@ impl Job {
     /// The tenant the job belongs to, if any (used to drop a tenant's jobs on a tenant reset).
     pub fn tenant(&self) -> Option<(VendorKind, &str)> {
         match self {
-            Job::Vendor { vendor, tenant, .. } => Some((*vendor, tenant)),
+            Job::Vendor { vendor, tenant, .. } => Some((*vendor, &**tenant)),
             _ => None,
         }
     }

@@ -264,12 +264,7 @@ impl World {
     pub fn schedule_vendor(&self, due_ms: i64, vendor: VendorKind, tenant: &str, task: &str, target: &str) {
         self.scheduler.schedule(
             due_ms,
-            Job::Vendor {
-                vendor,
-                tenant: tenant.to_string(),
-                task: task.to_string(),
-                target: target.to_string(),
-            },
+            Job::Vendor { vendor, tenant: tenant.into(), task: task.into(), target: target.into() },
         );
     }
 

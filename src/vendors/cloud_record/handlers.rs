@@ -143,6 +143,17 @@ impl serde::Serialize for DateTime {
     }
 }
 
+/// The `init` answer, typed (fields in the order a JSON object map writes them).
+#[derive(serde::Serialize)]
+struct InitAnswer {
+    code: i64,
+    id: i64,
+    msg: &'static str,
+    record_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seq: Option<String>,
+}
+
 /// One row of `task/list`, typed so a page is serialised straight from the tasks (fields in the order a
 /// JSON object map writes them, so the bytes are what they always were).
 #[derive(serde::Serialize)]
@@ -316,12 +327,12 @@ impl CloudRecord {
             self.init_task(&app, req, ex.now_ms)
         });
         match result {
-            Ok(v) => ok(v),
+            Ok(answer) => Reply::json(&answer),
             Err(e) => e.reply(&[("seq", seq.as_deref())]),
         }
     }
 
-    fn init_task(&self, app: &str, req: InitRequest, now: i64) -> Res<Value> {
+    fn init_task(&self, app: &str, req: InitRequest, now: i64) -> Res<InitAnswer> {
         check_app(&req.app_id, app)?;
         let group_id = required(req.group_id, "group_id")?;
         // The seed's table marks `seq` required but its own examples omit it: optional, echoed when given.
@@ -425,11 +436,7 @@ impl CloudRecord {
         }
         self.arm_timeout(app, &task);
         acc.tasks.insert(task);
-        let mut out = json!({ "id": 8194, "record_id": record_id });
-        if let Some(seq) = seq {
-            out["seq"] = json!(seq);
-        }
-        Ok(out)
+        Ok(InitAnswer { code: 0, id: 8194, msg: "OK", record_id, seq })
     }
 
     /// Schedule the idle check of a task that has nothing to record.
@@ -876,3 +883,46 @@ impl CloudRecord {
 }
 
 use crate::world::Timings;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The typed answers are byte for byte the ones built from JSON maps before.
+    #[test]
+    fn typed_answers_are_the_map_answers() {
+        let a = InitAnswer { code: 0, id: 8194, msg: "OK", record_id: "r1".into(), seq: Some("7".into()) };
+        assert_eq!(Reply::json(&a).body, ok(json!({ "id": 8194, "record_id": "r1", "seq": "7" })).body);
+        let a = InitAnswer { seq: None, ..a };
+        assert_eq!(Reply::json(&a).body, ok(json!({ "id": 8194, "record_id": "r1" })).body);
+        let auto =
+            AutoSpec { kind: 2, user_id: Some("u".into()), media_type: 2, media_count: 9, crop_mode: 2 };
+        let row = |auto: Option<Value>| TaskRow {
+            auto,
+            file_name: "f\"x",
+            file_type: 1,
+            group_id: "g",
+            record_id: "r1",
+            record_mode: 0,
+            start_time: DateTime(Some(1_767_225_600_000)),
+            status: 6,
+            stop_time: DateTime(None),
+        };
+        let page = TaskPage {
+            code: 0,
+            msg: "OK",
+            page: 1,
+            page_size: 50,
+            record_list: vec![row(None), row(serde_json::to_value(&auto).ok())],
+            total_num: 2,
+        };
+        let mut old_row = json!({
+            "record_id": "r1", "record_mode": 0, "group_id": "g", "file_name": "f\"x", "file_type": 1,
+            "start_time": "2026-01-01 08:00:00", "stop_time": "", "status": 6,
+        });
+        let plain = old_row.clone();
+        old_row["auto"] = json!(auto);
+        let old = ok(json!({ "total_num": 2, "page": 1, "page_size": 50, "record_list": [plain, old_row] }));
+        assert_eq!(Reply::json(&page).body, old.body);
+    }
+}

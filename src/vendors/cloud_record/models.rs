@@ -367,7 +367,7 @@ impl TaskFilter {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TaskTable {
     slots: Vec<Option<RecordTask>>,
-    ids: HashMap<String, Slot>,
+    ids: HashMap<Box<str>, Slot>,
     /// status each slot is filed under (so a refresh knows which set to move it out of)
     filed: Vec<u8>,
     live: RankedSet<Slot>,
@@ -418,7 +418,7 @@ impl TaskTable {
     /// hand-made state dump has those) makes the table re-sort itself, so the order stays exact.
     pub fn insert(&mut self, task: RecordTask) {
         let id = task.recording.id.clone();
-        if let Some(&s) = self.ids.get(&id) {
+        if let Some(&s) = self.ids.get(id.as_str()) {
             self.slots[s as usize] = Some(task);
             self.reindex(&id);
             return;
@@ -439,7 +439,7 @@ impl TaskTable {
         }
         self.slots.push(Some(task));
         self.filed.push(u8::MAX);
-        self.ids.insert(id.clone(), slot);
+        self.ids.insert(id.as_str().into(), slot);
         self.live.insert(slot);
         if let Some(t) = &self.slots[slot as usize] {
             match self.groups.get_mut(t.group_id.as_str()) {

@@ -293,6 +293,81 @@ pub(super) fn validate_class(acc: &Account, c: &Class, check_sig: bool, now_s: i
     Ok(())
 }
 
+/// The `class/info` answer, typed so it is serialised straight from the class (fields in the order a
+/// JSON object map writes them: the bytes are what they always were).
+#[derive(serde::Serialize)]
+struct ClassInfoAnswer<'a> {
+    chat_group_id: String,
+    class_id: u64,
+    class_status: ClassStatus,
+    class_topic: &'a str,
+    class_type: ClassType,
+    cmd_group_id: String,
+    create_time: i64,
+    error_code: i64,
+    error_msg: &'static str,
+    member_count: usize,
+    members: Vec<MemberRow<'a>>,
+    real_start_time: i64,
+    real_stop_time: i64,
+    settings: SettingsRow<'a>,
+    start_time: i64,
+    stop_time: i64,
+    teacher_id: &'a str,
+}
+
+/// The `class/create` answer (fields in JSON object map order).
+#[derive(serde::Serialize)]
+struct ClassCreated {
+    class_id: u64,
+    error_code: i64,
+    error_msg: &'static str,
+    student_url: String,
+    teacher_url: String,
+}
+
+#[derive(serde::Serialize)]
+struct MemberRow<'a> {
+    role: Role,
+    user_id: &'a str,
+}
+
+#[derive(serde::Serialize)]
+struct SettingsRow<'a> {
+    fps: u32,
+    layout: u32,
+    record_types: &'a [RecordType],
+    resolution: &'a str,
+}
+
+fn class_info_answer(c: &Class) -> Reply {
+    Reply::json(&ClassInfoAnswer {
+        chat_group_id: c.chat_group_id(),
+        class_id: c.class_id,
+        class_status: c.class_status,
+        class_topic: &c.class_topic,
+        class_type: c.class_type,
+        cmd_group_id: c.cmd_group_id(),
+        create_time: c.create_time,
+        error_code: OK,
+        error_msg: "",
+        member_count: c.members.len(),
+        members: c.members.iter().map(|m| MemberRow { role: m.role, user_id: &m.user_id }).collect(),
+        real_start_time: c.real_start_time,
+        real_stop_time: c.real_stop_time,
+        settings: SettingsRow {
+            fps: c.settings.fps,
+            layout: c.settings.layout,
+            record_types: &c.settings.record_types,
+            resolution: &c.settings.resolution,
+        },
+        start_time: c.start_time,
+        stop_time: c.stop_time,
+        teacher_id: &c.teacher_id,
+    })
+}
+
+#[cfg(test)]
 fn class_info(c: &Class) -> Value {
     json!({
         "class_id": c.class_id,
@@ -472,10 +547,10 @@ impl Iclass {
 
     /// `POST /paas/v1/class/create`.
     pub(super) fn class_create(&self, ex: &Exchange) -> Reply {
-        respond(self.create_class(ex))
+        self.create_class(ex).map(|a| Reply::json(&a)).unwrap_or_else(|e| e.reply())
     }
 
-    fn create_class(&self, ex: &Exchange) -> Res<Value> {
+    fn create_class(&self, ex: &Exchange) -> Res<ClassCreated> {
         let (tenant, body) = self.authenticate(ex)?;
         let req: ClassRequest = typed(&body)?;
         let now = ex.now_s();
@@ -518,11 +593,13 @@ impl Iclass {
             acc.classes.insert(class_id, class);
             Ok((class_id, acc.config.sdkappid))
         })?;
-        Ok(json!({
-            "class_id": class_id,
-            "teacher_url": format!("https://tedu.qcloudtrtc.com/{sdkappid}/{class_id}/0"),
-            "student_url": format!("https://tedu.qcloudtrtc.com/{sdkappid}/{class_id}/1"),
-        }))
+        Ok(ClassCreated {
+            class_id,
+            error_code: OK,
+            error_msg: "",
+            student_url: format!("https://tedu.qcloudtrtc.com/{sdkappid}/{class_id}/1"),
+            teacher_url: format!("https://tedu.qcloudtrtc.com/{sdkappid}/{class_id}/0"),
+        })
     }
 
     /// A fresh 9-digit class id (never one of a class or a recording of the app).
@@ -622,14 +699,15 @@ impl Iclass {
 
     /// `POST /paas/v1/class/info`.
     pub(super) fn class_info(&self, ex: &Exchange) -> Reply {
-        respond((|| {
+        let answer = (|| {
             let (tenant, body) = self.authenticate(ex)?;
             let req: ClassIdRequest = typed(&body)?;
             let class_id = class_id_of(req.class_id)?;
             self.locked(&tenant, |acc| {
-                acc.classes.get(&class_id).map(class_info).ok_or_else(|| no_class(class_id))
+                acc.classes.get(&class_id).map(class_info_answer).ok_or_else(|| no_class(class_id))
             })
-        })())
+        })();
+        answer.unwrap_or_else(|e| e.reply())
     }
 
     /// `POST /paas/v1/class/list`.
@@ -1067,6 +1145,42 @@ mod tests {
         let v = page((0..3).collect::<Vec<i32>>(), u64::MAX, 100, |i| json!(i));
         assert_eq!(v["list"], json!([]));
         assert_eq!(v["finish"], true);
+    }
+
+    /// The typed `class/info` answer is byte for byte the one built from a JSON map.
+    #[test]
+    fn typed_class_info_is_the_map_answer() {
+        let c = Class {
+            no: 1,
+            class_id: 123_456_789,
+            class_topic: "t \"q\"".into(),
+            class_type: ClassType::OneToMany,
+            class_status: ClassStatus::Ing,
+            teacher_id: "t1".into(),
+            create_time: 1,
+            start_time: 2,
+            stop_time: 3,
+            real_start_time: 4,
+            real_stop_time: 0,
+            members: member_list("t1", &["s1".to_string(), "s2".to_string()]),
+            settings: Settings {
+                record_types: vec![RecordType::Remote, RecordType::Local],
+                ..Settings::default()
+            },
+            record_user_id: None,
+            record_user_sig: None,
+            present: Default::default(),
+        };
+        assert_eq!(class_info_answer(&c).body, ok(class_info(&c)).body);
+        let created = ClassCreated {
+            class_id: 7,
+            error_code: OK,
+            error_msg: "",
+            student_url: "s".into(),
+            teacher_url: "t".into(),
+        };
+        let map = ok(json!({ "class_id": 7, "teacher_url": "t", "student_url": "s" }));
+        assert_eq!(Reply::json(&created).body, map.body);
     }
 
     #[test]
