@@ -227,6 +227,11 @@ pub mod calendar {
 
     /// `YYYYMMDDHHMMSS` of `unix_s` in Beijing time.
     pub fn beijing_compact(unix_s: i64) -> String {
+        let mut buf = [0u8; 19];
+        if let Some(t) = beijing_datetime_into(unix_s, &mut buf) {
+            // Every record id starts with one: drop the separators of the long form instead of formatting.
+            return t.bytes().filter(u8::is_ascii_digit).map(char::from).collect();
+        }
         let (y, mo, d, h, mi, s) = parts(unix_s, BEIJING_OFFSET_S);
         format!("{y:04}{mo:02}{d:02}{h:02}{mi:02}{s:02}")
     }

@@ -146,6 +146,11 @@ impl Application {
 /// Every route: the vendors, `/files`, `/__admin`, and a JSON 404 for anything else.
 pub fn routes(app: Arc<App>, cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::Data::from(app.clone()));
+    // Vendor paths are static and checked in order: they go first, so a vendor call is not first tried
+    // against the `/files/{key}/{name}` pattern (no path of one collides with the other).
+    for v in app.vendors() {
+        v.clone().routes(cfg);
+    }
     admin::routes(cfg);
     cfg.service(
         web::resource("/files/{key}/{name}")
@@ -153,9 +158,6 @@ pub fn routes(app: Arc<App>, cfg: &mut web::ServiceConfig) {
             .route(web::head().to(download))
             .default_service(method_not_allowed("GET, HEAD")),
     );
-    for v in app.vendors() {
-        v.clone().routes(cfg);
-    }
     cfg.default_service(web::to(not_found));
 }
 
