@@ -33,8 +33,9 @@ impl Reply {
 
     /// `status` with a JSON body.
     pub fn json_status<T: Serialize + ?Sized>(status: u16, value: &T) -> Reply {
-        // Most answers fit in 1 KiB; a page of a list grows the buffer a few times instead of a dozen.
-        let mut body = Vec::with_capacity(1024);
+        // Most answers fit in 512 bytes; a page of a list grows from there. (Below glibc's large-chunk size
+        // of 1 KiB on purpose: a large request makes malloc consolidate its free lists, every time.)
+        let mut body = Vec::with_capacity(512);
         if let Err(e) = serde_json::to_writer(&mut body, value) {
             body = format!("{{\"error\":\"{e}\"}}").into_bytes();
         }
