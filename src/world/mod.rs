@@ -13,7 +13,7 @@ pub mod tenants;
 pub use engine::{MediaKind, Phase, Recording, Refusal, Segment};
 pub use files::{FileStore, StoredFile};
 pub use index::RankedSet;
-pub use tenants::{parse_dump, Tenants};
+pub use tenants::{parse_dump, TenantLock, Tenants};
 
 use crate::clock::Clock;
 use crate::faults::Faults;

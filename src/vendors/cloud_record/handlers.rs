@@ -221,7 +221,7 @@ impl CloudRecord {
             .app_of_access_token(h)
             .ok_or_else(|| CloudError::new(AUTH_FAILED, "unknown access token"))?;
         self.accounts
-            .with(&app, |a| match &a.access_token {
+            .read(&app, |a| match &a.access_token {
                 Some(t) if t.token == h && ex.now_ms < t.expires_ms => Ok(app.clone()),
                 Some(t) if t.token == h => Err(CloudError::new(TOKEN_TIMEOUT, "the access token has expired; get a new one from /access/token")),
                 _ if a.retired_tokens.iter().any(|r| r == h) => Err(CloudError::new(
@@ -748,7 +748,7 @@ impl CloudRecord {
         // `page` comes from the query: a huge one is simply past the end, never an overflow.
         let skip = usize::try_from((page - 1).saturating_mul(size)).unwrap_or(usize::MAX);
         self.accounts
-            .with(&app, |acc| {
+            .read(&app, |acc| {
                 let (total_num, tasks) = acc.tasks.page(&filter, skip, size as usize);
                 let record_list = tasks
                     .into_iter()
@@ -784,7 +784,7 @@ impl CloudRecord {
         let files = &self.world.files;
         let (status, entries) = self
             .accounts
-            .with(&app, |acc| {
+            .read(&app, |acc| {
                 let t = acc.tasks.get(&record_id).ok_or_else(|| {
                     CloudError::new(CONTEXT_NOT_FOUND, format!("no record task `{record_id}`"))
                 })?;

@@ -494,7 +494,7 @@ impl Iclass {
         let tenant = sdkappid.to_string();
         let key = self
             .apps
-            .with(&tenant, |a| a.config.tic_key.clone())
+            .read(&tenant, |a| a.config.tic_key.clone())
             .ok_or_else(|| IclassError::new(NO_SUCH_ACCOUNT, format!("no app with sdkappid {sdkappid}")))?;
         let sign = ex.query("sign").filter(|s| !s.trim().is_empty()).ok_or_else(|| {
             IclassError::new(
@@ -541,6 +541,11 @@ impl Iclass {
     /// Run `f` on the tenant's state under its lock.
     fn locked<R>(&self, tenant: &str, f: impl FnOnce(&mut Account) -> Res<R>) -> Res<R> {
         self.apps.with(tenant, f).unwrap_or_else(|| Err(Self::gone()))
+    }
+
+    /// Run `f` on the tenant's state under its lock shared with other readers (answers that only read).
+    fn reading<R>(&self, tenant: &str, f: impl FnOnce(&Account) -> Res<R>) -> Res<R> {
+        self.apps.read(tenant, f).unwrap_or_else(|| Err(Self::gone()))
     }
 
     // ----- classes --------------------------------------------------------------------------------
@@ -703,7 +708,7 @@ impl Iclass {
             let (tenant, body) = self.authenticate(ex)?;
             let req: ClassIdRequest = typed(&body)?;
             let class_id = class_id_of(req.class_id)?;
-            self.locked(&tenant, |acc| {
+            self.reading(&tenant, |acc| {
                 acc.classes.get(&class_id).map(class_info_answer).ok_or_else(|| no_class(class_id))
             })
         })();
@@ -721,7 +726,7 @@ impl Iclass {
                 word_filter(req.class_status, "class_status", ClassStatus::parse, ClassStatus::words)?;
             let types = word_filter(req.class_type, "class_type", ClassType::parse, ClassType::words)?;
             let user = req.user_id.filter(|u| !u.is_empty());
-            self.locked(&tenant, |acc| {
+            self.reading(&tenant, |acc| {
                 if let Some(u) = &user {
                     if !acc.users.contains_key(u) {
                         return Err(IclassError::new(
@@ -894,7 +899,7 @@ impl Iclass {
             let (tenant, body) = self.authenticate(ex)?;
             let req: UserIdRequest = typed(&body)?;
             let user_id = required(req.user_id, "user_id")?;
-            self.locked(&tenant, |acc| {
+            self.reading(&tenant, |acc| {
                 let u = acc.users.get(&user_id).ok_or_else(|| no_user(&user_id))?;
                 Ok(json!({ "user_info": user_json(u) }))
             })
@@ -909,7 +914,7 @@ impl Iclass {
             let (index, size) = paging(req.index, req.size)?;
             let roles = word_filter(req.roles, "roles", Role::parse, Role::words)?;
             let prefix = req.prefix.unwrap_or_default();
-            self.locked(&tenant, |acc| {
+            self.reading(&tenant, |acc| {
                 let mut list: Vec<&User> = acc
                     .users
                     .values()
@@ -1063,7 +1068,7 @@ impl Iclass {
             let (tenant, body) = self.authenticate(ex)?;
             let req: DocumentIdRequest = typed(&body)?;
             let doc_id = required(req.doc_id, "doc_id")?;
-            self.locked(&tenant, |acc| {
+            self.reading(&tenant, |acc| {
                 acc.documents
                     .get(&doc_id)
                     .map(document_json)
@@ -1082,7 +1087,7 @@ impl Iclass {
                 word_filter(req.permissions, "permissions", Permission::parse, Permission::words)?;
             let prefix = req.prefix.unwrap_or_default();
             let owner = req.owner.filter(|o| !o.is_empty());
-            self.locked(&tenant, |acc| {
+            self.reading(&tenant, |acc| {
                 if let Some(o) = &owner {
                     if !acc.users.contains_key(o) {
                         return Err(IclassError::new(
