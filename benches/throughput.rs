@@ -602,10 +602,7 @@ async fn table(client: &reqwest::Client, report: &mut Report, secs: f64) {
     run_wrk(&bare.url(), &[Req::get("/page")], 1, THREADS, CONNECTIONS, 1.0, None);
     run_wrk(&server.url(), &[Req::get("/__admin/health")], 1, THREADS, CONNECTIONS, 1.0, None);
     println!("\nThroughput ({THREADS} wrk threads, {CONNECTIONS} connections, {secs} s per row; ratio to the baseline of the same run)");
-    println!(
-        "  {:<3} {:<52} {:>10} {:>9} {:>9} {:>7}  {}",
-        "", "row", "req/s", "p50", "p99", "ratio", "target"
-    );
+    println!("      {:<52} {:>10} {:>9} {:>9} {:>7}  target", "row", "req/s", "p50", "p99", "ratio");
     let all = rows(&access_token);
     for row in &all {
         let base = match row.target {
