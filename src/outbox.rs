@@ -29,7 +29,7 @@ const RESPONSE_KEPT: usize = 4096;
 pub const DELIVERED_KEPT: usize = 10_000;
 /// Most deliveries in flight at once; the others wait for a slot. A burst of thousands of callbacks due at
 /// one instant then reuses this many connections instead of opening one each (and running out of ports).
-pub const MAX_IN_FLIGHT: usize = 256;
+pub const MAX_IN_FLIGHT: usize = 64;
 
 /// How a vendor signs its callbacks.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -139,6 +139,7 @@ fn page<T>(items: Vec<T>, index: u64, size: u64, row: impl Fn(T) -> Value) -> Va
 }
 
 /// `{finish, total, list}` of a page that starts at position `start` of `total` matching items.
+#[cfg(test)]
 fn page_of_total<T>(total: u64, start: u64, items: Vec<T>, row: impl Fn(T) -> Value) -> Value {
     let rows: Vec<Value> = items.into_iter().map(row).collect();
     let finish = start.saturating_add(rows.len() as u64) >= total;
@@ -316,6 +317,44 @@ struct ClassInfoAnswer<'a> {
     teacher_id: &'a str,
 }
 
+/// One row of `class/list` (fields in JSON object map order).
+#[derive(serde::Serialize)]
+struct ClassRow<'a> {
+    class_id: u64,
+    class_status: ClassStatus,
+    class_topic: &'a str,
+    class_type: ClassType,
+    create_time: i64,
+    start_time: i64,
+    stop_time: i64,
+    teacher_id: &'a str,
+}
+
+impl<'a> ClassRow<'a> {
+    fn of(c: &'a Class) -> Self {
+        ClassRow {
+            class_id: c.class_id,
+            class_status: c.class_status,
+            class_topic: &c.class_topic,
+            class_type: c.class_type,
+            create_time: c.create_time,
+            start_time: c.start_time,
+            stop_time: c.stop_time,
+            teacher_id: &c.teacher_id,
+        }
+    }
+}
+
+/// The `class/list` answer (fields in JSON object map order).
+#[derive(serde::Serialize)]
+struct ClassPage<'a> {
+    error_code: i64,
+    error_msg: &'static str,
+    finish: bool,
+    list: Vec<ClassRow<'a>>,
+    total: usize,
+}
+
 /// The `class/create` answer (fields in JSON object map order).
 #[derive(serde::Serialize)]
 struct ClassCreated {
@@ -393,6 +432,7 @@ fn class_info(c: &Class) -> Value {
     })
 }
 
+#[cfg(test)]
 fn class_row(c: &Class) -> Value {
     json!({
         "class_id": c.class_id,
@@ -717,7 +757,7 @@ impl Iclass {
 
     /// `POST /paas/v1/class/list`.
     pub(super) fn class_list(&self, ex: &Exchange) -> Reply {
-        respond((|| {
+        (|| {
             let (tenant, body) = self.authenticate(ex)?;
             let req: ClassListRequest = typed(&body)?;
             let (index, size) = paging(req.index, req.size)?;
@@ -743,9 +783,12 @@ impl Iclass {
                 // `index` comes from the body: a huge one is simply past the end, never an overflow.
                 let skip = usize::try_from(index.saturating_mul(size)).unwrap_or(usize::MAX);
                 let (total, rows) = acc.classes.page(&filter, desc, skip, size as usize);
-                Ok(page_of_total(total as u64, skip as u64, rows, class_row))
+                let list: Vec<ClassRow> = rows.into_iter().map(ClassRow::of).collect();
+                let finish = (skip as u64).saturating_add(list.len() as u64) >= total as u64;
+                Ok(Reply::json(&ClassPage { error_code: OK, error_msg: "", finish, list, total }))
             })
-        })())
+        })()
+        .unwrap_or_else(|e| e.reply())
     }
 
     // ----- users ----------------------------------------------------------------------------------
@@ -1186,6 +1229,15 @@ mod tests {
         };
         let map = ok(json!({ "class_id": 7, "teacher_url": "t", "student_url": "s" }));
         assert_eq!(Reply::json(&created).body, map.body);
+        let typed = ClassPage {
+            error_code: OK,
+            error_msg: "",
+            finish: false,
+            list: vec![ClassRow::of(&c)],
+            total: 9,
+        };
+        let old = ok(page_of_total(9, 0, vec![&c], class_row));
+        assert_eq!(Reply::json(&typed).body, old.body);
     }
 
     #[test]

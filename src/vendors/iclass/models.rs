@@ -3,7 +3,7 @@
 
 use crate::world::{RankedSet, Recording};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// How many superseded user tokens a user remembers (to tell "replaced" from "never issued").
 pub const RETIRED_TOKENS_KEPT: usize = 8;
@@ -450,17 +450,19 @@ impl Account {
 
     /// The class (not ended) that already uses `record_user_id`, other than `except`.
     pub fn record_user_in_use(&self, record_user_id: &str, except: Option<u64>) -> Option<u64> {
+        // The lowest id, as when the classes were kept in id order.
         self.classes
             .values()
             .filter(|c| Some(c.class_id) != except && c.class_status != ClassStatus::End)
-            .find(|c| c.record_user_id.as_deref() == Some(record_user_id))
+            .filter(|c| c.record_user_id.as_deref() == Some(record_user_id))
             .map(|c| c.class_id)
+            .min()
     }
 }
 
 /// Where a class stands in the class list: creation time, then creation number (the id breaks ties of
-/// hand-made fixtures).
-pub type ClassKey = (i64, u64, u64);
+/// hand-made fixtures); last, where it is stored.
+pub type ClassKey = (i64, u64, u64, u32);
 
 fn status_slot(s: ClassStatus) -> usize {
     match s {
@@ -506,26 +508,27 @@ impl ClassFilter {
 /// creation time) through [`ClassTable::insert`], so the indexes never go stale.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ClassTable {
-    map: BTreeMap<u64, Class>,
+    /// classes where they are stored (a removed one leaves a hole); a page reads its rows straight from
+    /// here, one memory access each, however many classes there are
+    slots: Vec<Option<Class>>,
+    ids: HashMap<u64, u32>,
     all: RankedSet<ClassKey>,
     by_status: [RankedSet<ClassKey>; 3],
     by_type: [RankedSet<ClassKey>; 3],
 }
 
 impl ClassTable {
-    fn key(id: u64, c: &Class) -> ClassKey {
-        (c.create_time, c.no, id)
+    fn key(id: u64, slot: u32, c: &Class) -> ClassKey {
+        (c.create_time, c.no, id, slot)
     }
 
-    fn file(&mut self, id: u64, c: &Class) {
-        let k = Self::key(id, c);
+    fn file(&mut self, k: ClassKey, c: &Class) {
         self.all.insert(k);
         self.by_status[status_slot(c.class_status)].insert(k);
         self.by_type[type_slot(c.class_type)].insert(k);
     }
 
-    fn unfile(&mut self, id: u64, c: &Class) {
-        let k = Self::key(id, c);
+    fn unfile(&mut self, k: ClassKey, c: &Class) {
         self.all.remove(&k);
         self.by_status[status_slot(c.class_status)].remove(&k);
         self.by_type[type_slot(c.class_type)].remove(&k);
@@ -533,53 +536,69 @@ impl ClassTable {
 
     /// The class `id`.
     pub fn get(&self, id: &u64) -> Option<&Class> {
-        self.map.get(id)
+        self.ids.get(id).and_then(|s| self.slots[*s as usize].as_ref())
     }
 
     /// The class `id`, to change anything but its status, type and creation time (see the type's doc).
     pub fn get_mut(&mut self, id: &u64) -> Option<&mut Class> {
-        self.map.get_mut(id)
+        let s = *self.ids.get(id)?;
+        self.slots[s as usize].as_mut()
     }
 
     /// Whether class `id` exists.
     pub fn contains_key(&self, id: &u64) -> bool {
-        self.map.contains_key(id)
+        self.ids.contains_key(id)
     }
 
     /// Number of classes.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.ids.len()
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.ids.is_empty()
     }
 
-    /// Every class, by id.
+    /// Every class, in no particular order.
     pub fn values(&self) -> impl Iterator<Item = &Class> + '_ {
-        self.map.values()
+        self.slots.iter().flatten()
+    }
+
+    /// Every class with its id, by id.
+    fn sorted(&self) -> Vec<(u64, &Class)> {
+        let mut all: Vec<(u64, &Class)> = self
+            .ids
+            .iter()
+            .filter_map(|(id, s)| self.slots[*s as usize].as_ref().map(|c| (*id, c)))
+            .collect();
+        all.sort_unstable_by_key(|(id, _)| *id);
+        all
     }
 
     /// Add a class, or replace the one with its id.
     pub fn insert(&mut self, id: u64, class: Class) -> Option<Class> {
         let old = self.remove(&id);
-        self.file(id, &class);
-        self.map.insert(id, class);
+        let Ok(slot) = u32::try_from(self.slots.len()) else { return old };
+        self.file(Self::key(id, slot, &class), &class);
+        self.slots.push(Some(class));
+        self.ids.insert(id, slot);
         old
     }
 
     /// Remove a class.
     pub fn remove(&mut self, id: &u64) -> Option<Class> {
-        let old = self.map.remove(id)?;
-        self.unfile(*id, &old);
+        let slot = self.ids.remove(id)?;
+        let old = self.slots[slot as usize].take()?;
+        self.unfile(Self::key(*id, slot, &old), &old);
         Some(old)
     }
 
     /// Change a class's status; false if there is no such class.
     pub fn set_status(&mut self, id: u64, status: ClassStatus) -> bool {
-        let Some(c) = self.map.get_mut(&id) else { return false };
-        let k = Self::key(id, c);
+        let Some(&slot) = self.ids.get(&id) else { return false };
+        let Some(c) = self.slots[slot as usize].as_mut() else { return false };
+        let k = Self::key(id, slot, c);
         self.by_status[status_slot(c.class_status)].remove(&k);
         c.class_status = status;
         self.by_status[status_slot(status)].insert(k);
@@ -609,7 +628,7 @@ impl ClassTable {
             (_, [t]) => (&self.by_type[*t], false),
             _ => (&self.all, false),
         };
-        let class = |k: &ClassKey| self.map.get(&k.2);
+        let class = |k: &ClassKey| self.slots[k.3 as usize].as_ref();
         let ordered = |from: usize| -> Box<dyn Iterator<Item = &ClassKey> + '_> {
             if desc {
                 Box::new(base.iter_rev_from(from))
@@ -633,8 +652,15 @@ impl ClassTable {
 }
 
 impl Serialize for ClassTable {
+    /// As the map `class_id → class`, by id (as state dumps always had it).
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.map.serialize(serializer)
+        use serde::ser::SerializeMap;
+        let all = self.sorted();
+        let mut m = serializer.serialize_map(Some(all.len()))?;
+        for (id, c) in all {
+            m.serialize_entry(&id, c)?;
+        }
+        m.end()
     }
 }
 
