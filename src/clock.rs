@@ -3,7 +3,7 @@
 //! Real time by default; frozen or scaled on request. Time never goes back: setting or advancing to an
 //! earlier instant is refused. All instants are unix milliseconds (`i64`); the control plane shows seconds.
 
-use parking_lot::Mutex;
+use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -55,7 +55,7 @@ pub struct ClockReading {
 /// The virtual clock.
 #[derive(Debug)]
 pub struct Clock {
-    anchor: Mutex<Anchor>,
+    anchor: RwLock<Anchor>,
 }
 
 /// Wall-clock unix milliseconds (used only to start the virtual clock and stamp journal entries).
@@ -67,7 +67,7 @@ impl Clock {
     /// A clock reading `start_ms` now.
     pub fn new(start_ms: i64, frozen: bool, scale: f64) -> Self {
         Clock {
-            anchor: Mutex::new(Anchor {
+            anchor: RwLock::new(Anchor {
                 virtual_ms: start_ms,
                 wall: Instant::now(),
                 scale: if scale.is_finite() && scale > 0.0 { scale.min(MAX_SCALE) } else { 1.0 },
@@ -88,7 +88,7 @@ impl Clock {
 
     /// Virtual unix milliseconds.
     pub fn now_ms(&self) -> i64 {
-        Self::now_locked(&self.anchor.lock())
+        Self::now_locked(&self.anchor.read())
     }
 
     /// Virtual unix seconds.
@@ -98,7 +98,7 @@ impl Clock {
 
     /// The clock as the control plane shows it.
     pub fn reading(&self) -> ClockReading {
-        let a = self.anchor.lock();
+        let a = self.anchor.read();
         ClockReading { now_ms: Self::now_locked(&a), frozen: a.frozen, scale: a.scale }
     }
 
@@ -114,7 +114,7 @@ impl Clock {
                 return Err(ClockError::BadScale(s));
             }
         }
-        let mut a = self.anchor.lock();
+        let mut a = self.anchor.write();
         let current = Self::now_locked(&a);
         if let Some(t) = now_ms {
             if t < current {
@@ -134,7 +134,7 @@ impl Clock {
 
     /// Move the clock forward to `t_ms` if it is later than now (used while running due jobs).
     pub fn advance_to(&self, t_ms: i64) {
-        let mut a = self.anchor.lock();
+        let mut a = self.anchor.write();
         let current = Self::now_locked(&a);
         if t_ms > current {
             a.virtual_ms = t_ms;
@@ -144,7 +144,7 @@ impl Clock {
 
     /// Put the clock exactly where a state dump says it was (the one place time may go back).
     pub fn restore(&self, r: ClockReading) {
-        let mut a = self.anchor.lock();
+        let mut a = self.anchor.write();
         a.virtual_ms = r.now_ms.clamp(0, MAX_TIME_MS);
         a.wall = Instant::now();
         a.frozen = r.frozen;
@@ -153,7 +153,7 @@ impl Clock {
 
     /// Wall-clock milliseconds until virtual time reaches `due_ms`, or `None` when frozen.
     pub fn wall_wait_until(&self, due_ms: i64) -> Option<std::time::Duration> {
-        let a = self.anchor.lock();
+        let a = self.anchor.read();
         if a.frozen {
             return None;
         }

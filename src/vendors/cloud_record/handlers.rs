@@ -34,6 +34,17 @@ pub(super) fn parse_body<T: DeserializeOwned>(ex: &Exchange) -> Res<T> {
     if ex.body.iter().all(u8::is_ascii_whitespace) {
         return Err(CloudError::new(JSON_PARSE, "the body is empty; a JSON object is expected"));
     }
+    // The usual body, a well-formed object of the right types, goes straight into `T`. Anything else
+    // (syntax the lenient parser forgives, a wrong type, a duplicate key, not an object) takes the path
+    // below, which decides what to answer exactly as before.
+    if ex.body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+        let mut de = serde_json::Deserializer::from_slice(&ex.body);
+        if let Ok(v) = T::deserialize(&mut de) {
+            if de.end().is_ok() {
+                return Ok(v);
+            }
+        }
+    }
     let value: Value = crate::wire::lenient_json(&ex.body)
         .map_err(|e| CloudError::new(JSON_PARSE, format!("the body is not valid JSON: {e}")))?;
     if !value.is_object() {
