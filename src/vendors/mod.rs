@@ -82,7 +82,7 @@ pub trait Vendor: Dialect + Send + Sync + 'static {
 }
 
 /// Most entities one `POST /__admin/seed` call creates.
-pub const MAX_SEED: u64 = 10_000_000;
+pub const MAX_SEED: u64 = 2_000_000;
 
 /// Every implemented vendor module, built on one world.
 pub fn all(world: &Arc<World>) -> Vec<Arc<dyn Vendor>> {
