@@ -138,6 +138,14 @@ fn page<T>(items: Vec<T>, index: u64, size: u64, row: impl Fn(T) -> Value) -> Va
     json!({ "finish": finish, "total": total, "list": rows })
 }
 
+/// `{finish, total, list}` of a page that starts at position `start` of `total` matching items.
+#[cfg(test)]
+fn page_of_total<T>(total: u64, start: u64, items: Vec<T>, row: impl Fn(T) -> Value) -> Value {
+    let rows: Vec<Value> = items.into_iter().map(row).collect();
+    let finish = start.saturating_add(rows.len() as u64) >= total;
+    json!({ "finish": finish, "total": total, "list": rows })
+}
+
 /// Validated `record_types` from the table's top-level field and/or the example's `settings.record_types`.
 fn record_types(top: Option<Vec<String>>, settings: Option<SettingsRequest>) -> Res<Option<Vec<RecordType>>> {
     fn parse(list: Vec<String>, name: &str) -> Res<Vec<RecordType>> {
@@ -286,6 +294,119 @@ pub(super) fn validate_class(acc: &Account, c: &Class, check_sig: bool, now_s: i
     Ok(())
 }
 
+/// The `class/info` answer, typed so it is serialised straight from the class (fields in the order a
+/// JSON object map writes them: the bytes are what they always were).
+#[derive(serde::Serialize)]
+struct ClassInfoAnswer<'a> {
+    chat_group_id: String,
+    class_id: u64,
+    class_status: ClassStatus,
+    class_topic: &'a str,
+    class_type: ClassType,
+    cmd_group_id: String,
+    create_time: i64,
+    error_code: i64,
+    error_msg: &'static str,
+    member_count: usize,
+    members: Vec<MemberRow<'a>>,
+    real_start_time: i64,
+    real_stop_time: i64,
+    settings: SettingsRow<'a>,
+    start_time: i64,
+    stop_time: i64,
+    teacher_id: &'a str,
+}
+
+/// One row of `class/list` (fields in JSON object map order).
+#[derive(serde::Serialize)]
+struct ClassRow<'a> {
+    class_id: u64,
+    class_status: ClassStatus,
+    class_topic: &'a str,
+    class_type: ClassType,
+    create_time: i64,
+    start_time: i64,
+    stop_time: i64,
+    teacher_id: &'a str,
+}
+
+impl<'a> ClassRow<'a> {
+    fn of(c: &'a Class) -> Self {
+        ClassRow {
+            class_id: c.class_id,
+            class_status: c.class_status,
+            class_topic: &c.class_topic,
+            class_type: c.class_type,
+            create_time: c.create_time,
+            start_time: c.start_time,
+            stop_time: c.stop_time,
+            teacher_id: &c.teacher_id,
+        }
+    }
+}
+
+/// The `class/list` answer (fields in JSON object map order).
+#[derive(serde::Serialize)]
+struct ClassPage<'a> {
+    error_code: i64,
+    error_msg: &'static str,
+    finish: bool,
+    list: Vec<ClassRow<'a>>,
+    total: usize,
+}
+
+/// The `class/create` answer (fields in JSON object map order).
+#[derive(serde::Serialize)]
+struct ClassCreated {
+    class_id: u64,
+    error_code: i64,
+    error_msg: &'static str,
+    student_url: String,
+    teacher_url: String,
+}
+
+#[derive(serde::Serialize)]
+struct MemberRow<'a> {
+    role: Role,
+    user_id: &'a str,
+}
+
+#[derive(serde::Serialize)]
+struct SettingsRow<'a> {
+    fps: u32,
+    layout: u32,
+    record_types: &'a [RecordType],
+    resolution: &'a str,
+}
+
+fn class_info_answer(c: &Class) -> Reply {
+    Reply::json(&ClassInfoAnswer {
+        chat_group_id: c.chat_group_id(),
+        class_id: c.class_id,
+        class_status: c.class_status,
+        class_topic: &c.class_topic,
+        class_type: c.class_type,
+        cmd_group_id: c.cmd_group_id(),
+        create_time: c.create_time,
+        error_code: OK,
+        error_msg: "",
+        member_count: c.members.len(),
+        members: c.members.iter().map(|m| MemberRow { role: m.role, user_id: &m.user_id }).collect(),
+        real_start_time: c.real_start_time,
+        real_stop_time: c.real_stop_time,
+        settings: SettingsRow {
+            fps: c.settings.fps,
+            layout: c.settings.layout,
+            record_types: &c.settings.record_types,
+            resolution: &c.settings.resolution,
+        },
+        start_time: c.start_time,
+        stop_time: c.stop_time,
+        teacher_id: &c.teacher_id,
+    })
+}
+
+#[cfg(test)]
 fn class_info(c: &Class) -> Value {
     json!({
         "class_id": c.class_id,
@@ -311,6 +432,7 @@ fn class_info(c: &Class) -> Value {
     })
 }
 
+#[cfg(test)]
 fn class_row(c: &Class) -> Value {
     json!({
         "class_id": c.class_id,
@@ -417,7 +539,7 @@ impl Iclass {
         let tenant = sdkappid.to_string();
         let key = self
             .apps
-            .with(&tenant, |a| a.config.tic_key.clone())
+            .read(&tenant, |a| a.config.tic_key.clone())
             .ok_or_else(|| IclassError::new(NO_SUCH_ACCOUNT, format!("no app with sdkappid {sdkappid}")))?;
         let sign = ex.query("sign").filter(|s| !s.trim().is_empty()).ok_or_else(|| {
             IclassError::new(
@@ -466,14 +588,19 @@ impl Iclass {
         self.apps.with(tenant, f).unwrap_or_else(|| Err(Self::gone()))
     }
 
+    /// Run `f` on the tenant's state under its lock shared with other readers (answers that only read).
+    fn reading<R>(&self, tenant: &str, f: impl FnOnce(&Account) -> Res<R>) -> Res<R> {
+        self.apps.read(tenant, f).unwrap_or_else(|| Err(Self::gone()))
+    }
+
     // ----- classes --------------------------------------------------------------------------------
 
     /// `POST /paas/v1/class/create`.
     pub(super) fn class_create(&self, ex: &Exchange) -> Reply {
-        respond(self.create_class(ex))
+        self.create_class(ex).map(|a| Reply::json(&a)).unwrap_or_else(|e| e.reply())
     }
 
-    fn create_class(&self, ex: &Exchange) -> Res<Value> {
+    fn create_class(&self, ex: &Exchange) -> Res<ClassCreated> {
         let (tenant, body) = self.authenticate(ex)?;
         let req: ClassRequest = typed(&body)?;
         let now = ex.now_s();
@@ -519,11 +646,13 @@ impl Iclass {
         // The vendor's web classroom is `https://tedu.qcloudtrtc.com/<app>/<class>/<role>`; recmock serves the
         // same path itself (a page naming the class), under the address the client used (decisions.md).
         let base = ex.base_url();
-        Ok(json!({
-            "class_id": class_id,
-            "teacher_url": format!("{base}/{sdkappid}/{class_id}/0"),
-            "student_url": format!("{base}/{sdkappid}/{class_id}/1"),
-        }))
+        Ok(ClassCreated {
+            class_id,
+            error_code: OK,
+            error_msg: "",
+            student_url: format!("{base}/{sdkappid}/{class_id}/1"),
+            teacher_url: format!("{base}/{sdkappid}/{class_id}/0"),
+        })
     }
 
     /// `GET /<sdkappid>/<class_id>/<0|1>`: what `teacher_url` (0) and `student_url` (1) open. The vendor's
@@ -570,7 +699,7 @@ impl Iclass {
             teacher = e(&teacher),
             members = e(&members),
         );
-        Reply { status: 200, content_type: "text/html; charset=utf-8", body: body.into_bytes() }
+        Reply { status: 200, content_type: "text/html; charset=utf-8", body: body.into() }
     }
 
     /// A fresh 9-digit class id (never one of a class or a recording of the app).
@@ -670,19 +799,20 @@ impl Iclass {
 
     /// `POST /paas/v1/class/info`.
     pub(super) fn class_info(&self, ex: &Exchange) -> Reply {
-        respond((|| {
+        let answer = (|| {
             let (tenant, body) = self.authenticate(ex)?;
             let req: ClassIdRequest = typed(&body)?;
             let class_id = class_id_of(req.class_id)?;
-            self.locked(&tenant, |acc| {
-                acc.classes.get(&class_id).map(class_info).ok_or_else(|| no_class(class_id))
+            self.reading(&tenant, |acc| {
+                acc.classes.get(&class_id).map(class_info_answer).ok_or_else(|| no_class(class_id))
             })
-        })())
+        })();
+        answer.unwrap_or_else(|e| e.reply())
     }
 
     /// `POST /paas/v1/class/list`.
     pub(super) fn class_list(&self, ex: &Exchange) -> Reply {
-        respond((|| {
+        (|| {
             let (tenant, body) = self.authenticate(ex)?;
             let req: ClassListRequest = typed(&body)?;
             let (index, size) = paging(req.index, req.size)?;
@@ -691,7 +821,7 @@ impl Iclass {
                 word_filter(req.class_status, "class_status", ClassStatus::parse, ClassStatus::words)?;
             let types = word_filter(req.class_type, "class_type", ClassType::parse, ClassType::words)?;
             let user = req.user_id.filter(|u| !u.is_empty());
-            self.locked(&tenant, |acc| {
+            self.reading(&tenant, |acc| {
                 if let Some(u) = &user {
                     if !acc.users.contains_key(u) {
                         return Err(IclassError::new(
@@ -704,20 +834,16 @@ impl Iclass {
                     return Err(IclassError::new(NO_CLASSES, "the app has no classes")
                         .with_fields(json!({ "finish": true, "total": 0, "list": [] })));
                 }
-                let mut list: Vec<&Class> = acc
-                    .classes
-                    .values()
-                    .filter(|c| statuses.is_empty() || statuses.contains(&c.class_status))
-                    .filter(|c| types.is_empty() || types.contains(&c.class_type))
-                    .filter(|c| user.as_ref().is_none_or(|u| c.has_member(u)))
-                    .collect();
-                list.sort_by_key(|c| (c.create_time, c.no));
-                if desc {
-                    list.reverse();
-                }
-                Ok(page(list, index, size, class_row))
+                let filter = ClassFilter { statuses, types, user };
+                // `index` comes from the body: a huge one is simply past the end, never an overflow.
+                let skip = usize::try_from(index.saturating_mul(size)).unwrap_or(usize::MAX);
+                let (total, rows) = acc.classes.page(&filter, desc, skip, size as usize);
+                let list: Vec<ClassRow> = rows.into_iter().map(ClassRow::of).collect();
+                let finish = (skip as u64).saturating_add(list.len() as u64) >= total as u64;
+                Ok(Reply::json(&ClassPage { error_code: OK, error_msg: "", finish, list, total }))
             })
-        })())
+        })()
+        .unwrap_or_else(|e| e.reply())
     }
 
     // ----- users ----------------------------------------------------------------------------------
@@ -871,7 +997,7 @@ impl Iclass {
             let (tenant, body) = self.authenticate(ex)?;
             let req: UserIdRequest = typed(&body)?;
             let user_id = required(req.user_id, "user_id")?;
-            self.locked(&tenant, |acc| {
+            self.reading(&tenant, |acc| {
                 let u = acc.users.get(&user_id).ok_or_else(|| no_user(&user_id))?;
                 Ok(json!({ "user_info": user_json(u) }))
             })
@@ -886,7 +1012,7 @@ impl Iclass {
             let (index, size) = paging(req.index, req.size)?;
             let roles = word_filter(req.roles, "roles", Role::parse, Role::words)?;
             let prefix = req.prefix.unwrap_or_default();
-            self.locked(&tenant, |acc| {
+            self.reading(&tenant, |acc| {
                 let mut list: Vec<&User> = acc
                     .users
                     .values()
@@ -1041,7 +1167,7 @@ impl Iclass {
             let req: DocumentIdRequest = typed(&body)?;
             let doc_id = required(req.doc_id, "doc_id")?;
             let base = ex.base_url();
-            self.locked(&tenant, |acc| {
+            self.reading(&tenant, |acc| {
                 acc.documents
                     .get(&doc_id)
                     .map(|d| document_json(d, &base))
@@ -1061,7 +1187,7 @@ impl Iclass {
             let prefix = req.prefix.unwrap_or_default();
             let owner = req.owner.filter(|o| !o.is_empty());
             let base = ex.base_url();
-            self.locked(&tenant, |acc| {
+            self.reading(&tenant, |acc| {
                 if let Some(o) = &owner {
                     if !acc.users.contains_key(o) {
                         return Err(IclassError::new(
@@ -1140,6 +1266,51 @@ mod tests {
         let v = page((0..3).collect::<Vec<i32>>(), u64::MAX, 100, |i| json!(i));
         assert_eq!(v["list"], json!([]));
         assert_eq!(v["finish"], true);
+    }
+
+    /// The typed `class/info` answer is byte for byte the one built from a JSON map.
+    #[test]
+    fn typed_class_info_is_the_map_answer() {
+        let c = Class {
+            no: 1,
+            class_id: 123_456_789,
+            class_topic: "t \"q\"".into(),
+            class_type: ClassType::OneToMany,
+            class_status: ClassStatus::Ing,
+            teacher_id: "t1".into(),
+            create_time: 1,
+            start_time: 2,
+            stop_time: 3,
+            real_start_time: 4,
+            real_stop_time: 0,
+            members: member_list("t1", &["s1".to_string(), "s2".to_string()]),
+            settings: Settings {
+                record_types: vec![RecordType::Remote, RecordType::Local],
+                ..Settings::default()
+            },
+            record_user_id: None,
+            record_user_sig: None,
+            present: Default::default(),
+        };
+        assert_eq!(class_info_answer(&c).body, ok(class_info(&c)).body);
+        let created = ClassCreated {
+            class_id: 7,
+            error_code: OK,
+            error_msg: "",
+            student_url: "s".into(),
+            teacher_url: "t".into(),
+        };
+        let map = ok(json!({ "class_id": 7, "teacher_url": "t", "student_url": "s" }));
+        assert_eq!(Reply::json(&created).body, map.body);
+        let typed = ClassPage {
+            error_code: OK,
+            error_msg: "",
+            finish: false,
+            list: vec![ClassRow::of(&c)],
+            total: 9,
+        };
+        let old = ok(page_of_total(9, 0, vec![&c], class_row));
+        assert_eq!(Reply::json(&typed).body, old.body);
     }
 
     #[test]

@@ -311,7 +311,7 @@ impl Meeting {
 
     fn records_by_id(&self, ent: &str, id: &str, key: Option<&str>, base: &str) -> Res<Vec<RecordRow>> {
         let t = self.tenants.get(ent).ok_or_else(|| MeetingError::auth("the tenant is gone"))?;
-        let t = t.lock();
+        let t = t.read();
         let (rec, only) = match t.records.get(id) {
             Some(r) => (r, None),
             None => match t.record_of_file(id) {
@@ -394,7 +394,7 @@ impl Meeting {
     pub(super) fn live_page(&self, ex: &Exchange) -> Reply {
         let live_id = ex.req.match_info().get("liveId").unwrap_or_default().to_string();
         for (_, t) in self.tenants.all() {
-            let t = t.lock();
+            let t = t.read();
             if let Some(c) =
                 t.conferences.values().find(|c| c.live.as_ref().is_some_and(|l| l.live_id == live_id))
             {
@@ -404,11 +404,7 @@ impl Meeting {
                     key = html_escape(&c.conference_key),
                     rtmp = html_escape(&c.live.as_ref().map(|l| self.rtmp_url(&ex.base_url(), l)).unwrap_or_default()),
                 );
-                return Reply {
-                    status: 200,
-                    content_type: "text/html; charset=utf-8",
-                    body: page.into_bytes(),
-                };
+                return Reply { status: 200, content_type: "text/html; charset=utf-8", body: page.into() };
             }
         }
         Reply::json_status(

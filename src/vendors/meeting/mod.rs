@@ -177,7 +177,7 @@ impl Meeting {
     fn reindex(&self) {
         let mut idx = Index::default();
         for (ent, t) in self.tenants.all() {
-            let t = t.lock();
+            let t = t.read();
             idx.auths.insert(t.config.auth.clone(), ent.clone());
             if let Some(id) = t.config.api_id() {
                 idx.api_ids.insert(id.to_string(), ent.clone());
@@ -675,7 +675,7 @@ impl Vendor for Meeting {
             .all()
             .into_iter()
             .map(|(_, t)| {
-                let t = t.lock();
+                let t = t.read();
                 let confs: Vec<String> = t
                     .conferences
                     .values()
@@ -703,11 +703,11 @@ impl Vendor for Meeting {
         let pick = tenants
             .iter()
             .find(|(_, t)| {
-                let t = t.lock();
+                let t = t.read();
                 t.config.cloud == Cloud::Public && t.conferences.values().any(|c| c.started_ms.is_some())
             })
             .or_else(|| tenants.first())?;
-        let t = pick.1.lock();
+        let t = pick.1.read();
         let key = t
             .conferences
             .values()
