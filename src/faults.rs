@@ -203,6 +203,9 @@ pub fn form_pairs(query: &str) -> Vec<(String, String)> {
 /// Percent-decode, optionally turning `+` into a space (form encoding).
 pub fn percent_decode(s: &str, plus_is_space: bool) -> String {
     let b = s.as_bytes();
+    if !b.iter().any(|&c| c == b'%' || (plus_is_space && c == b'+')) {
+        return s.to_string();
+    }
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
@@ -230,7 +233,7 @@ pub fn percent_decode(s: &str, plus_is_space: bool) -> String {
             }
         }
     }
-    String::from_utf8_lossy(&out).into_owned()
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// The rule set.

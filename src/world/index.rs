@@ -161,6 +161,86 @@ impl<K: Ord> FromIterator<K> for RankedSet<K> {
     }
 }
 
+/// Slots per chunk of a [`Chunked`] array (its first chunk grows up to this by doubling).
+pub const CHUNK: usize = 4096;
+
+/// A growable array stored in chunks of [`CHUNK`] elements: growing never moves what is already stored.
+///
+/// A plain `Vec` of a million tasks doubles by copying hundreds of megabytes into freshly zeroed pages,
+/// which stalls the request that happens to add the element (tens of milliseconds); here an addition costs
+/// at most one new chunk.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chunked<T> {
+    chunks: Vec<Vec<T>>,
+    len: usize,
+}
+
+impl<T> Default for Chunked<T> {
+    fn default() -> Self {
+        Chunked { chunks: Vec::new(), len: 0 }
+    }
+}
+
+impl<T> Chunked<T> {
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Add `v` at the end (index `len()`).
+    pub fn push(&mut self, v: T) {
+        match self.chunks.last_mut() {
+            Some(c) if c.len() < CHUNK => c.push(v),
+            _ => {
+                // The first chunk starts small (most accounts hold a few entities); later ones are whole.
+                let mut c = if self.chunks.is_empty() { Vec::new() } else { Vec::with_capacity(CHUNK) };
+                c.push(v);
+                self.chunks.push(c);
+            }
+        }
+        self.len += 1;
+    }
+
+    /// The element at `i`.
+    pub fn get(&self, i: usize) -> Option<&T> {
+        self.chunks.get(i / CHUNK).and_then(|c| c.get(i % CHUNK))
+    }
+
+    /// The element at `i`, to change.
+    pub fn get_mut(&mut self, i: usize) -> Option<&mut T> {
+        self.chunks.get_mut(i / CHUNK).and_then(|c| c.get_mut(i % CHUNK))
+    }
+
+    /// Every element, in index order.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &T> + '_ {
+        self.chunks.iter().flatten()
+    }
+
+    /// Take every element out, in index order, leaving the array empty.
+    pub fn take_all(&mut self) -> impl Iterator<Item = T> {
+        self.len = 0;
+        std::mem::take(&mut self.chunks).into_iter().flatten()
+    }
+}
+
+impl<T> std::ops::Index<usize> for Chunked<T> {
+    type Output = T;
+    fn index(&self, i: usize) -> &T {
+        &self.chunks[i / CHUNK][i % CHUNK]
+    }
+}
+
+impl<T> std::ops::IndexMut<usize> for Chunked<T> {
+    fn index_mut(&mut self, i: usize) -> &mut T {
+        &mut self.chunks[i / CHUNK][i % CHUNK]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,5 +293,22 @@ mod tests {
         let empty: RankedSet<u64> = RankedSet::new();
         assert_eq!(empty.iter_rev_from(0).count(), 0);
         assert_eq!(empty.iter_from(0).count(), 0);
+    }
+
+    #[test]
+    fn a_chunked_array_indexes_across_chunks() {
+        let mut c = super::Chunked::default();
+        let n = super::CHUNK * 2 + 7;
+        for i in 0..n {
+            c.push(i);
+        }
+        assert_eq!(c.len(), n);
+        assert_eq!(c[super::CHUNK], super::CHUNK);
+        assert_eq!(c.get(n - 1), Some(&(n - 1)));
+        assert_eq!(c.get(n), None);
+        c[3] = 30;
+        assert_eq!(c.iter().next_back(), Some(&(n - 1)));
+        let all: Vec<usize> = c.take_all().collect();
+        assert_eq!((all.len(), all[3], c.len()), (n, 30, 0));
     }
 }

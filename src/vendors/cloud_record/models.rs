@@ -1,5 +1,6 @@
 //! Tenant state of the cloud-recording vendor: accounts, their groups and streams, their record tasks.
 
+use crate::world::index::Chunked;
 use crate::world::RankedSet;
 use crate::world::{Phase, Recording};
 use serde::{Deserialize, Serialize};
@@ -366,7 +367,7 @@ impl TaskFilter {
 /// `record_id → task` it always was.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TaskTable {
-    slots: Vec<Option<RecordTask>>,
+    slots: Chunked<Option<RecordTask>>,
     ids: HashMap<Box<str>, Slot>,
     /// status each slot is filed under (so a refresh knows which set to move it out of)
     filed: Vec<u8>,
@@ -432,7 +433,7 @@ impl TaskTable {
             .is_none_or(|last| (last.no, &last.recording.id) < (task.no, &id));
         let Ok(slot) = Slot::try_from(self.slots.len()) else { return };
         if !in_order {
-            let mut all: Vec<RecordTask> = self.slots.drain(..).flatten().collect();
+            let mut all: Vec<RecordTask> = self.slots.take_all().flatten().collect();
             all.push(task);
             *self = all.into_iter().collect();
             return;

@@ -5,8 +5,8 @@ use super::errors::*;
 use super::models::*;
 use super::Iclass;
 use crate::http::{Exchange, Reply};
-use crate::world::files::md5_hex;
 use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeSet;
 
@@ -72,6 +72,69 @@ fn typed<T: DeserializeOwned>(body: &Value) -> Res<T> {
         let path = e.path().to_string();
         IclassError::new(PARSE, format!("field `{path}`: {}", e.into_inner()))
     })
+}
+
+/// A request body read straight into its type, or already read as a JSON value.
+enum Body<T> {
+    Typed(T),
+    Value(Value),
+}
+
+/// Only the `expire_time` of a body (every other field skipped without being built).
+#[derive(serde::Deserialize)]
+struct ExpireTime {
+    expire_time: i64,
+}
+
+/// The usual body: a JSON object of the right types with an integer `expire_time`, read without building a
+/// JSON value. `None` for anything else (the caller then takes the path that words each refusal).
+fn typed_fast<T: DeserializeOwned>(body: &[u8]) -> Option<(i64, T)> {
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return None;
+    }
+    let strict = |de: &mut serde_json::Deserializer<serde_json::de::SliceRead<'_>>| de.end().is_ok();
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let expire = ExpireTime::deserialize(&mut de).ok().filter(|_| strict(&mut de))?.expire_time;
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let req = T::deserialize(&mut de).ok().filter(|_| strict(&mut de))?;
+    Some((expire, req))
+}
+
+/// `sign` (any case, surrounding spaces ignored) is md5(tic_key + expire_time), checked without building
+/// the text or its digest's hex as strings.
+fn sign_matches(sign: &str, key: &str, expire: i64) -> bool {
+    use md5::{Digest, Md5};
+    let mut h = Md5::new();
+    h.update(key.as_bytes());
+    let mut digits = [0u8; 20];
+    h.update(decimal(expire, &mut digits));
+    let digest = h.finalize();
+    let sign = sign.trim().as_bytes();
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    sign.len() == 32
+        && digest.iter().enumerate().all(|(i, b)| {
+            sign[2 * i].eq_ignore_ascii_case(&HEX[(b >> 4) as usize])
+                && sign[2 * i + 1].eq_ignore_ascii_case(&HEX[(b & 15) as usize])
+        })
+}
+
+/// `n` in decimal, written into `buf`.
+fn decimal(n: i64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    let mut m = n.unsigned_abs();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (m % 10) as u8;
+        m /= 10;
+        if m == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        i -= 1;
+        buf[i] = b'-';
+    }
+    &buf[i..]
 }
 
 fn required(v: Option<String>, name: &str) -> Res<String> {
@@ -514,12 +577,14 @@ pub(super) fn title_of(doc_name: &str, doc_url: &str) -> String {
 impl Iclass {
     // ----- authentication -------------------------------------------------------------------------
 
-    /// Check the common parameters of every call; returns the tenant id and the body.
+    /// Check the common parameters of every call; returns the tenant id and the body as the endpoint's
+    /// request type.
     ///
     /// Order: URL parameters parse (10000) → the app exists (10270) → `sign` present (10217) → the body is
     /// a JSON object (10002) → `expire_time` present (10217) and an integer (10000) → sign matches
-    /// md5(tic_key + expire_time) (10217) → expire_time in the future (10216).
-    fn authenticate(&self, ex: &Exchange) -> Res<(String, Value)> {
+    /// md5(tic_key + expire_time) (10217) → expire_time in the future (10216) → the body's fields have
+    /// the request type's types (10000, naming the field).
+    fn authenticate_as<T: DeserializeOwned>(&self, ex: &Exchange) -> Res<(String, T)> {
         let sdkappid = match ex.query("sdkappid") {
             None => return Err(IclassError::new(PARSE, "URL parameter `sdkappid` is missing")),
             Some(s) => s.trim().parse::<u64>().map_err(|_| {
@@ -547,23 +612,32 @@ impl Iclass {
                 "URL parameter `sign` is missing (sign = md5(tic_key + expire_time))",
             )
         })?;
-        let body = parse_object(ex)?;
-        let expire = match body.get("expire_time") {
-            None | Some(Value::Null) => {
-                return Err(IclassError::new(
-                    SIGN_FAILED,
-                    "expire_time is missing from the body; the sign is md5(tic_key + expire_time)",
-                ))
-            }
-            Some(Value::Number(n)) if n.is_i64() => n.as_i64().unwrap_or_default(),
-            Some(other) => {
-                return Err(IclassError::new(
-                    PARSE,
-                    format!("field `expire_time`: expected an integer (unix seconds), got {other}"),
-                ))
+        // The usual body (a well-formed object of the right types, with an integer `expire_time`) is read
+        // straight into `T`; anything else is read as a JSON value first, which decides what to answer
+        // exactly as it always did (same codes, same order, same messages).
+        let (expire, body) = match typed_fast::<T>(&ex.body) {
+            Some((expire, req)) => (expire, Body::Typed(req)),
+            None => {
+                let body = parse_object(ex)?;
+                let expire = match body.get("expire_time") {
+                    None | Some(Value::Null) => {
+                        return Err(IclassError::new(
+                            SIGN_FAILED,
+                            "expire_time is missing from the body; the sign is md5(tic_key + expire_time)",
+                        ))
+                    }
+                    Some(Value::Number(n)) if n.is_i64() => n.as_i64().unwrap_or_default(),
+                    Some(other) => {
+                        return Err(IclassError::new(
+                            PARSE,
+                            format!("field `expire_time`: expected an integer (unix seconds), got {other}"),
+                        ))
+                    }
+                };
+                (expire, Body::Value(body))
             }
         };
-        if !sign.trim().eq_ignore_ascii_case(&md5_hex(&format!("{key}{expire}"))) {
+        if !sign_matches(&sign, &key, expire) {
             return Err(IclassError::new(
                 SIGN_FAILED,
                 format!("sign `{sign}` is not md5(tic_key + expire_time) for expire_time {expire}"),
@@ -576,7 +650,11 @@ impl Iclass {
                 format!("expire_time {expire} is not in the future (now is {now})"),
             ));
         }
-        Ok((tenant, body))
+        let req = match body {
+            Body::Typed(req) => req,
+            Body::Value(v) => typed(&v)?,
+        };
+        Ok((tenant, req))
     }
 
     fn gone() -> IclassError {
@@ -601,8 +679,7 @@ impl Iclass {
     }
 
     fn create_class(&self, ex: &Exchange) -> Res<ClassCreated> {
-        let (tenant, body) = self.authenticate(ex)?;
-        let req: ClassRequest = typed(&body)?;
+        let (tenant, req): (String, ClassRequest) = self.authenticate_as(ex)?;
         let now = ex.now_s();
         let teacher_id = required(req.teacher_id, "teacher_id")?;
         let class_type = match &req.class_type {
@@ -715,8 +792,7 @@ impl Iclass {
     /// `POST /paas/v1/class/delete`.
     pub(super) fn class_delete(&self, ex: &Exchange) -> Reply {
         respond((|| {
-            let (tenant, body) = self.authenticate(ex)?;
-            let req: ClassIdRequest = typed(&body)?;
+            let (tenant, req): (String, ClassIdRequest) = self.authenticate_as(ex)?;
             let class_id = class_id_of(req.class_id)?;
             self.locked(&tenant, |acc| {
                 let c = acc.classes.get(&class_id).ok_or_else(|| no_class(class_id))?;
@@ -738,8 +814,7 @@ impl Iclass {
     }
 
     fn modify_class(&self, ex: &Exchange) -> Res<Value> {
-        let (tenant, body) = self.authenticate(ex)?;
-        let req: ClassRequest = typed(&body)?;
+        let (tenant, req): (String, ClassRequest) = self.authenticate_as(ex)?;
         let now = ex.now_s();
         let class_id = class_id_of(req.class_id)?;
         let teacher_id = req.teacher_id.map(|t| required(Some(t), "teacher_id")).transpose()?;
@@ -800,8 +875,7 @@ impl Iclass {
     /// `POST /paas/v1/class/info`.
     pub(super) fn class_info(&self, ex: &Exchange) -> Reply {
         let answer = (|| {
-            let (tenant, body) = self.authenticate(ex)?;
-            let req: ClassIdRequest = typed(&body)?;
+            let (tenant, req): (String, ClassIdRequest) = self.authenticate_as(ex)?;
             let class_id = class_id_of(req.class_id)?;
             self.reading(&tenant, |acc| {
                 acc.classes.get(&class_id).map(class_info_answer).ok_or_else(|| no_class(class_id))
@@ -813,8 +887,7 @@ impl Iclass {
     /// `POST /paas/v1/class/list`.
     pub(super) fn class_list(&self, ex: &Exchange) -> Reply {
         (|| {
-            let (tenant, body) = self.authenticate(ex)?;
-            let req: ClassListRequest = typed(&body)?;
+            let (tenant, req): (String, ClassListRequest) = self.authenticate_as(ex)?;
             let (index, size) = paging(req.index, req.size)?;
             let desc = req.create_time_desc.unwrap_or(true);
             let statuses =
@@ -855,8 +928,7 @@ impl Iclass {
     }
 
     fn register(&self, ex: &Exchange) -> Res<Value> {
-        let (tenant, body) = self.authenticate(ex)?;
-        let req: RegisterRequest = typed(&body)?;
+        let (tenant, req): (String, RegisterRequest) = self.authenticate_as(ex)?;
         let list = req.list.ok_or_else(|| IclassError::invalid("list is required"))?;
         if list.is_empty() {
             return Err(IclassError::invalid("list is empty: nothing to register"));
@@ -930,8 +1002,7 @@ impl Iclass {
     /// `POST /paas/v1/user/profile/modify`: only the fields present change.
     pub(super) fn user_profile_modify(&self, ex: &Exchange) -> Reply {
         respond((|| {
-            let (tenant, body) = self.authenticate(ex)?;
-            let req: UserRequest = typed(&body)?;
+            let (tenant, req): (String, UserRequest) = self.authenticate_as(ex)?;
             let user_id = required(req.user_id, "user_id")?;
             let role = req.role.map(|r| word(&r, "role", Role::parse, Role::words)).transpose()?;
             let gender = req.gender.map(|g| word(&g, "gender", Gender::parse, Gender::words)).transpose()?;
@@ -974,8 +1045,7 @@ impl Iclass {
     /// `POST /paas/v1/user/token/update`: a new ticket; the old one is no longer valid.
     pub(super) fn user_token_update(&self, ex: &Exchange) -> Reply {
         respond((|| {
-            let (tenant, body) = self.authenticate(ex)?;
-            let req: UserIdRequest = typed(&body)?;
+            let (tenant, req): (String, UserIdRequest) = self.authenticate_as(ex)?;
             let user_id = required(req.user_id, "user_id")?;
             let ids = &self.world.ids;
             self.locked(&tenant, |acc| {
@@ -994,8 +1064,7 @@ impl Iclass {
     /// `POST /paas/v1/user/info`.
     pub(super) fn user_info(&self, ex: &Exchange) -> Reply {
         respond((|| {
-            let (tenant, body) = self.authenticate(ex)?;
-            let req: UserIdRequest = typed(&body)?;
+            let (tenant, req): (String, UserIdRequest) = self.authenticate_as(ex)?;
             let user_id = required(req.user_id, "user_id")?;
             self.reading(&tenant, |acc| {
                 let u = acc.users.get(&user_id).ok_or_else(|| no_user(&user_id))?;
@@ -1007,8 +1076,7 @@ impl Iclass {
     /// `POST /paas/v1/user/list`.
     pub(super) fn user_list(&self, ex: &Exchange) -> Reply {
         respond((|| {
-            let (tenant, body) = self.authenticate(ex)?;
-            let req: UserListRequest = typed(&body)?;
+            let (tenant, req): (String, UserListRequest) = self.authenticate_as(ex)?;
             let (index, size) = paging(req.index, req.size)?;
             let roles = word_filter(req.roles, "roles", Role::parse, Role::words)?;
             let prefix = req.prefix.unwrap_or_default();
@@ -1033,8 +1101,7 @@ impl Iclass {
     }
 
     fn add_document(&self, ex: &Exchange) -> Res<Value> {
-        let (tenant, body) = self.authenticate(ex)?;
-        let req: DocumentAddRequest = typed(&body)?;
+        let (tenant, req): (String, DocumentAddRequest) = self.authenticate_as(ex)?;
         let doc_url = required(req.doc_url, "doc_url")?;
         if !is_http_url(&doc_url) {
             return Err(IclassError::invalid(format!("doc_url must be an http(s) URL, got `{doc_url}`")));
@@ -1129,8 +1196,7 @@ impl Iclass {
     /// `POST /paas/v1/document/delete`: all the ids must exist, or nothing is deleted.
     pub(super) fn document_delete(&self, ex: &Exchange) -> Reply {
         respond((|| {
-            let (tenant, body) = self.authenticate(ex)?;
-            let req: DocumentDeleteRequest = typed(&body)?;
+            let (tenant, req): (String, DocumentDeleteRequest) = self.authenticate_as(ex)?;
             let ids = req.doc_ids.ok_or_else(|| IclassError::invalid("doc_ids is required"))?;
             if ids.is_empty() {
                 return Err(IclassError::invalid("doc_ids is empty: nothing to delete"));
@@ -1163,8 +1229,7 @@ impl Iclass {
     /// `POST /paas/v1/document/info`.
     pub(super) fn document_info(&self, ex: &Exchange) -> Reply {
         respond((|| {
-            let (tenant, body) = self.authenticate(ex)?;
-            let req: DocumentIdRequest = typed(&body)?;
+            let (tenant, req): (String, DocumentIdRequest) = self.authenticate_as(ex)?;
             let doc_id = required(req.doc_id, "doc_id")?;
             let base = ex.base_url();
             self.reading(&tenant, |acc| {
@@ -1179,8 +1244,7 @@ impl Iclass {
     /// `POST /paas/v1/document/list`.
     pub(super) fn document_list(&self, ex: &Exchange) -> Reply {
         respond((|| {
-            let (tenant, body) = self.authenticate(ex)?;
-            let req: DocumentListRequest = typed(&body)?;
+            let (tenant, req): (String, DocumentListRequest) = self.authenticate_as(ex)?;
             let (index, size) = paging(req.index, req.size)?;
             let permissions =
                 word_filter(req.permissions, "permissions", Permission::parse, Permission::words)?;

@@ -1,6 +1,7 @@
 //! Tenant state of the TIC PaaS vendor: one app (sdkappid) with its users, classes, documents and the
 //! cloud recordings of its classes.
 
+use crate::world::index::Chunked;
 use crate::world::{RankedSet, Recording};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -510,7 +511,7 @@ impl ClassFilter {
 pub struct ClassTable {
     /// classes where they are stored (a removed one leaves a hole); a page reads its rows straight from
     /// here, one memory access each, however many classes there are
-    slots: Vec<Option<Class>>,
+    slots: Chunked<Option<Class>>,
     ids: HashMap<u64, u32>,
     all: RankedSet<ClassKey>,
     by_status: [RankedSet<ClassKey>; 3],
