@@ -9,7 +9,7 @@ run:
 
 ## Run the whole test suite (unit + integration, over HTTP on ephemeral ports); benches run with `make bench`
 test:
-	$(CARGO) test --lib --bins --tests -- --test-threads=2
+	$(CARGO) test --lib --bins --tests -- --test-threads=4
 
 ## Formatting and lints, as CI checks them
 lint:

@@ -30,6 +30,8 @@ pub const DELIVERED_KEPT: usize = 10_000;
 /// Most deliveries in flight at once; the others wait for a slot. A burst of thousands of callbacks due at
 /// one instant then reuses this many connections instead of opening one each (and running out of ports).
 pub const MAX_IN_FLIGHT: usize = 64;
+/// How long an idle connection to a receiver is kept for the next callback.
+pub const POOL_IDLE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// How a vendor signs its callbacks.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -353,6 +355,9 @@ impl Default for Outbox {
             client: reqwest::Client::builder()
                 .user_agent(concat!("recmock/", env!("CARGO_PKG_VERSION")))
                 .pool_max_idle_per_host(MAX_IN_FLIGHT)
+                // Shorter than the keep-alive of common receivers (5 s in Node.js and actix-web), so a
+                // connection the receiver is about to close is not picked for the next callback.
+                .pool_idle_timeout(POOL_IDLE)
                 .build()
                 .unwrap_or_default(),
             flights: std::sync::atomic::AtomicUsize::new(0),
@@ -537,14 +542,24 @@ impl Outbox {
                 // The semaphore is never closed; should it be, the delivery simply goes ahead.
                 let _slot = self.slots.acquire().await.ok();
                 let timeout = std::time::Duration::from_millis(self.timeout_ms.load(Ordering::Relaxed));
-                let sent = self
-                    .client
-                    .post(&url)
-                    .header("content-type", "application/json")
-                    .body(body_bytes.clone())
-                    .timeout(timeout)
-                    .send()
-                    .await;
+                let post = || {
+                    self.client
+                        .post(&url)
+                        .header("content-type", "application/json")
+                        .body(body_bytes.clone())
+                        .timeout(timeout)
+                        .send()
+                };
+                let sent = match post().await {
+                    // A kept-alive connection the receiver closed as this callback went out fails without
+                    // an answer (neither a timeout nor a refused connection): it is sent again once, within
+                    // the same attempt.
+                    Err(e) if !e.is_timeout() && !e.is_connect() => {
+                        tracing::debug!("callback {n}: {e}; sending it again");
+                        post().await
+                    }
+                    other => other,
+                };
                 match sent {
                     Ok(resp) => {
                         let status = resp.status().as_u16();

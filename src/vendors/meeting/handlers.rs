@@ -297,7 +297,10 @@ impl Meeting {
                         .filter(|r| r.conference_key == key)
                         .flat_map(|r| r.files.iter().map(move |f| (r, f)))
                         .collect();
-                    files.sort_by_key(|(_, f)| f.start_ms);
+                    // by start, then recording id (the order of the recordings kept by id it always was)
+                    files.sort_by(|(ra, fa), (rb, fb)| {
+                        (fa.start_ms, &ra.record_id).cmp(&(fb.start_ms, &rb.record_id))
+                    });
                     Ok(files.into_iter().map(|(r, f)| self.row(t, r, f, &base)).collect())
                 }),
                 (None, None) => Err(MeetingError::params("recordId is required")),

@@ -303,7 +303,9 @@ fn check_tenant_state(t: &Tenant) -> Result<(), String> {
             return Err(format!("conferences.{key}.recording: no recording {r}"));
         }
     }
-    for (id, rec) in &t.records {
+    let mut records: Vec<(&String, &MeetingRecord)> = t.records.iter().collect();
+    records.sort_unstable_by_key(|(id, _)| *id);
+    for (id, rec) in records {
         let at = |field: &str| format!("records.{id}.{field}");
         if *id != rec.record_id {
             return Err(format!("{}: is `{}`", at("record_id"), rec.record_id));
