@@ -126,13 +126,16 @@ impl Journal {
         }
         e.body = kept(e.body);
         e.response = kept(e.response);
-        let mut r = self.ring.lock();
-        let id = r.next_id;
-        r.next_id += 1;
-        if r.entries.len() >= self.capacity {
-            r.entries.pop_front();
-        }
-        r.entries.push_back((id, e));
+        let oldest = {
+            let mut r = self.ring.lock();
+            let id = r.next_id;
+            r.next_id += 1;
+            let oldest = if r.entries.len() >= self.capacity { r.entries.pop_front() } else { None };
+            r.entries.push_back((id, e));
+            oldest
+        };
+        // The entry pushed out is freed after the lock is let go (its buffers may belong to another thread).
+        drop(oldest);
     }
 
     /// Entries matching `f`, oldest first.

@@ -74,15 +74,18 @@ impl<S: Clone + Serialize + DeserializeOwned> Tenants<S> {
 
     /// Run `f` under the tenant's lock, exclusively.
     pub fn with<R>(&self, id: &str, f: impl FnOnce(&mut S) -> R) -> Option<R> {
-        let t = self.get(id)?;
-        let mut guard = t.lock();
+        // The map stays read-locked (recursively: `f` may look up another tenant even while a writer
+        // waits) instead of cloning the tenant's `Arc`: two fewer atomic writes to a line every worker
+        // thread shares, per call.
+        let map = self.map.read_recursive();
+        let mut guard = map.get(id)?.lock();
         Some(f(&mut guard))
     }
 
     /// Run `f` under the tenant's lock, shared with other readers.
     pub fn read<R>(&self, id: &str, f: impl FnOnce(&S) -> R) -> Option<R> {
-        let t = self.get(id)?;
-        let guard = t.read();
+        let map = self.map.read_recursive();
+        let guard = map.get(id)?.read();
         Some(f(&guard))
     }
 
