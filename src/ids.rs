@@ -41,8 +41,15 @@ impl IdSource {
 
     /// One 64-bit draw.
     pub fn next_u64(&self) -> u64 {
-        let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        splitmix64(self.seed.load(Ordering::Relaxed) ^ splitmix64(n))
+        self.draws(1).next().unwrap_or_default()
+    }
+
+    /// `n` consecutive draws, taken from the stream at once (one atomic step on a counter every thread
+    /// shares, not one per draw); the same values `n` calls of [`IdSource::next_u64`] give in a row.
+    fn draws(&self, n: usize) -> impl Iterator<Item = u64> {
+        let first = self.counter.fetch_add(n as u64, Ordering::Relaxed);
+        let seed = self.seed.load(Ordering::Relaxed);
+        (first..first.wrapping_add(n as u64)).map(move |i| splitmix64(seed ^ splitmix64(i)))
     }
 
     /// `len` lowercase hex digits (a 32-digit one looks like the vendors' access tokens).
@@ -57,29 +64,35 @@ impl IdSource {
 
     /// `len` decimal digits, never starting with 0.
     pub fn digits(&self, len: usize) -> String {
-        let mut s = String::with_capacity(len);
-        for i in 0..len {
-            let d = (self.next_u64() % if i == 0 { 9 } else { 10 }) as u8 + u8::from(i == 0);
-            s.push((b'0' + d) as char);
-        }
-        s
+        self.digit_values(len).map(|d| (b'0' + d) as char).collect()
+    }
+
+    /// The number [`IdSource::digits`] would write (`len` ≤ 19), without the text.
+    pub fn number(&self, len: usize) -> u64 {
+        self.digit_values(len.min(19)).fold(0, |n, d| n * 10 + u64::from(d))
+    }
+
+    fn digit_values(&self, len: usize) -> impl Iterator<Item = u8> {
+        self.draws(len).enumerate().map(|(i, r)| (r % if i == 0 { 9 } else { 10 }) as u8 + u8::from(i == 0))
     }
 
     /// A random-looking UUID (version 4 layout) from the stream.
     pub fn uuid(&self) -> uuid::Uuid {
         let mut bytes = [0u8; 16];
-        bytes[..8].copy_from_slice(&self.next_u64().to_le_bytes());
-        bytes[8..].copy_from_slice(&self.next_u64().to_le_bytes());
+        let mut d = self.draws(2);
+        bytes[..8].copy_from_slice(&d.next().unwrap_or_default().to_le_bytes());
+        bytes[8..].copy_from_slice(&d.next().unwrap_or_default().to_le_bytes());
         uuid::Builder::from_random_bytes(bytes).into_uuid()
     }
 
     fn pick_from(&self, alphabet: &[u8], len: usize) -> String {
         let mut s = String::with_capacity(len);
+        let mut words = self.draws(len.div_ceil(8));
         let mut word = 0u64;
         let mut left = 0;
         for _ in 0..len {
             if left == 0 {
-                word = self.next_u64();
+                word = words.next().unwrap_or_default();
                 left = 8;
             }
             s.push(alphabet[(word & 0xff) as usize % alphabet.len()] as char);
@@ -104,6 +117,15 @@ impl IdSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_number_is_its_digits() {
+        let (a, b) = (IdSource::new(7), IdSource::new(7));
+        for _ in 0..50 {
+            assert_eq!(a.digits(9), b.number(9).to_string());
+        }
+        assert_eq!(a.state(), b.state());
+    }
 
     #[test]
     fn same_seed_same_ids_and_restore_continues() {

@@ -782,7 +782,7 @@ impl Iclass {
     /// A fresh 9-digit class id (never one of a class or a recording of the app).
     pub(super) fn new_class_id(acc: &Account, ids: &crate::ids::IdSource) -> u64 {
         loop {
-            let id: u64 = ids.digits(9).parse().unwrap_or(100_000_000);
+            let id = ids.number(9);
             if !acc.classes.contains_key(&id) && !acc.recordings.contains_key(&id) {
                 return id;
             }
