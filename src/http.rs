@@ -132,14 +132,32 @@ impl Exchange<'_> {
 /// `Forwarded`/`X-Forwarded-Proto`) and the `Host` the client addressed (the listener's address when the
 /// client sent none, or one that is not a host).
 pub fn request_base(req: &HttpRequest) -> String {
+    use actix_web::http::header;
+    let h = req.headers();
+    let proxied = h.contains_key(header::FORWARDED)
+        || h.contains_key("x-forwarded-host")
+        || h.contains_key("x-forwarded-proto")
+        || req.uri().authority().is_some();
+    if !proxied {
+        // What actix's connection info would say without a proxy's headers or an absolute URI (the usual
+        // request), read without building that info's strings: the listener's scheme, and `Host`.
+        let scheme = if req.app_config().secure() { "https" } else { "http" };
+        if let Some(host) = h.get(header::HOST).and_then(|v| v.to_str().ok()).filter(|v| plausible_host(v)) {
+            return format!("{scheme}://{host}");
+        }
+    }
     let info = req.connection_info();
     let host = info.host();
-    let plausible = !host.is_empty()
+    let host = if plausible_host(host) { host.to_string() } else { req.app_config().host().to_string() };
+    format!("{}://{host}", info.scheme())
+}
+
+/// A `Host` worth handing back in URLs: a name or address with an optional port, nothing else.
+fn plausible_host(host: &str) -> bool {
+    !host.is_empty()
         && host
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':' | b'[' | b']'));
-    let host = if plausible { host.to_string() } else { req.app_config().host().to_string() };
-    format!("{}://{host}", info.scheme())
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':' | b'[' | b']'))
 }
 
 async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Bytes, Option<usize>> {
