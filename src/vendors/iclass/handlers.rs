@@ -695,26 +695,33 @@ impl Iclass {
         let topic = req.class_topic.filter(|t| !t.is_empty());
         let check_sig = req.record_user_sig.is_some() || req.record_user_id.is_some();
         let ids = &self.world.ids;
+        // Made before the tenant's lock is taken (every class/create of the app waits for it); the id, the
+        // creation number and the default topic are filled in under it.
+        let mut class = Class {
+            no: 0,
+            class_id: 0,
+            class_topic: topic.unwrap_or_default(),
+            class_type,
+            class_status: ClassStatus::Will,
+            members: member_list(&teacher_id, &students),
+            teacher_id,
+            create_time: now,
+            start_time,
+            stop_time,
+            real_start_time: 0,
+            real_stop_time: 0,
+            settings: Settings { record_types, ..Settings::default() },
+            record_user_id: req.record_user_id,
+            record_user_sig: req.record_user_sig,
+            present: Default::default(),
+        };
         let (class_id, sdkappid) = self.locked(&tenant, |acc| {
             let class_id = Self::new_class_id(acc, ids);
-            let class = Class {
-                no: acc.seq + 1,
-                class_id,
-                class_topic: topic.unwrap_or_else(|| class_id.to_string()),
-                class_type,
-                class_status: ClassStatus::Will,
-                teacher_id: teacher_id.clone(),
-                create_time: now,
-                start_time,
-                stop_time,
-                real_start_time: 0,
-                real_stop_time: 0,
-                members: member_list(&teacher_id, &students),
-                settings: Settings { record_types, ..Settings::default() },
-                record_user_id: req.record_user_id,
-                record_user_sig: req.record_user_sig,
-                present: Default::default(),
-            };
+            class.no = acc.seq + 1;
+            class.class_id = class_id;
+            if class.class_topic.is_empty() {
+                class.class_topic = class_id.to_string();
+            }
             validate_class(acc, &class, check_sig, now)?;
             acc.next_no();
             acc.classes.insert(class_id, class);
