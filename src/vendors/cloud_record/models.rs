@@ -1,10 +1,10 @@
 //! Tenant state of the cloud-recording vendor: accounts, their groups and streams, their record tasks.
 
-use crate::world::index::Chunked;
+use crate::world::index::{Chunked, FastMap};
 use crate::world::RankedSet;
 use crate::world::{Phase, Recording};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// How many superseded access tokens an account remembers (to answer "timeout" rather than "auth failed").
 pub const RETIRED_TOKENS_KEPT: usize = 32;
@@ -368,13 +368,13 @@ impl TaskFilter {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TaskTable {
     slots: Chunked<Option<RecordTask>>,
-    ids: HashMap<Box<str>, Slot>,
+    ids: FastMap<Box<str>, Slot>,
     /// status each slot is filed under (so a refresh knows which set to move it out of)
     filed: Vec<u8>,
     live: RankedSet<Slot>,
     by_status: [RankedSet<Slot>; 8],
     /// each group's tasks, and its active ones
-    groups: HashMap<Box<str>, GroupSlots>,
+    groups: FastMap<Box<str>, GroupSlots>,
     active_count: usize,
 }
 

@@ -1,10 +1,10 @@
 //! Tenant state of the TIC PaaS vendor: one app (sdkappid) with its users, classes, documents and the
 //! cloud recordings of its classes.
 
-use crate::world::index::Chunked;
+use crate::world::index::{Chunked, FastMap};
 use crate::world::{RankedSet, Recording};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// How many superseded user tokens a user remembers (to tell "replaced" from "never issued").
 pub const RETIRED_TOKENS_KEPT: usize = 8;
@@ -512,7 +512,7 @@ pub struct ClassTable {
     /// classes where they are stored (a removed one leaves a hole); a page reads its rows straight from
     /// here, one memory access each, however many classes there are
     slots: Chunked<Option<Class>>,
-    ids: HashMap<u64, u32>,
+    ids: FastMap<u64, u32>,
     all: RankedSet<ClassKey>,
     by_status: [RankedSet<ClassKey>; 3],
     by_type: [RankedSet<ClassKey>; 3],
