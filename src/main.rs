@@ -32,6 +32,23 @@ enum Command {
     /// Print signatures and tokens the vendors' own tools would make.
     #[command(subcommand)]
     Sig(SigCommand),
+    /// Run scripted scenarios (fixtures with `steps`).
+    #[command(subcommand)]
+    Scenario(ScenarioCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum ScenarioCommand {
+    /// Run scenario files: each step is printed with ✓ or ✗ (and what differed). Exit status 1 if any step
+    /// fails, 2 if a file cannot be read or is not a valid scenario.
+    Run {
+        /// scenario files
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// run against this running server (reset, then loaded with each scenario) instead of an embedded one
+        #[arg(long, value_name = "URL")]
+        against: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -155,6 +172,7 @@ fn main() -> ExitCode {
         Some(Command::Serve(a)) => serve(a),
         Some(Command::Check { files }) => check(&files),
         Some(Command::Sig(s)) => sig(s),
+        Some(Command::Scenario(ScenarioCommand::Run { files, against })) => scenario_run(&files, against),
     }
 }
 
@@ -250,7 +268,7 @@ fn check(files: &[PathBuf]) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        let doc = match FixtureSource::File(f.clone()).read() {
+        let mut doc = match FixtureSource::File(f.clone()).read() {
             Ok(d) => d,
             Err(e) => {
                 println!("{}: {}", f.display(), e.message);
@@ -258,13 +276,29 @@ fn check(files: &[PathBuf]) -> ExitCode {
                 continue;
             }
         };
+        // A scenario (a fixture with `steps`): its steps are checked too, and `${receiver}` stands in for
+        // the receiver the runner would start.
+        let scenario_errors = recmock::scenario::check_document(&doc.value);
+        if !scenario_errors.is_empty() {
+            bad = true;
+            println!("{}: {} error(s)", f.display(), scenario_errors.len());
+            for e in scenario_errors {
+                println!("  {e}");
+            }
+            continue;
+        }
+        let steps = doc.value.get("steps").and_then(|s| s.as_array()).map(Vec::len);
+        if let Ok(v) = recmock::scenario::fixture_part(&doc.value, recmock::scenario::RECEIVER_PLACEHOLDER) {
+            doc.value = v;
+        }
         match app.load_runtime(&doc) {
             Ok(r) => println!(
-                "{}: ok ({} tenant(s): {}; {} timeline step(s))",
+                "{}: ok ({} tenant(s): {}; {} timeline step(s){})",
                 f.display(),
                 r.tenants.len(),
                 r.tenants.join(", "),
-                r.timeline_steps
+                r.timeline_steps,
+                steps.map(|n| format!("; scenario of {n} step(s)")).unwrap_or_default()
             ),
             Err(errors) => {
                 bad = true;
@@ -276,6 +310,55 @@ fn check(files: &[PathBuf]) -> ExitCode {
         }
     }
     if bad {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn scenario_run(files: &[PathBuf], against: Option<String>) -> ExitCode {
+    let mut scenarios = Vec::new();
+    let mut unreadable = false;
+    for f in files {
+        match recmock::scenario::Scenario::load(f) {
+            Ok(s) => scenarios.push(s),
+            Err(errors) => {
+                unreadable = true;
+                println!("{}: not a valid scenario, {} error(s)", f.display(), errors.len());
+                for e in errors {
+                    println!("  {e}");
+                }
+            }
+        }
+    }
+    if unreadable {
+        return ExitCode::from(2);
+    }
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("recmock: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let target = match against {
+        Some(url) => recmock::scenario::Target::Against(url),
+        None => recmock::scenario::Target::Embedded,
+    };
+    let (mut passed, mut failed) = (0, 0);
+    rt.block_on(async {
+        for s in &scenarios {
+            let report = recmock::scenario::run(s, &target).await;
+            print!("{report}");
+            if report.passed() {
+                passed += 1;
+            } else {
+                failed += 1;
+            }
+        }
+    });
+    println!("{} scenario(s): {passed} passed, {failed} failed", scenarios.len());
+    if failed > 0 {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
