@@ -118,6 +118,9 @@ pub enum StartError {
         /// what is wrong
         message: String,
     },
+    /// the HTTPS listener's certificate could not be loaded or made
+    #[error("TLS: {0}")]
+    Tls(String),
     /// the listener could not be opened
     #[error("cannot listen on {addr}: {source}")]
     Listen {
@@ -139,6 +142,9 @@ impl App {
         );
         let world = Arc::new(World::new(clock, seed, config.journal_size, public_url, config.max_body_bytes));
         world.outbox.set_timeout_ms(config.callback_timeout_ms);
+        if let Some(u) = &config.public_url {
+            world.give_public_url(u);
+        }
         let vendors = vendors::all(&world);
         let mut docs = Vec::new();
         for src in &config.fixtures {

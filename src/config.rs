@@ -1,5 +1,6 @@
 //! Server configuration (the CLI maps its flags onto this; tests build it directly).
 
+use crate::cors::AllowOrigin;
 use crate::fixture::FixtureSource;
 use std::path::PathBuf;
 
@@ -32,6 +33,38 @@ pub struct Config {
     pub callback_timeout_ms: u64,
     /// stop gracefully on SIGINT/SIGTERM (off in tests that run many servers in one process)
     pub handle_signals: bool,
+    /// an HTTPS listener beside the plain one, serving the same world (none: plain HTTP only)
+    pub tls: Option<TlsConfig>,
+    /// which origins get `Access-Control-Allow-Origin` (default `*`)
+    pub cors_origin: AllowOrigin,
+}
+
+/// The HTTPS listener.
+#[derive(Debug, Clone)]
+pub struct TlsConfig {
+    /// port to listen on, on the same address as the plain listener (0: any free port)
+    pub port: u16,
+    /// where its certificate comes from
+    pub certificate: TlsCertificate,
+}
+
+/// Where the HTTPS listener's certificate comes from.
+#[derive(Debug, Clone)]
+pub enum TlsCertificate {
+    /// the user's own PEM files (`--tls-cert`, `--tls-key`)
+    Files {
+        /// certificate chain, leaf first
+        cert: PathBuf,
+        /// private key
+        key: PathBuf,
+    },
+    /// a certificate signed by recmock's local CA in `dir`, made on first use (`recmock tls init`)
+    LocalCa {
+        /// the CA directory
+        dir: PathBuf,
+        /// names the certificate covers beyond the vendor hosts and localhost
+        extra_names: Vec<String>,
+    },
 }
 
 impl Default for Config {
@@ -50,6 +83,8 @@ impl Default for Config {
             workers: None,
             callback_timeout_ms: 5000,
             handle_signals: true,
+            tls: None,
+            cors_origin: AllowOrigin::Any,
         }
     }
 }

@@ -67,6 +67,8 @@ pub struct Exchange<'a> {
     pub body: Bytes,
     /// virtual time at arrival, unix milliseconds
     pub now_ms: i64,
+    /// `--public-url`, when given
+    pub(crate) public_url: Option<&'a str>,
 }
 
 impl Exchange<'_> {
@@ -89,6 +91,35 @@ impl Exchange<'_> {
     pub fn now_s(&self) -> i64 {
         self.now_ms.div_euclid(1000)
     }
+
+    /// The base of every URL this answer hands out: `--public-url` when given, else the scheme and host this
+    /// request came in on, so a client that reached recmock as `https://vod.api.qcloud.com` is sent back
+    /// there (and one that came over plain HTTP on 127.0.0.1 stays there).
+    pub fn base_url(&self) -> String {
+        match self.public_url {
+            Some(u) => u.to_string(),
+            None => request_base(self.req),
+        }
+    }
+
+    /// The download URL of a stored file, under [`Exchange::base_url`].
+    pub fn file_url(&self, f: &crate::world::StoredFile) -> String {
+        crate::world::files::file_url_at(&self.base_url(), f)
+    }
+}
+
+/// `scheme://host[:port]` of the address a request came in on: the listener's scheme (or a proxy's
+/// `Forwarded`/`X-Forwarded-Proto`) and the `Host` the client addressed (the listener's address when the
+/// client sent none, or one that is not a host).
+pub fn request_base(req: &HttpRequest) -> String {
+    let info = req.connection_info();
+    let host = info.host();
+    let plausible = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':' | b'[' | b']'));
+    let host = if plausible { host.to_string() } else { req.app_config().host().to_string() };
+    format!("{}://{host}", info.scheme())
 }
 
 async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Bytes, Option<usize>> {
@@ -168,7 +199,7 @@ where
         None => {
             // Latency-only faults shift arrival; the handler sees the clock as it is now.
             let now_ms = if fault_id.is_some() { world.clock.now_ms() } else { now_ms };
-            handle(&Exchange { req, body: body.clone(), now_ms })
+            handle(&Exchange { req, body: body.clone(), now_ms, public_url: world.given_public_url() })
         }
     };
     record(world, dialect.kind(), req, &body, reply.status, &reply.body, fault_id, now_ms, wall_ms);
@@ -222,15 +253,44 @@ pub struct RouteBook {
 }
 
 impl RouteBook {
-    /// Note that `method path` is served (registering twice, once per worker, is harmless).
+    /// Note that `method path` is served (registering twice, once per worker, is harmless). A segment's
+    /// pattern (`{role:[01]}`) is left out: the table names paths as OpenAPI does (`{role}`).
     pub fn note(&self, method: &str, path: &str, vendor: Option<VendorKind>) {
-        self.routes.lock().insert((path.to_string(), method.to_ascii_uppercase()), vendor);
+        self.routes.lock().insert((openapi_template(path), method.to_ascii_uppercase()), vendor);
     }
 
     /// Every route, sorted by path then method.
     pub fn list(&self) -> Vec<(String, String, Option<VendorKind>)> {
         self.routes.lock().iter().map(|((p, m), v)| (p.clone(), m.clone(), *v)).collect()
     }
+}
+
+/// An actix-web path template without the segment patterns: `/{id:\\d+}/x` → `/{id}/x`.
+fn openapi_template(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut in_pattern = false;
+    let mut depth = 0usize;
+    for c in path.chars() {
+        match c {
+            '{' => {
+                depth += 1;
+                if !in_pattern {
+                    out.push(c);
+                }
+            }
+            '}' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    in_pattern = false;
+                    out.push(c);
+                }
+            }
+            ':' if depth == 1 => in_pattern = true,
+            _ if !in_pattern => out.push(c),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// Register one vendor endpoint: `method path` runs `handler` through [`serve`]; other methods get a JSON 405.
@@ -254,4 +314,19 @@ pub fn endpoint<V>(
             }))
             .default_service(crate::method_not_allowed(allowed)),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::openapi_template;
+
+    #[test]
+    fn segment_patterns_are_left_out_of_route_names() {
+        assert_eq!(
+            openapi_template("/{sdkappid:\\d+}/{class_id:\\d+}/{role:[01]}"),
+            "/{sdkappid}/{class_id}/{role}"
+        );
+        assert_eq!(openapi_template("/x/{id:\\d{2,3}}/y"), "/x/{id}/y");
+        assert_eq!(openapi_template("/files/{key}/{name}"), "/files/{key}/{name}");
+    }
 }

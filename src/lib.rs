@@ -20,6 +20,7 @@ pub mod admin;
 pub mod app;
 pub mod clock;
 pub mod config;
+pub mod cors;
 pub mod faults;
 pub mod fixture;
 pub mod http;
@@ -28,13 +29,14 @@ pub mod journal;
 pub mod outbox;
 pub mod scenario;
 pub mod scheduler;
+pub mod tls;
 pub mod tlssig;
 pub mod vendors;
 pub mod wire;
 pub mod world;
 
 pub use app::{App, StartError};
-pub use config::Config;
+pub use config::{Config, TlsCertificate, TlsConfig};
 pub use fixture::{FixtureError, FixtureSource};
 pub use world::VendorKind;
 
@@ -53,6 +55,24 @@ pub struct Application {
     server: Server,
     app: Arc<App>,
     state_file: Option<std::path::PathBuf>,
+    tls: Option<TlsInfo>,
+}
+
+/// The HTTPS listener of a running server.
+#[derive(Debug, Clone)]
+pub struct TlsInfo {
+    /// the port it listens on
+    pub port: u16,
+    /// `https://host:port`
+    pub url: String,
+    /// the certificate it serves
+    pub cert: std::path::PathBuf,
+    /// the CA that signed it, when it is recmock's local CA (the file clients must trust)
+    pub ca_cert: Option<std::path::PathBuf>,
+    /// the names the certificate covers, when recmock made it
+    pub names: Vec<String>,
+    /// the local CA was created at this start
+    pub ca_created: bool,
 }
 
 impl std::fmt::Debug for Application {
@@ -76,6 +96,11 @@ impl Application {
         };
         let url = format!("http://{host}:{}", local.port());
         let public = config.public_url.clone().unwrap_or_else(|| url.clone());
+        // TLS is prepared before the world, so a bad certificate stops the start before anything loads.
+        let tls = match &config.tls {
+            Some(t) => Some(prepare_tls(&config, t, &host)?),
+            None => None,
+        };
         let app = App::new(&config, public)?;
         if let Some(path) = &config.state_file {
             if path.exists() {
@@ -87,11 +112,10 @@ impl Application {
             }
         }
         let factory_app = app.clone();
+        let cors = config.cors_origin.clone();
         let mut server = HttpServer::new(move || {
             let app = factory_app.clone();
-            actix_web::App::new()
-                .wrap(actix_cors::Cors::permissive().max_age(86_400))
-                .configure(move |cfg| routes(app, cfg))
+            actix_web::App::new().wrap(cors::Cors::new(cors.clone())).configure(move |cfg| routes(app, cfg))
         })
         .shutdown_timeout(10);
         if let Some(n) = config.workers {
@@ -100,11 +124,22 @@ impl Application {
         if !config.handle_signals {
             server = server.disable_signals();
         }
-        let server = server
-            .listen(listener)
-            .map_err(|source| StartError::Listen { addr: addr.clone(), source })?
-            .run();
-        Ok(Application { port: local.port(), url, server, app, state_file: config.state_file })
+        let mut server =
+            server.listen(listener).map_err(|source| StartError::Listen { addr: addr.clone(), source })?;
+        let mut tls_info = None;
+        if let Some((listener, rustls_config, info)) = tls {
+            server = server
+                .listen_rustls_0_23(listener, rustls_config)
+                .map_err(|source| StartError::Listen { addr: info.url.clone(), source })?;
+            tls_info = Some(info);
+        }
+        let server = server.run();
+        Ok(Application { port: local.port(), url, server, app, state_file: config.state_file, tls: tls_info })
+    }
+
+    /// The HTTPS listener, when there is one.
+    pub fn tls(&self) -> Option<&TlsInfo> {
+        self.tls.as_ref()
     }
 
     /// The port it listens on.
@@ -144,6 +179,47 @@ impl Application {
     }
 }
 
+/// Open the HTTPS listener and load (or make) its certificate.
+fn prepare_tls(
+    config: &Config,
+    t: &TlsConfig,
+    host: &str,
+) -> Result<(TcpListener, rustls::ServerConfig, TlsInfo), StartError> {
+    let tls_err = |e: tls::TlsError| StartError::Tls(e.to_string());
+    let (cert, key, ca_cert, names, ca_created) = match &t.certificate {
+        TlsCertificate::Files { cert, key } => (cert.clone(), key.clone(), None, Vec::new(), false),
+        TlsCertificate::LocalCa { dir, extra_names } => {
+            // The address users reach recmock by is covered too: the bind address and the public URL's host.
+            let mut extra = extra_names.clone();
+            extra.extend(config.public_url.as_deref().and_then(url_host).map(str::to_string));
+            extra.push(host.trim_start_matches('[').trim_end_matches(']').to_string());
+            let issued = tls::init(dir, &extra).map_err(tls_err)?;
+            (issued.cert, issued.key, Some(issued.ca_cert), issued.names, issued.ca_created)
+        }
+    };
+    let rustls_config = tls::server_config(&cert, &key).map_err(tls_err)?;
+    let addr = format!("{}:{}", config.bind, t.port);
+    let listener =
+        TcpListener::bind(&addr).map_err(|source| StartError::Listen { addr: addr.clone(), source })?;
+    let port =
+        listener.local_addr().map_err(|source| StartError::Listen { addr: addr.clone(), source })?.port();
+    let url = format!("https://{host}:{port}");
+    Ok((listener, rustls_config, TlsInfo { port, url, cert, ca_cert, names, ca_created }))
+}
+
+/// The host of an `http(s)://host[:port]/...` URL.
+fn url_host(url: &str) -> Option<&str> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if authority.starts_with('[') {
+        authority.split_once(']').map(|(h, _)| h.trim_start_matches('['))?
+    } else {
+        authority.split(':').next()?
+    };
+    (!host.is_empty()).then_some(host)
+}
+
 /// Every route: the vendors, `/files`, `/__admin`, and a JSON 404 for anything else.
 pub fn routes(app: Arc<App>, cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::Data::from(app.clone()));
@@ -160,6 +236,19 @@ pub fn routes(app: Arc<App>, cfg: &mut web::ServiceConfig) {
 }
 
 async fn not_found(req: HttpRequest) -> HttpResponse {
+    let websocket = req
+        .headers()
+        .get("upgrade")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    if websocket {
+        // The HST console opens the event gateway that `/server/address?appType=8` names: say plainly why
+        // the handshake fails.
+        return HttpResponse::NotImplemented().json(serde_json::json!({
+            "error": format!("WebSocket upgrade on {} refused: recmock does not emulate the vendors' WebSocket gateways (e.g. the HST event gateway)", req.path()),
+            "hint": "stream and member changes are world events: POST /__admin/events (docs/fixtures.md)",
+        }));
+    }
     HttpResponse::NotFound().json(serde_json::json!({
         "error": format!("no such endpoint: {} {}", req.method(), req.path()),
         "hint": "see openapi/recmock.yaml for every endpoint recmock serves",

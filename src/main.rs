@@ -2,7 +2,8 @@
 
 use clap::{Args, Parser, Subcommand};
 use recmock::clock::calendar;
-use recmock::{Application, Config, FixtureSource};
+use recmock::cors::AllowOrigin;
+use recmock::{Application, Config, FixtureSource, TlsCertificate, TlsConfig};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -22,7 +23,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Serve the emulator (the default when no subcommand is given).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Validate fixture files; every error is printed with its JSON path. Exit status 1 if any is wrong.
     Check {
         /// fixture files to check
@@ -35,6 +36,9 @@ enum Command {
     /// Run scripted scenarios (fixtures with `steps`).
     #[command(subcommand)]
     Scenario(ScenarioCommand),
+    /// recmock's local certificate authority, for HTTPS under the vendors' own host names.
+    #[command(subcommand)]
+    Tls(TlsCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -48,6 +52,20 @@ enum ScenarioCommand {
         /// run against this running server (reset, then loaded with each scenario) instead of an embedded one
         #[arg(long, value_name = "URL")]
         against: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum TlsCommand {
+    /// Create (or reuse) the CA and a server certificate covering every vendor host the documents name,
+    /// localhost, 127.0.0.1 and ::1; print how to trust the CA. Run again to add names: the CA is kept.
+    Init {
+        /// Directory of the CA and certificate (created if missing).
+        #[arg(long, value_name = "DIR", env = "RECMOCK_TLS_DIR", default_value_os_t = recmock::tls::default_dir())]
+        dir: PathBuf,
+        /// Another host name (or IP address, or `*.domain`) the server certificate covers; repeatable.
+        #[arg(long = "name", value_name = "HOST", value_delimiter = ',')]
+        names: Vec<String>,
     },
 }
 
@@ -88,6 +106,40 @@ enum SigCommand {
         /// signing time, unix seconds (default: now; give the server's virtual time when its clock is not real)
         #[arg(long)]
         time: Option<i64>,
+    },
+    /// A signed Tencent VOD API v2 request (seed 002's look-ups): prints the URL-encoded parameters with
+    /// their `Signature`, to append to `/v2/index.php?` (GET) or to send as the form body (POST).
+    Vod {
+        /// the account's VOD SecretId
+        #[arg(long)]
+        secret_id: String,
+        /// the account's VOD SecretKey
+        #[arg(long)]
+        secret_key: String,
+        /// `DescribeRecordPlayInfo` or `DescribeVodPlayInfo`
+        #[arg(long)]
+        action: String,
+        /// action parameters as NAME=VALUE (repeatable): `vid=...`, `fileName=...`, `pageNo=1`, `pageSize=10`
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
+        /// the host (and port) the request is sent to, exactly as its Host header will say
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        host: String,
+        /// GET (parameters in the query) or POST (parameters as a form body)
+        #[arg(long, default_value = "GET")]
+        method: String,
+        /// HmacSHA1 or HmacSHA256
+        #[arg(long, default_value = "HmacSHA1")]
+        signature_method: String,
+        /// Timestamp, unix seconds (default: now; give the server's virtual time when its clock is not real)
+        #[arg(long)]
+        timestamp: Option<i64>,
+        /// Nonce (default: random)
+        #[arg(long)]
+        nonce: Option<u64>,
+        /// Region
+        #[arg(long, default_value = "gz")]
+        region: String,
     },
     /// An MD5 request or callback sign (seeds 000 and 004): md5(key + expire_time).
     Md5 {
@@ -141,6 +193,27 @@ struct ServeArgs {
     /// Milliseconds one callback delivery may take before it counts as "no answer" (and is retried).
     #[arg(long, env = "RECMOCK_CALLBACK_TIMEOUT_MS", default_value_t = 5000)]
     callback_timeout_ms: u64,
+    /// Also serve HTTPS on this port (0 picks a free port): the same world as the plain port, for vendor
+    /// SDKs that only speak HTTPS. The certificate is --tls-cert/--tls-key, or else one signed by
+    /// recmock's local CA in --tls-dir (made on first use; see `recmock tls init`).
+    #[arg(long, value_name = "PORT", env = "RECMOCK_TLS_PORT")]
+    tls_port: Option<u16>,
+    /// PEM certificate (chain, leaf first) for the HTTPS listener instead of the local CA's; needs --tls-key.
+    #[arg(long, value_name = "FILE", env = "RECMOCK_TLS_CERT", requires_all = ["tls_key", "tls_port"])]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", env = "RECMOCK_TLS_KEY", requires_all = ["tls_cert", "tls_port"])]
+    tls_key: Option<PathBuf>,
+    /// Directory of recmock's local CA, used when --tls-port is given without --tls-cert (created on first use).
+    #[arg(long, value_name = "DIR", env = "RECMOCK_TLS_DIR", default_value_os_t = recmock::tls::default_dir())]
+    tls_dir: PathBuf,
+    /// Another host name the local CA's certificate covers, beyond the vendor hosts and localhost (repeatable).
+    #[arg(long = "tls-name", value_name = "HOST", env = "RECMOCK_TLS_NAMES", value_delimiter = ',')]
+    tls_names: Vec<String>,
+    /// Access-Control-Allow-Origin on every answer: `*`, or a comma-separated list of origins (each echoed
+    /// back when it asks, with credentials allowed). CORS preflights are answered on every path.
+    #[arg(long, value_name = "ORIGINS", env = "RECMOCK_CORS_ORIGIN", default_value = "*", value_parser = AllowOrigin::parse)]
+    cors_origin: AllowOrigin,
 }
 
 fn config_of(a: &ServeArgs) -> Config {
@@ -162,6 +235,14 @@ fn config_of(a: &ServeArgs) -> Config {
         workers: a.workers,
         callback_timeout_ms: a.callback_timeout_ms,
         handle_signals: true,
+        tls: a.tls_port.map(|port| TlsConfig {
+            port,
+            certificate: match (&a.tls_cert, &a.tls_key) {
+                (Some(cert), Some(key)) => TlsCertificate::Files { cert: cert.clone(), key: key.clone() },
+                _ => TlsCertificate::LocalCa { dir: a.tls_dir.clone(), extra_names: a.tls_names.clone() },
+            },
+        }),
+        cors_origin: a.cors_origin.clone(),
     }
 }
 
@@ -169,10 +250,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         None => serve(cli.serve),
-        Some(Command::Serve(a)) => serve(a),
+        Some(Command::Serve(a)) => serve(*a),
         Some(Command::Check { files }) => check(&files),
         Some(Command::Sig(s)) => sig(s),
         Some(Command::Scenario(ScenarioCommand::Run { files, against })) => scenario_run(&files, against),
+        Some(Command::Tls(TlsCommand::Init { dir, names })) => tls_init(&dir, &names),
     }
 }
 
@@ -235,6 +317,24 @@ fn print_banner(app: &Application, args: &ServeArgs) {
         format!("{}x real time", clock.scale)
     };
     say!("recmock {} listening on {url}", recmock::VERSION);
+    if let Some(t) = app.tls() {
+        say!("  https    : {}  (same world)", t.url);
+        match &t.ca_cert {
+            Some(ca) => {
+                let made = if t.ca_created { "created now; " } else { "" };
+                say!(
+                    "  TLS CA   : {} ({made}trust it in clients: `recmock tls init` prints how)",
+                    ca.display()
+                );
+                say!(
+                    "  try      : curl --cacert {} --resolve vod.api.qcloud.com:{port}:127.0.0.1 https://vod.api.qcloud.com:{port}/__admin/health",
+                    ca.display(),
+                    port = t.port
+                );
+            }
+            None => say!("  TLS cert : {}", t.cert.display()),
+        }
+    }
     say!("  fixtures : {}", a.start_fixture_names().join(", "));
     say!("  clock    : {} (Beijing time), {mode}", calendar::beijing_datetime(clock.now_ms.div_euclid(1000)));
     say!("  seed     : {}", a.world.ids.state().seed);
@@ -365,6 +465,27 @@ fn scenario_run(files: &[PathBuf], against: Option<String>) -> ExitCode {
     }
 }
 
+fn tls_init(dir: &std::path::Path, names: &[String]) -> ExitCode {
+    match recmock::tls::init(dir, names) {
+        Ok(i) => {
+            let ca = if i.ca_created { "created" } else { "reused " };
+            let cert = if i.cert_issued { "issued" } else { "reused" };
+            println!("CA                 {ca}  {}", i.ca_cert.display());
+            println!("server certificate {cert}   {} (key {})", i.cert.display(), i.key.display());
+            println!("names              {}", i.names.join(" "));
+            println!();
+            println!("{}", recmock::tls::trust_instructions(&i.ca_cert, &i.spki_sha256, None));
+            println!();
+            println!("Serve HTTPS with it: recmock --tls-port 8443 --tls-dir {}", i.dir.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("recmock: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn sig(s: SigCommand) -> ExitCode {
     match s {
         SigCommand::HstToken { app_id, secret, expire, group, user } => {
@@ -390,6 +511,49 @@ fn sig(s: SigCommand) -> ExitCode {
         SigCommand::Usersig { sdkappid, key, identifier, expire, time } => {
             let time = time.unwrap_or_else(|| recmock::clock::wall_now_ms() / 1000);
             println!("{}", recmock::tlssig::sign(sdkappid, &key, &identifier, time, expire));
+            ExitCode::SUCCESS
+        }
+        SigCommand::Vod {
+            secret_id,
+            secret_key,
+            action,
+            params,
+            host,
+            method,
+            signature_method,
+            timestamp,
+            nonce,
+            region,
+        } => {
+            use recmock::vendors::live_sdk::vod;
+            let Some(sig_method) = vod::SignatureMethod::parse(Some(&signature_method)) else {
+                eprintln!("recmock: --signature-method must be HmacSHA1 or HmacSHA256");
+                return ExitCode::from(2);
+            };
+            let method = method.to_ascii_uppercase();
+            if method != "GET" && method != "POST" {
+                eprintln!("recmock: --method must be GET or POST");
+                return ExitCode::from(2);
+            }
+            let mut pairs = vec![
+                ("Action".to_string(), action),
+                ("Region".to_string(), region),
+                ("SecretId".to_string(), secret_id),
+                ("SignatureMethod".to_string(), sig_method.as_str().to_string()),
+                (
+                    "Timestamp".to_string(),
+                    timestamp.unwrap_or_else(|| recmock::clock::wall_now_ms() / 1000).to_string(),
+                ),
+                ("Nonce".to_string(), nonce.unwrap_or_else(|| rand::random::<u32>() as u64 + 1).to_string()),
+            ];
+            for p in params {
+                let Some((k, v)) = p.split_once('=') else {
+                    eprintln!("recmock: --param must be NAME=VALUE, got `{p}`");
+                    return ExitCode::from(2);
+                };
+                pairs.push((k.to_string(), v.to_string()));
+            }
+            println!("{}", vod::signed_query(&secret_key, sig_method, &method, &host, &pairs));
             ExitCode::SUCCESS
         }
         SigCommand::Md5 { key, expire } => {

@@ -463,16 +463,31 @@ async fn access_token_expiry_and_supersession() {
     app.stop().await;
 }
 
-/// `GET /server/address?appType=10` answers recmock's own URL; appType 8 (the event-gateway WebSocket,
-/// not emulated), another type or none answer 6050030003. `POST /generate/token` makes a developer token
-/// that `/access/token` accepts, and refuses a wrong secret or app id with 606000000.
+/// `GET /server/address?appType=10` answers recmock's own URL, appType 8 the same host as `ws://` (the
+/// event-gateway WebSocket itself is not emulated: its handshake gets 501); another type or none answer
+/// 6050030003. `POST /generate/token` makes a developer token that `/access/token` accepts, and refuses a
+/// wrong secret or app id with 606000000.
 #[tokio::test]
 async fn server_address_and_generate_token() {
     let app = spawn(one_account(json!({}))).await;
     let (s, v) = app.get("/server/address?appType=10").await;
     assert_eq!(s, 200);
     assert_eq!(v, json!({ "code": 0, "message": "OK", "result": app.url }));
-    for q in ["?appType=8", "?appType=9", ""] {
+    let (s, v) = app.get("/server/address?appType=8").await;
+    assert_eq!(s, 200);
+    let ws = app.url.replace("http://", "ws://");
+    assert_eq!(v, json!({ "code": 0, "message": "OK", "result": ws }));
+    let rb = app
+        .client
+        .get(&app.url)
+        .header("Connection", "Upgrade")
+        .header("Upgrade", "websocket")
+        .header("Sec-WebSocket-Version", "13")
+        .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==");
+    let (s, v) = app.send(rb).await;
+    assert_eq!(s, 501, "{v}");
+    assert!(v["error"].as_str().unwrap().contains("WebSocket"), "{v}");
+    for q in ["?appType=9", ""] {
         let (s, v) = app.get(&format!("/server/address{q}")).await;
         assert_eq!(s, 200);
         assert_eq!(code(&v), BAD_PARAMS, "{q}: {v}");

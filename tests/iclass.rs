@@ -217,8 +217,20 @@ async fn class_create_applies_the_documented_defaults() {
     let v = ok(&app, "class/create", json!({ "teacher_id": "t1" })).await;
     let id = v["class_id"].as_u64().unwrap();
     assert_eq!(id.to_string().len(), 9, "{v}");
-    assert_eq!(v["teacher_url"], format!("https://tedu.qcloudtrtc.com/{APP}/{id}/0"));
-    assert_eq!(v["student_url"], format!("https://tedu.qcloudtrtc.com/{APP}/{id}/1"));
+    // The vendor's classroom path, under the address the request came in on; recmock serves the page.
+    assert_eq!(v["teacher_url"], format!("{}/{APP}/{id}/0", app.url));
+    assert_eq!(v["student_url"], format!("{}/{APP}/{id}/1", app.url));
+    for (url, role) in [(&v["teacher_url"], "teacher"), (&v["student_url"], "student")] {
+        let resp = app.client.get(url.as_str().unwrap()).send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+        assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        let page = resp.text().await.unwrap();
+        assert!(page.contains(&format!("the {role} view of class {id}")) && page.contains("t1"), "{page}");
+    }
+    let (s, v) = app.get(&format!("/{APP}/999999999/0")).await;
+    assert_eq!((s, &v["error_code"]), (404, &json!(10230)), "{v}");
+    let (s, _) = app.get(&format!("/1/{id}/1")).await;
+    assert_eq!(s, 404);
     let info = class_info(&app, id).await;
     let expected = json!({
         "error_code": 0, "error_msg": "",

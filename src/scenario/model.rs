@@ -48,13 +48,14 @@ pub struct RequestSpec {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuthOverride {
-    /// 000 / 004: the app
+    /// 000 / 002 / 004: the app
     pub sdkappid: Option<u64>,
-    /// 000: the admin identifier the usersig is made for (default: the app's first admin)
+    /// 000 / 002: the identifier the usersig is made for (000 default: the app's first admin; 002: the
+    /// `identifier` in the query)
     pub identifier: Option<String>,
-    /// 000: the app key (default: the fixture's)
+    /// 000 / 002: the app key (default: the fixture's)
     pub key: Option<String>,
-    /// 000: a usersig to send as is
+    /// 000 / 002: a usersig to send as is
     pub usersig: Option<String>,
     /// 004: the tic_key (default: the fixture's)
     pub tic_key: Option<String>,
@@ -64,6 +65,16 @@ pub struct AuthOverride {
     pub dev_id: Option<String>,
     /// 001: its developer token (default: the fixture's)
     pub token: Option<String>,
+    /// 003: the tenant (default: the first of the fixture's `meeting.tenants`)
+    pub ent_id: Option<u64>,
+    /// 003: the `auth` header value (default: the tenant's)
+    pub auth: Option<String>,
+    /// 002 VOD look-ups: the SecretId (default: the app's `vod_secret_id`)
+    pub secret_id: Option<String>,
+    /// 002 VOD look-ups: the SecretKey (default: the app's `vod_secret_key`)
+    pub secret_key: Option<String>,
+    /// 002 VOD look-ups: `HmacSHA1` (default) or `HmacSHA256`
+    pub signature_method: Option<String>,
 }
 
 /// `expect` on a step's answer.

@@ -242,6 +242,10 @@ fn vendor_of_path(path: &str) -> &'static str {
         .any(|x| p.starts_with(x))
     {
         "cloud_record"
+    } else if p.starts_with("/live_sdk/") || p == crate::vendors::live_sdk::vod::PATH {
+        "live_sdk"
+    } else if p.starts_with("/meeting/") {
+        "meeting"
     } else if p.starts_with("/__admin") {
         "admin"
     } else {
@@ -450,6 +454,9 @@ impl Run<'_> {
         let mut headers: Vec<(String, String)> =
             r.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         let mut body = r.body.clone();
+        let mut form: Option<Vec<(String, String)>> =
+            r.form.as_ref().map(|f| f.iter().map(|(k, v)| (k.clone(), text_of(v))).collect());
+        let method = r.method.clone().unwrap_or_else(|| default_method(r).into()).to_ascii_uppercase();
         let vendor = r.vendor.clone().unwrap_or_else(|| vendor_of_path(&r.path).to_string());
         let path_only = r.path.split('?').next().unwrap_or(&r.path).to_string();
         match &r.auth {
@@ -459,10 +466,16 @@ impl Run<'_> {
                     Some(a) => serde_json::from_value(a.clone()).map_err(|e| format!("auth: {e}"))?,
                     None => AuthOverride::default(),
                 };
-                self.authorize(&vendor, &path_only, &over, &mut query, &mut headers, &mut body).await?;
+                let mut sent = Sent {
+                    method: &method,
+                    query: &mut query,
+                    headers: &mut headers,
+                    body: &mut body,
+                    form: &mut form,
+                };
+                self.authorize(&vendor, &path_only, &over, &mut sent).await?;
             }
         }
-        let method = r.method.clone().unwrap_or_else(|| default_method(r).into()).to_ascii_uppercase();
         let m = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
         let mut rb = self.client.request(m, self.url(&r.path));
         if !query.is_empty() {
@@ -473,9 +486,8 @@ impl Run<'_> {
         }
         if let Some(b) = &body {
             rb = rb.json(b);
-        } else if let Some(f) = &r.form {
-            let pairs: Vec<(String, String)> = f.iter().map(|(k, v)| (k.clone(), text_of(v))).collect();
-            rb = rb.form(&pairs);
+        } else if let Some(pairs) = &form {
+            rb = rb.form(pairs);
         } else if let Some(raw) = &r.raw {
             rb = rb.body(raw.clone());
         }
@@ -494,10 +506,10 @@ impl Run<'_> {
         vendor: &str,
         path: &str,
         over: &AuthOverride,
-        query: &mut Vec<(String, String)>,
-        headers: &mut Vec<(String, String)>,
-        body: &mut Option<Value>,
+        sent: &mut Sent<'_>,
     ) -> Result<(), String> {
+        let Sent { method, query, headers, body, form } = sent;
+        let method: &str = method;
         let has = |q: &Vec<(String, String)>, k: &str| q.iter().any(|(n, _)| n == k);
         let given =
             |q: &Vec<(String, String)>, k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
@@ -506,7 +518,8 @@ impl Run<'_> {
                 if !path.starts_with("/v4/") {
                     return Ok(());
                 }
-                let (sdkappid, app) = self.app("ilvb_edu", "apps", over.sdkappid, given(query, "sdkappid"))?;
+                let (sdkappid, app) =
+                    self.app("ilvb_edu", "apps", over.sdkappid, given(query, "sdkappid"))?;
                 let identifier = over
                     .identifier
                     .clone()
@@ -516,9 +529,13 @@ impl Run<'_> {
                 let usersig = match &over.usersig {
                     Some(s) => s.clone(),
                     None => {
-                        let key = over.key.clone().or_else(|| app["key"].as_str().map(str::to_string)).ok_or_else(
-                            || format!("ilvb_edu app {sdkappid} has no `key` in the fixture: give auth.key"),
-                        )?;
+                        let key = over
+                            .key
+                            .clone()
+                            .or_else(|| app["key"].as_str().map(str::to_string))
+                            .ok_or_else(|| {
+                                format!("ilvb_edu app {sdkappid} has no `key` in the fixture: give auth.key")
+                            })?;
                         let now = self.now().await?;
                         crate::tlssig::sign(sdkappid, &key, &identifier, now, 86_400)
                     }
@@ -536,16 +553,20 @@ impl Run<'_> {
             }
             "iclass" => {
                 let (sdkappid, app) = self.app("iclass", "apps", over.sdkappid, given(query, "sdkappid"))?;
-                let key = over.tic_key.clone().or_else(|| app["tic_key"].as_str().map(str::to_string)).ok_or_else(
-                    || format!("iclass app {sdkappid} has no `tic_key` in the fixture: give auth.tic_key"),
-                )?;
+                let key = over
+                    .tic_key
+                    .clone()
+                    .or_else(|| app["tic_key"].as_str().map(str::to_string))
+                    .ok_or_else(|| {
+                        format!("iclass app {sdkappid} has no `tic_key` in the fixture: give auth.tic_key")
+                    })?;
                 let in_body = body.as_ref().and_then(|b| b.get("expire_time")).and_then(Value::as_i64);
                 let expire = match over.expire_time.or(in_body) {
                     Some(e) => e,
                     None => self.now().await? + crate::outbox::SIGN_VALIDITY_S,
                 };
                 match body {
-                    None => *body = Some(json!({ "expire_time": expire })),
+                    None => **body = Some(json!({ "expire_time": expire })),
                     Some(Value::Object(m)) if !m.contains_key("expire_time") => {
                         m.insert("expire_time".into(), json!(expire));
                     }
@@ -563,7 +584,9 @@ impl Run<'_> {
                 }
             }
             "cloud_record" => {
-                if !path.starts_with("/v1/") || headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("authorization")) {
+                if !path.starts_with("/v1/")
+                    || headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+                {
                     return Ok(());
                 }
                 let named_app = body
@@ -602,7 +625,10 @@ impl Run<'_> {
                         let a = self.send(rb).await?;
                         let result = a.json.as_ref().map(|v| &v["result"]);
                         let Some(t) = result.and_then(|r| r["access_token"].as_str()) else {
-                            return Err(format!("GET /access/token for dev_id {dev_id} gave no token: {}", a.shown()));
+                            return Err(format!(
+                                "GET /access/token for dev_id {dev_id} gave no token: {}",
+                                a.shown()
+                            ));
                         };
                         let timeout = result.and_then(|r| r["timeout"].as_i64()).unwrap_or(7200);
                         self.tokens.insert(dev_id.clone(), (t.to_string(), now + timeout - 1));
@@ -611,14 +637,85 @@ impl Run<'_> {
                 };
                 headers.push(("Authorization".into(), access));
             }
-            // TODO(live_sdk, meeting): 002 signs with sdkappid + identifier + usersig (TLS-sig v2, like 000) and
-            // its VOD look-ups (`/v2/index.php`) with a HmacSHA1/256 signed query; 003 sends the tenant's
-            // `auth` header. Add them here when those vendors are merged.
-            "live_sdk" | "meeting" => {
-                return Err(format!(
-                    "the runner cannot sign {vendor} requests yet: give `\"auth\": \"none\"` and the credentials \
-                     in `query`/`headers`"
-                ))
+            "live_sdk" if path == crate::vendors::live_sdk::vod::PATH => {
+                use crate::vendors::live_sdk::vod;
+                let (sdkappid, app) = self.app("live_sdk", "apps", over.sdkappid, None)?;
+                let field = |o: &Option<String>, k: &str| {
+                    o.clone().or_else(|| app[k].as_str().map(str::to_string)).ok_or_else(|| {
+                        format!("live_sdk app {sdkappid} has no `{k}` in the fixture: give auth.{}", &k[4..])
+                    })
+                };
+                let secret_id = field(&over.secret_id, "vod_secret_id")?;
+                let secret_key = field(&over.secret_key, "vod_secret_key")?;
+                let sig_method = vod::SignatureMethod::parse(over.signature_method.as_deref())
+                    .ok_or("auth.signature_method must be HmacSHA1 or HmacSHA256")?;
+                let now = self.now().await?;
+                self.random += 1;
+                // POST sends the parameters as a form body, GET as the query.
+                let params: &mut Vec<(String, String)> =
+                    if method == "POST" { form.get_or_insert_with(Vec::new) } else { query };
+                for (k, v) in [
+                    ("Region", "gz".to_string()),
+                    ("SecretId", secret_id),
+                    ("SignatureMethod", sig_method.as_str().to_string()),
+                    ("Timestamp", now.to_string()),
+                    ("Nonce", self.random.to_string()),
+                ] {
+                    if !params.iter().any(|(n, _)| n == k) {
+                        params.push((k.into(), v));
+                    }
+                }
+                if !params.iter().any(|(n, _)| n == "Signature") {
+                    let host = host_of(&self.base);
+                    let text = vod::string_to_sign(method, &host, params, true);
+                    params.push(("Signature".into(), vod::sign(&secret_key, sig_method, &text)));
+                }
+            }
+            "live_sdk" => {
+                let (sdkappid, app) =
+                    self.app("live_sdk", "apps", over.sdkappid, given(query, "sdkappid"))?;
+                let identifier = over.identifier.clone().or_else(|| given(query, "identifier")).ok_or(
+                    "a live_sdk call is made by a user: give auth.identifier (or `identifier` in query)",
+                )?;
+                let usersig = match &over.usersig {
+                    Some(s) => s.clone(),
+                    None => {
+                        let key = over
+                            .key
+                            .clone()
+                            .or_else(|| app["key"].as_str().map(str::to_string))
+                            .ok_or_else(|| {
+                                format!("live_sdk app {sdkappid} has no `key` in the fixture: give auth.key")
+                            })?;
+                        let now = self.now().await?;
+                        crate::tlssig::sign(sdkappid, &key, &identifier, now, 86_400)
+                    }
+                };
+                for (k, v) in
+                    [("sdkappid", sdkappid.to_string()), ("identifier", identifier), ("usersig", usersig)]
+                {
+                    if !has(query, k) {
+                        query.push((k.into(), v));
+                    }
+                }
+            }
+            "meeting" => {
+                if path.starts_with("/meeting/live/")
+                    || headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("auth"))
+                {
+                    return Ok(());
+                }
+                let tenants = self.fixture.pointer("/meeting/tenants").and_then(Value::as_array);
+                let tenant = tenants.and_then(|t| match over.ent_id {
+                    Some(id) => t.iter().find(|x| x["ent_id"].as_u64() == Some(id)),
+                    None => t.first(),
+                });
+                let auth = over
+                    .auth
+                    .clone()
+                    .or_else(|| tenant.and_then(|t| t["auth"].as_str()).map(str::to_string))
+                    .ok_or("no meeting tenant in the fixture: give auth.auth (the header value)")?;
+                headers.push(("auth".into(), auth));
             }
             _ => {}
         }
@@ -769,6 +866,21 @@ impl Run<'_> {
         };
         signer.verify(&query, body)
     }
+}
+
+/// What a request will send, for [`Run::authorize`] to add to.
+struct Sent<'a> {
+    method: &'a str,
+    query: &'a mut Vec<(String, String)>,
+    headers: &'a mut Vec<(String, String)>,
+    body: &'a mut Option<Value>,
+    form: &'a mut Option<Vec<(String, String)>>,
+}
+
+/// `host:port` of a base URL, as the Host header will say it.
+fn host_of(base: &str) -> String {
+    let rest = base.split_once("://").map_or(base, |(_, r)| r);
+    rest.split('/').next().unwrap_or(rest).to_string()
 }
 
 fn unreachable_answer() -> Result<Answer, String> {

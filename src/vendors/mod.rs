@@ -4,6 +4,8 @@
 pub mod cloud_record;
 pub mod iclass;
 pub mod ilvb_edu;
+pub mod live_sdk;
+pub mod meeting;
 
 use crate::fixture::FixtureError;
 use crate::http::Dialect;
@@ -79,6 +81,8 @@ pub fn all(world: &Arc<World>) -> Vec<Arc<dyn Vendor>> {
     vec![
         Arc::new(ilvb_edu::IlvbEdu::new(world.clone())),
         Arc::new(cloud_record::CloudRecord::new(world.clone())),
+        Arc::new(meeting::Meeting::new(world.clone())),
+        Arc::new(live_sdk::LiveSdk::new(world.clone())),
         Arc::new(iclass::Iclass::new(world.clone())),
     ]
 }

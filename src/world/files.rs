@@ -43,6 +43,7 @@ impl StoredFile {
             "mp3" => "audio/mpeg",
             "json" => "application/json",
             "html" => "text/html; charset=utf-8",
+            "jpg" => "image/jpeg",
             _ => "application/octet-stream",
         }
     }
@@ -116,6 +117,8 @@ fn header(format: &str, size: u64) -> Vec<u8> {
             h
         }
         "mp3" => b"ID3\x03\x00\x00\x00\x00\x00\x00".to_vec(),
+        // JPEG start of image and a JFIF APP0 segment (cover screenshots).
+        "jpg" => b"\xFF\xD8\xFF\xE0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00".to_vec(),
         "html" => b"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>recmock H5 transcode</title></head><body><div class=\"slides\"><!--".to_vec(),
         _ => Vec::new(),
     }
@@ -138,6 +141,27 @@ pub fn hex(bytes: &[u8]) -> String {
 /// MD5 of a string, as 32 lowercase hex digits (the vendors' `sign`).
 pub fn md5_hex(text: &str) -> String {
     hex(&Md5::digest(text.as_bytes()))
+}
+
+/// The download URL of a stored file under `base` (the name percent-encoded: users choose file names).
+pub fn file_url_at(base: &str, f: &StoredFile) -> String {
+    file_key_url(base, &f.key, &f.name)
+}
+
+/// The download URL of the stored file `key` named `name`, under `base`.
+pub fn file_key_url(base: &str, key: &str, name: &str) -> String {
+    let mut url = String::with_capacity(base.len() + key.len() + name.len() + 8);
+    url.push_str(base);
+    url.push_str("/files/");
+    url.push_str(key);
+    url.push('/');
+    for b in name.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => url.push(b as char),
+            _ => url.push_str(&format!("%{b:02X}")),
+        }
+    }
+    url
 }
 
 /// Every stored file.

@@ -194,6 +194,7 @@ pub struct World {
     /// every route the server registered (for `GET /__admin/routes`)
     pub routes: crate::http::RouteBook,
     public_url: RwLock<String>,
+    given_public_url: std::sync::OnceLock<String>,
 }
 
 impl World {
@@ -218,6 +219,7 @@ impl World {
             callback_policies: RwLock::new(std::collections::BTreeMap::new()),
             routes: crate::http::RouteBook::default(),
             public_url: RwLock::new(public_url.trim_end_matches('/').to_string()),
+            given_public_url: std::sync::OnceLock::new(),
         }
     }
 
@@ -231,19 +233,23 @@ impl World {
         *self.public_url.write() = url.trim_end_matches('/').to_string();
     }
 
-    /// The download URL of a stored file (the name percent-encoded: users choose file names).
+    /// Fix the base of every URL handed out (`--public-url`): answers then no longer follow the address
+    /// each request came in on. Only the first call counts.
+    pub fn give_public_url(&self, url: &str) {
+        let url = url.trim_end_matches('/').to_string();
+        self.set_public_url(&url);
+        let _ = self.given_public_url.set(url);
+    }
+
+    /// `--public-url`, when it was given.
+    pub fn given_public_url(&self) -> Option<&str> {
+        self.given_public_url.get().map(String::as_str)
+    }
+
+    /// The download URL of a stored file under the public URL: for what no request asked for (callbacks,
+    /// state built by jobs). An answer to a request uses [`crate::http::Exchange::file_url`] instead.
     pub fn file_url(&self, f: &StoredFile) -> String {
-        let name: String = f
-            .name
-            .bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                    (b as char).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect();
-        format!("{}/files/{}/{name}", self.public_url(), f.key)
+        files::file_url_at(&self.public_url(), f)
     }
 
     /// Current timing table.

@@ -18,6 +18,8 @@ pub struct TestApp {
     pub handle: actix_web::dev::ServerHandle,
     /// finishes when the server has stopped (and written its state file)
     pub join: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// the HTTPS listener, when [`Spawn::tls`] asked for one
+    pub tls: Option<recmock::TlsInfo>,
 }
 
 /// Options for [`spawn_with`].
@@ -32,6 +34,9 @@ pub struct Spawn {
     pub journal_size: usize,
     /// body limit
     pub max_body_bytes: usize,
+    /// also listen with TLS on an ephemeral port, with a certificate from a fresh local CA (see
+    /// [`TestApp::tls`] and [`TestApp::https_client`])
+    pub tls: bool,
 }
 
 impl Default for Spawn {
@@ -42,6 +47,7 @@ impl Default for Spawn {
             seed: 42,
             journal_size: 10_000,
             max_body_bytes: 1024 * 1024,
+            tls: false,
         }
     }
 }
@@ -81,8 +87,22 @@ pub fn config_of(opts: Spawn) -> Config {
         max_body_bytes: opts.max_body_bytes,
         workers: Some(2),
         handle_signals: false,
+        tls: opts.tls.then(|| recmock::TlsConfig {
+            port: 0,
+            certificate: recmock::TlsCertificate::LocalCa { dir: fresh_dir("ca"), extra_names: vec![] },
+        }),
         ..Config::default()
     }
+}
+
+/// A new, empty directory under the system's temp directory.
+pub fn fresh_dir(what: &str) -> PathBuf {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("recmock-test-{what}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }
 
 /// A server started from a complete configuration (e.g. [`config_of`] with a `public_url`).
@@ -90,16 +110,35 @@ pub async fn spawn_config(config: Config) -> TestApp {
     let app = Application::build(config).expect("server builds");
     let url = app.url().to_string();
     let handle = app.handle();
+    let tls = app.tls().cloned();
     let join = tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(20)).build().unwrap();
-    TestApp { url, client, handle, join }
+    TestApp { url, client, handle, join, tls }
 }
 
 impl TestApp {
+    /// The HTTPS port (panics unless the server was spawned with [`Spawn::tls`]).
+    pub fn tls_port(&self) -> u16 {
+        self.tls.as_ref().expect("spawned with tls").port
+    }
+
+    /// A client that trusts only recmock's local CA and reaches each of `hosts` at 127.0.0.1 on the HTTPS
+    /// port, as a vendor SDK does once the vendor's host names point at recmock.
+    pub fn https_client(&self, hosts: &[&str]) -> reqwest::Client {
+        let tls = self.tls.as_ref().expect("spawned with tls");
+        let ca = tls.ca_cert.as_ref().expect("a local-CA certificate");
+        https_client(&std::fs::read(ca).unwrap(), hosts, tls.port)
+    }
+
     /// Stop gracefully and wait until the server (and its state-file write) is done.
     pub async fn stop(self) {
         self.handle.stop(true).await;
         self.join.await.expect("server task").expect("server stopped cleanly");
+        // The fresh CA directory of a `Spawn { tls: true }` server goes with it.
+        let ca_dir = self.tls.and_then(|t| t.ca_cert).and_then(|c| c.parent().map(PathBuf::from));
+        if let Some(dir) = ca_dir.filter(|d| d.starts_with(std::env::temp_dir())) {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 
     /// GET a path, returning (status, JSON body).
@@ -180,6 +219,20 @@ impl TestApp {
     pub async fn now(&self) -> i64 {
         self.get("/__admin/clock").await.1["now"].as_i64().unwrap()
     }
+}
+
+/// A client whose only trusted root is the PEM certificate `root`, reaching each of `hosts` at
+/// 127.0.0.1:`port`.
+pub fn https_client(root: &[u8], hosts: &[&str], port: u16) -> reqwest::Client {
+    let mut b = reqwest::Client::builder()
+        .use_rustls_tls()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(root).unwrap())
+        .timeout(std::time::Duration::from_secs(20));
+    for h in hosts {
+        b = b.resolve(h, std::net::SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    b.build().unwrap()
 }
 
 /// MD5 of bytes as lowercase hex, computed independently of recmock.

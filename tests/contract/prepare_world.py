@@ -14,11 +14,14 @@ Against a server started with the embedded demo world (fixtures/demo.json) and a
    100012346 (for class/delete) and 100012347 (cloud recording), documents contract-doc-1 (transcoded) and
    contract-doc-2 (for document/delete); document/add (signed with md5(tic_key + expire_time)) starts an H5
    transcode; class 100012347 begins and ends with the teacher's camera on.
-4. Callbacks: the same fixture makes 000's retry policy "no retries"; virtual time moves on so that 000's
+4. meeting (003): enterprise 52 records conference 1866 for 60 s (a processed recording with a file) and opens
+   its live; the recording's id, its file row's id and the live's id go into the dictionaries.
+5. Callbacks: the same fixture makes 000's retry policy "no retries"; virtual time moves on so that 000's
    1000/1001, 004's class_begin, online_record_start, class_over, online_record_stop and transport_progress
    exist. 000's callback URL is then set to a closed loopback port, so its callbacks end `failed` (and can be
    redelivered); 004's stay `held` (no URL: redelivery answers 409).
-5. Renders CONFIG_TEMPLATE into CONFIG_OUT, replacing @FILE_KEY@, @FILE_NAME@, @USERSIG@ and @CALLBACK_IDS@.
+6. Renders CONFIG_TEMPLATE into CONFIG_OUT, replacing @FILE_KEY@, @FILE_NAME@, @USERSIG@, @CALLBACK_IDS@,
+   @MEETING_RECORD_IDS@ and @MEETING_LIVE_ID@.
 
 Standard library only; any unexpected answer is an error (exit status 1).
 """
@@ -41,6 +44,8 @@ TIC_APP = DEMO["iclass"]["apps"][0]
 TIC_SDKAPPID, TIC_KEY = TIC_APP["sdkappid"], TIC_APP["tic_key"]
 # What the spec's 004 examples use: 2100-01-01, far in the future of any run.
 TIC_EXPIRE = 4102444800
+MEETING_TENANT = next(t for t in DEMO["meeting"]["tenants"] if t["cloud"] == "public")
+MEETING_AUTH = MEETING_TENANT["auth"]
 # A closed loopback port: 000's deliveries fail at once (run.sh also routes every delivery to a closed proxy).
 DEAD_URL = "http://127.0.0.1:9/contract-callbacks"
 
@@ -49,12 +54,14 @@ def log(msg):
     print(f"prepare_world: {msg}", file=sys.stderr)
 
 
-def call(base, method, path, body=None, auth=None):
+def call(base, method, path, body=None, auth=None, headers=None):
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(base + path, data=data, method=method)
     req.add_header("Content-Type", "application/json")
     if auth:
         req.add_header("Authorization", auth)
+    for k, v in (headers or {}).items():
+        req.add_header(k, v)
     with urllib.request.urlopen(req, timeout=10) as resp:
         return json.loads(resp.read().decode())
 
@@ -122,6 +129,13 @@ def tic(base, path, body):
     return call(base, "POST", f"/paas/v1/{path}?{q}", {"expire_time": TIC_EXPIRE, **body})
 
 
+def meeting(base, api, body):
+    answer = call(base, "POST", f"/meeting/{api}", body, headers={"auth": MEETING_AUTH})
+    if answer.get("state") != 1:
+        sys.exit(f"prepare_world: meeting {api} failed: {answer}")
+    return answer.get("data")
+
+
 def main():
     base, binary, template, out = sys.argv[1].rstrip("/"), sys.argv[2], sys.argv[3], sys.argv[4]
     key, name = record_a_file(base)
@@ -164,9 +178,18 @@ def main():
     call(base, "POST", "/__admin/events",
          {"type": "iclass.class_begin", "sdkappid": app, "class_id": 100012347,
           "streams": [{"user_id": "demo_teacher", "video_type": 0}]})
+    record_id = meeting(base, "openRecord", {"conferenceKey": "1866"})["recordId"]
+    live_id = meeting(base, "openLive", {"conferenceKey": "1866"})["liveurl"].rsplit("/", 1)[1]
     advance(base, 60)
+    meeting(base, "closeRecord", {"conferenceKey": "1866"})
     call(base, "POST", "/__admin/events", {"type": "iclass.class_over", "sdkappid": app, "class_id": 100012347})
     advance(base, 30)
+
+    rows = meeting(base, "getRecords", {"recordId": record_id})
+    if not rows:
+        sys.exit(f"prepare_world: meeting recording {record_id} has no files")
+    meeting_ids = [record_id, rows[0]["recordId"]]
+    log(f"meeting recording {record_id} has {len(rows)} file(s); live {live_id} is on")
 
     call(base, "POST", "/__admin/callbacks/url", {"tenant": f"ilvb_edu:{EDU_SDKAPPID}", "url": DEAD_URL})
     advance(base, 0)
@@ -181,7 +204,9 @@ def main():
 
     text = pathlib.Path(template).read_text()
     text = (text.replace("@FILE_KEY@", key).replace("@FILE_NAME@", name).replace("@USERSIG@", sig)
-            .replace("@CALLBACK_IDS@", ", ".join(json.dumps(c["id"]) for c in callbacks)))
+            .replace("@CALLBACK_IDS@", ", ".join(json.dumps(c["id"]) for c in callbacks))
+            .replace("@MEETING_RECORD_IDS@", ", ".join(json.dumps(i) for i in meeting_ids))
+            .replace("@MEETING_LIVE_ID@", live_id))
     pathlib.Path(out).write_text(text)
 
 

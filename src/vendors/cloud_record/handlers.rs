@@ -129,6 +129,16 @@ fn strip_bearer(h: &str) -> &str {
     }
 }
 
+/// The event gateway's address for a business gateway at `base`: the same host, as a WebSocket URL
+/// (`wss://` behind `https://`), the shape the access service answers (`ws://192.168.7.201:29200`).
+fn event_gateway(base: &str) -> String {
+    if let Some(rest) = base.strip_prefix("https://") {
+        format!("wss://{rest}")
+    } else {
+        format!("ws://{}", base.strip_prefix("http://").unwrap_or(base))
+    }
+}
+
 fn datetime_ms(ms: Option<i64>) -> String {
     ms.map(|m| calendar::beijing_datetime(m.div_euclid(1000))).unwrap_or_default()
 }
@@ -217,7 +227,9 @@ impl CloudRecord {
         }
     }
 
-    /// `GET /server/address?appType=10`: the business gateway (recmock itself).
+    /// `GET /server/address?appType=10|8`: the business gateway (recmock itself, under the address the client
+    /// used or `--public-url`) or the event gateway (the same host as `ws://`/`wss://`; the WebSocket itself
+    /// is not emulated: streams come from world events, decisions.md).
     pub(super) fn server_address(&self, ex: &Exchange) -> Reply {
         let answer = |code: i64, message: String, result: Option<String>| {
             let mut v = json!({ "code": code, "message": message });
@@ -227,14 +239,18 @@ impl CloudRecord {
             Reply::json(&v)
         };
         match ex.query("appType").as_deref() {
-            Some("10") => answer(0, "OK".into(), Some(self.world.public_url())),
-            Some("8") => answer(
+            Some("10") => answer(0, "OK".into(), Some(ex.base_url())),
+            Some("8") => answer(0, "OK".into(), Some(event_gateway(&ex.base_url()))),
+            Some(other) => answer(
                 BAD_PARAMS,
-                "参数错误: appType 8 (the event gateway WebSocket) is not emulated by recmock; streams come from POST /__admin/events".into(),
+                format!("参数错误: unknown appType `{other}` (10: business gateway, 8: event gateway)"),
                 None,
             ),
-            Some(other) => answer(BAD_PARAMS, format!("参数错误: unknown appType `{other}` (10: business gateway)"), None),
-            None => answer(BAD_PARAMS, "参数错误: appType is required (10: business gateway)".into(), None),
+            None => answer(
+                BAD_PARAMS,
+                "参数错误: appType is required (10: business gateway, 8: event gateway)".into(),
+                None,
+            ),
         }
     }
 
@@ -765,7 +781,7 @@ impl CloudRecord {
                     .filter_map(|s| s.file_key.as_deref().and_then(|k| files.get(k)).map(|f| (s, f)))
                     .map(|(s, f)| {
                         json!({
-                            "url": self.world.file_url(&f),
+                            "url": ex.file_url(&f),
                             "md5": f.md5,
                             "file_name": f.name,
                             "extent": json!({

@@ -338,9 +338,14 @@ fn user_json(u: &User) -> Value {
     })
 }
 
-/// A document as `document/info` and `document/list` show it.
-pub(super) fn document_json(d: &Document) -> Value {
+/// A document as `document/info` and `document/list` show it; its H5 URL under `base` (the address the
+/// request came in on, or `--public-url`).
+pub(super) fn document_json(d: &Document, base: &str) -> Value {
     let t = d.transcode.as_ref();
+    let h5_url = t.map_or(String::new(), |t| match &t.file_key {
+        Some(key) => crate::world::files::file_key_url(base, key, super::H5_FILE_NAME),
+        None => t.h5_url.clone(),
+    });
     json!({
         "doc_id": d.doc_id,
         "doc_name": d.doc_name,
@@ -355,7 +360,7 @@ pub(super) fn document_json(d: &Document) -> Value {
         "transcode_status": t.map_or("", |t| t.status.as_str()),
         "transcode_code": t.map_or(0, |t| t.code),
         "transcode_msg": t.map_or("", |t| t.msg.as_str()),
-        "transcode_result": t.map_or("", |t| t.h5_url.as_str()),
+        "transcode_result": h5_url,
     })
 }
 
@@ -511,11 +516,61 @@ impl Iclass {
             acc.classes.insert(class_id, class);
             Ok((class_id, acc.config.sdkappid))
         })?;
+        // The vendor's web classroom is `https://tedu.qcloudtrtc.com/<app>/<class>/<role>`; recmock serves the
+        // same path itself (a page naming the class), under the address the client used (decisions.md).
+        let base = ex.base_url();
         Ok(json!({
             "class_id": class_id,
-            "teacher_url": format!("https://tedu.qcloudtrtc.com/{sdkappid}/{class_id}/0"),
-            "student_url": format!("https://tedu.qcloudtrtc.com/{sdkappid}/{class_id}/1"),
+            "teacher_url": format!("{base}/{sdkappid}/{class_id}/0"),
+            "student_url": format!("{base}/{sdkappid}/{class_id}/1"),
         }))
+    }
+
+    /// `GET /<sdkappid>/<class_id>/<0|1>`: what `teacher_url` (0) and `student_url` (1) open. The vendor's
+    /// web classroom is not emulated; the page names the class, its state and members, so a link a client
+    /// hands to a browser lands somewhere real. An unknown class is a 404 with 10230.
+    pub(super) fn classroom_page(&self, ex: &Exchange) -> Reply {
+        let m = ex.req.match_info();
+        let app = m.get("sdkappid").unwrap_or_default();
+        let class_id = m.get("class_id").and_then(|c| c.parse::<u64>().ok());
+        let role = if m.get("role") == Some("0") { "teacher" } else { "student" };
+        let found = class_id.and_then(|id| {
+            self.apps
+                .with(app, |acc| {
+                    acc.classes.get(&id).map(|c| {
+                        let members: Vec<&str> = c.members.iter().map(|x| x.user_id.as_str()).collect();
+                        (
+                            c.class_topic.clone(),
+                            c.class_status.as_str(),
+                            c.teacher_id.clone(),
+                            members.join(", "),
+                        )
+                    })
+                })
+                .flatten()
+        });
+        let Some((topic, status, teacher, members)) = found else {
+            let mut r = IclassError::new(
+                NO_SUCH_CLASS,
+                format!("no class {} in app {app}", m.get("class_id").unwrap_or_default()),
+            )
+            .reply();
+            r.status = 404;
+            return r;
+        };
+        let e = html_escape;
+        let body = format!(
+            "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{topic} ({role})</title></head><body>\n\
+             <h1>{topic}</h1>\n<p>recmock: the {role} view of class {id} of app {app}. The vendor's web classroom \
+             is not emulated; drive the class through the API and <code>POST /__admin/events</code>.</p>\n\
+             <ul><li>status: {status}</li><li>teacher: {teacher}</li><li>members: {members}</li></ul>\n</body></html>\n",
+            topic = e(&topic),
+            id = class_id.unwrap_or_default(),
+            app = e(app),
+            teacher = e(&teacher),
+            members = e(&members),
+        );
+        Reply { status: 200, content_type: "text/html; charset=utf-8", body: body.into_bytes() }
     }
 
     /// A fresh 9-digit class id (never one of a class or a recording of the app).
@@ -985,10 +1040,11 @@ impl Iclass {
             let (tenant, body) = self.authenticate(ex)?;
             let req: DocumentIdRequest = typed(&body)?;
             let doc_id = required(req.doc_id, "doc_id")?;
+            let base = ex.base_url();
             self.locked(&tenant, |acc| {
                 acc.documents
                     .get(&doc_id)
-                    .map(document_json)
+                    .map(|d| document_json(d, &base))
                     .ok_or_else(|| IclassError::invalid(format!("no such document `{doc_id}`")))
             })
         })())
@@ -1004,6 +1060,7 @@ impl Iclass {
                 word_filter(req.permissions, "permissions", Permission::parse, Permission::words)?;
             let prefix = req.prefix.unwrap_or_default();
             let owner = req.owner.filter(|o| !o.is_empty());
+            let base = ex.base_url();
             self.locked(&tenant, |acc| {
                 if let Some(o) = &owner {
                     if !acc.users.contains_key(o) {
@@ -1021,7 +1078,7 @@ impl Iclass {
                     .filter(|d| owner.as_ref().is_none_or(|o| &d.owner == o))
                     .collect();
                 list.sort_by_key(|d| d.no);
-                Ok(page(list, index, size, document_json))
+                Ok(page(list, index, size, |d| document_json(d, &base)))
             })
         })())
     }
@@ -1048,6 +1105,22 @@ fn no_user(user_id: &str) -> IclassError {
 /// One of the back end's default avatars (附录4: chosen at random when none is given).
 pub(super) fn default_avatar(ids: &crate::ids::IdSource) -> String {
     format!("https://tedu.qcloudtrtc.com/static/avatar/default_{:02}.png", ids.next_u64() % 16 + 1)
+}
+
+/// Text made safe for HTML (class topics and user ids are the client's words).
+fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -43,6 +43,8 @@ pub const TRANSCODE_RESOLUTION: &str = "1024x768";
 pub const RECORDING_SEGMENT_S: i64 = 366 * 86_400;
 /// Bytes of an H5 transcode result per PPT page.
 pub const H5_BYTES_PER_PAGE: u64 = 4096;
+/// The file name of a transcoded document's H5 page.
+pub const H5_FILE_NAME: &str = "index.html";
 
 /// The TIC PaaS vendor module.
 #[derive(Debug)]
@@ -418,7 +420,7 @@ impl Iclass {
                 let f = self.world.files.create(
                     &self.world.ids,
                     &owner,
-                    "index.html",
+                    H5_FILE_NAME,
                     "html",
                     u64::from(t.pages) * H5_BYTES_PER_PAGE,
                     at_ms,
@@ -913,7 +915,7 @@ impl Iclass {
             let f = self.world.files.create(
                 &self.world.ids,
                 &format!("{}:{tenant}", VendorKind::Iclass),
-                "index.html",
+                H5_FILE_NAME,
                 "html",
                 u64::from(pages) * H5_BYTES_PER_PAGE,
                 now_ms,
@@ -1027,6 +1029,14 @@ impl Vendor for Iclass {
         for (path, handler) in routes {
             endpoint(cfg, &self, Method::POST, path, handler);
         }
+        // teacher_url / student_url: only all-digit paths, so no other route is shadowed.
+        endpoint(
+            cfg,
+            &self,
+            Method::GET,
+            r"/{sdkappid:\d+}/{class_id:\d+}/{role:[01]}",
+            Iclass::classroom_page,
+        );
     }
 
     fn check_section(&self, section: &Value, path: &str, errors: &mut Vec<FixtureError>) {

@@ -102,7 +102,7 @@ impl IlvbEdu {
         }
         match req.sub_cmd.as_deref() {
             Some("req_record") => self.req_record(tenant, &req, ex.now_ms),
-            Some("query_record_result") => self.query_record_result(tenant, &req),
+            Some("query_record_result") => self.query_record_result(tenant, &req, ex),
             Some("report_group") => self.report_group(tenant, &req, ex.now_ms),
             Some(other) => Err(EduError::param(format!(
                 "sub_cmd `{other}` is not one of req_record, query_record_result, report_group"
@@ -193,7 +193,7 @@ impl IlvbEdu {
         Ok(json!({}))
     }
 
-    fn query_record_result(&self, tenant: &str, req: &RecordRequest) -> Res<Value> {
+    fn query_record_result(&self, tenant: &str, req: &RecordRequest, ex: &Exchange) -> Res<Value> {
         let roomid = Self::room_of(req)?;
         let files = &self.world.files;
         self.apps
@@ -218,7 +218,7 @@ impl IlvbEdu {
                                 .files
                                 .iter()
                                 .map(|f| {
-                                    let url = files.get(&f.file_key).map(|sf| self.world.file_url(&sf)).unwrap_or_default();
+                                    let url = files.get(&f.file_key).map(|sf| ex.file_url(&sf)).unwrap_or_default();
                                     json!({
                                         "error_code": 0, "error_msg": "", "file_id": f.file_id, "video_id": f.video_id,
                                         "is_finish": f.is_finish, "file_size": f.file_size, "file_format": "mp4",
