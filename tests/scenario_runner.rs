@@ -150,3 +150,75 @@ async fn a_scenario_runs_against_a_running_server() {
     assert!(tenants.contains("cloud_record:scn_app") && tenants.contains("cloud_record:other_app"), "{v}");
     app.stop().await;
 }
+
+/// docs/scenario.schema.json and the Rust checks name the same step keys, matchers, types and top-level
+/// keys (recmock checks scenarios with a hand-written mirror of the schema).
+#[test]
+fn the_schema_and_the_checker_agree() {
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/scenario.schema.json"))
+            .expect("docs/scenario.schema.json");
+    let schema: serde_json::Value = serde_json::from_str(&text).expect("the schema is JSON");
+    let keys = |v: &serde_json::Value| -> Vec<String> {
+        let mut k: Vec<String> = v.as_object().expect("an object").keys().cloned().collect();
+        k.sort();
+        k
+    };
+    let sorted = |list: &[&str]| -> Vec<String> {
+        let mut k: Vec<String> = list.iter().map(|s| s.to_string()).collect();
+        k.sort();
+        k
+    };
+    assert_eq!(keys(&schema["properties"]), sorted(&recmock::fixture::TOP_KEYS));
+    assert_eq!(keys(&schema["$defs"]["step"]["properties"]), sorted(&recmock::scenario::model::STEP_KEYS));
+    assert_eq!(
+        keys(&schema["$defs"]["matcher"]["properties"]),
+        sorted(&recmock::scenario::matchers::OPERATORS)
+    );
+    let types: Vec<&str> = schema["$defs"]["matcher"]["properties"]["$type"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    assert_eq!(types, recmock::scenario::matchers::TYPES);
+    // Every property the schema allows in a request's `auth`, `expect` and `expect_callbacks` is accepted.
+    let auth: serde_json::Map<String, serde_json::Value> = schema["$defs"]["request"]["properties"]["auth"]
+        ["oneOf"][1]["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| {
+            (
+                k.clone(),
+                if ["sdkappid", "expire_time", "ent_id"].contains(&k.as_str()) {
+                    json!(1)
+                } else {
+                    json!("HmacSHA1")
+                },
+            )
+        })
+        .collect();
+    let doc = json!({ "steps": [
+        { "request": { "path": "/x", "auth": auth } },
+        { "expect_callbacks": { "where": {}, "count": 1, "order": {}, "each": {}, "first": {}, "last": {}, "signed": true,
+                                "since_last": true, "wait_ms": 10 } },
+        { "advance": 1, "expect": { "status": 200, "json": {}, "body_size": 1, "body_md5": "x" }, "capture": {} }
+    ]});
+    let errors = recmock::scenario::check_document(&doc);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(keys(&schema["$defs"]["expect_callbacks"]["properties"]).len(), 9);
+    assert_eq!(keys(&schema["$defs"]["expect"]["properties"]).len(), 4);
+}
+
+/// The README's "Write your own scenario" example runs as shown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_example_passes() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let section = readme.split("## Write your own scenario").nth(1).expect("the README section");
+    let block = section.split("```json\n").nth(1).and_then(|b| b.split("```").next()).expect("a json block");
+    let s = Scenario::parse("README.md", block).unwrap_or_else(|e| panic!("{e:?}"));
+    let r = run(&s, &Target::Embedded).await;
+    assert!(r.passed(), "{r}");
+    assert_eq!(r.steps.len(), 5);
+}
