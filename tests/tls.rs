@@ -470,7 +470,10 @@ async fn configured_origins_are_echoed_others_refused() {
 /// CA in REQUESTS_CA_BUNDLE (skipped, saying so, where Python `requests` is not installed).
 #[tokio::test]
 async fn the_python_requests_example_runs() {
-    let has_requests = std::process::Command::new("python3")
+    // CI installs `requests` into the contract check's virtualenv (.ci/run); else the system's python3.
+    let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/.venv-contract/bin/python3");
+    let python = if std::path::Path::new(venv).exists() { venv } else { "python3" };
+    let has_requests = std::process::Command::new(python)
         .args(["-c", "import requests"])
         .status()
         .is_ok_and(|s| s.success());
@@ -487,7 +490,7 @@ async fn the_python_requests_example_runs() {
     let tls = app.tls.clone().unwrap();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/examples/python_requests.py");
     let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("python3")
+        std::process::Command::new(python)
             .arg(script)
             .env("REQUESTS_CA_BUNDLE", tls.ca_cert.unwrap())
             .env("RECMOCK_TLS_PORT", tls.port.to_string())

@@ -81,8 +81,8 @@ pub fn all(world: &Arc<World>) -> Vec<Arc<dyn Vendor>> {
     vec![
         Arc::new(ilvb_edu::IlvbEdu::new(world.clone())),
         Arc::new(cloud_record::CloudRecord::new(world.clone())),
-        Arc::new(meeting::Meeting::new(world.clone())),
         Arc::new(live_sdk::LiveSdk::new(world.clone())),
+        Arc::new(meeting::Meeting::new(world.clone())),
         Arc::new(iclass::Iclass::new(world.clone())),
     ]
 }
