@@ -110,12 +110,13 @@ async fn the_report_tells_each_step() {
     assert!(!r.passed());
 }
 
-/// `recmock check` and `scenario run` reject a malformed step, naming its path (exit 1 and 2).
+/// `recmock check` and `scenario run` reject a malformed step (and a bad fixture part), naming each path
+/// (exit 1 and 2).
 #[test]
 fn malformed_steps_are_named_by_path() {
     let doc = json!({
         "name": "bad",
-        "cloud_record": { "accounts": [ { "dev_id": "d", "token": "t", "app_id": "a" } ] },
+        "cloud_record": { "accounts": [ { "dev_id": "d", "token": "t", "app_id": "a", "max_tasks": "lots" } ] },
         "steps": [
             { "advance": 5 },
             { "request": { "path": "/v1/record/init", "bdy": {} } },
@@ -129,9 +130,12 @@ fn malformed_steps_are_named_by_path() {
     assert!(out.contains("steps[1].request.bdy: unknown field `bdy`"), "{out}");
     assert!(out.contains("steps[2].expect_callbacks.order.body.event: expected an array"), "{out}");
     assert!(out.contains("steps[3]: ${rid} is used before any step captures it"), "{out}");
+    assert!(out.contains("cloud_record.accounts[0].max_tasks: invalid type"), "the fixture part too: {out}");
+    assert!(out.contains("4 error(s)"), "{out}");
     let (code, out) = recmock(&["scenario", "run", f.to_str().unwrap()]);
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("steps[1].request.bdy"), "{out}");
+    assert!(out.contains("cloud_record.accounts[0].max_tasks"), "{out}");
     let _ = std::fs::remove_file(f);
 }
 
