@@ -12,11 +12,11 @@ use std::collections::{BTreeMap, BTreeSet};
 pub const BUILTIN_VARS: [&str; 3] = ["receiver", "base", "now"];
 
 /// The kinds of step; each step object has exactly one of these keys.
-pub const STEP_KINDS: [&str; 4] = ["request", "advance", "event", "expect_callbacks"];
+pub const STEP_KINDS: [&str; 5] = ["request", "advance", "event", "expect_callbacks", "receiver"];
 
 /// The keys a step object may have.
-pub const STEP_KEYS: [&str; 7] =
-    ["name", "request", "advance", "event", "expect_callbacks", "expect", "capture"];
+pub const STEP_KEYS: [&str; 8] =
+    ["name", "request", "advance", "event", "expect_callbacks", "receiver", "expect", "capture"];
 
 /// `request`: one HTTP call.
 #[derive(Debug, Clone, Deserialize)]
@@ -124,6 +124,18 @@ pub struct CallbackExpect {
     pub wait_ms: Option<u64>,
 }
 
+/// `receiver`: how the callback receiver answers from now on.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiverSpec {
+    /// HTTP status (default 200)
+    pub status: Option<u16>,
+    /// the body: a string sent as is, or JSON (default `{"error_code":0}`)
+    pub body: Option<Value>,
+    /// answer so only the next N callbacks (default: every one from now on)
+    pub times: Option<u32>,
+}
+
 /// `advance`: a number of seconds, or `{"seconds": N}`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
@@ -157,6 +169,8 @@ pub enum Action {
     Event(Value),
     /// check what the receiver got
     Callbacks(Box<CallbackExpect>),
+    /// change how the receiver answers
+    Receiver(ReceiverSpec),
 }
 
 /// One parsed step (after substitution).
@@ -181,6 +195,7 @@ impl Step {
             Action::Advance(_) => "advance",
             Action::Event(_) => "event",
             Action::Callbacks(_) => "expect_callbacks",
+            Action::Receiver(_) => "receiver",
         }
     }
 }
@@ -241,6 +256,13 @@ pub fn parse_step(v: &Value, path: &str, errors: &mut Vec<FixtureError>) -> Opti
                 None
             }
         }
+        "receiver" => parse_at::<ReceiverSpec>(&m["receiver"], &at("receiver"), errors).and_then(|r| {
+            if r.status.is_some_and(|s| !(100..=599).contains(&s)) {
+                errors.push(FixtureError::new(at("receiver.status"), "must be an HTTP status, 100 to 599"));
+                return None;
+            }
+            Some(Action::Receiver(r))
+        }),
         _ => {
             let c = parse_at::<CallbackExpect>(&m["expect_callbacks"], &at("expect_callbacks"), errors);
             if let Some(c) = &c {
@@ -251,8 +273,8 @@ pub fn parse_step(v: &Value, path: &str, errors: &mut Vec<FixtureError>) -> Opti
     };
     let expect = match m.get("expect") {
         None => None,
-        Some(_) if kinds[0] == "expect_callbacks" => {
-            errors.push(FixtureError::new(at("expect"), "expect_callbacks steps have no `expect`"));
+        Some(_) if kinds[0] == "expect_callbacks" || kinds[0] == "receiver" => {
+            errors.push(FixtureError::new(at("expect"), format!("{} steps have no `expect`", kinds[0])));
             None
         }
         Some(e) => {
@@ -275,6 +297,10 @@ pub fn parse_step(v: &Value, path: &str, errors: &mut Vec<FixtureError>) -> Opti
         }
     };
     let capture = match m.get("capture") {
+        Some(_) if kinds[0] == "receiver" => {
+            errors.push(FixtureError::new(at("capture"), "receiver steps have no answer to capture from"));
+            BTreeMap::new()
+        }
         None => BTreeMap::new(),
         Some(c) => parse_at::<BTreeMap<String, String>>(c, &at("capture"), errors).unwrap_or_default(),
     };
@@ -562,7 +588,9 @@ mod tests {
             {"request": {"path": "/y"}, "capture": {"later": "a..b"}},
             {"expect_callbacks": {"count": "x", "order": {"body.event": "a"}}},
             {"advance": -1},
-            {"request": {"path": "/z", "auth": {"dev": 1}}}
+            {"request": {"path": "/z", "auth": {"dev": 1}}},
+            {"receiver": {"status": 700}},
+            {"receiver": {}, "expect": {"status": 200}}
         ]});
         let errs = check_document(&doc);
         let paths: Vec<&str> = errs.iter().map(|e| e.path.as_str()).collect();
@@ -579,6 +607,8 @@ mod tests {
                 "steps[6].expect_callbacks.order.body.event",
                 "steps[7].advance",
                 "steps[8].request.auth.dev",
+                "steps[9].receiver.status",
+                "steps[10].expect",
             ],
             "{errs:?}"
         );

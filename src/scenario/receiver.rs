@@ -1,16 +1,42 @@
-//! The callback receiver a scenario run starts: an HTTP server on `127.0.0.1:<free port>` that answers
-//! every request `200 {"error_code":0}` (what 000 and 004 count as accepted) and records it.
+//! The callback receiver a scenario run starts: an HTTP server on `127.0.0.1:<free port>` that records
+//! every request and answers `200 {"error_code":0}` (what 000 and 004 count as accepted), unless a
+//! `receiver` step told it to answer otherwise.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use parking_lot::Mutex;
 use serde_json::{json, Map, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
+
+/// One answer of the receiver: HTTP status and body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// HTTP status
+    pub status: u16,
+    /// body (sent as `application/json`)
+    pub body: String,
+}
+
+impl Default for Answer {
+    /// `200 {"error_code":0}`.
+    fn default() -> Self {
+        Answer { status: 200, body: r#"{"error_code":0}"#.into() }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Script {
+    /// answers for the next requests, in order
+    next: VecDeque<Answer>,
+    /// the answer once `next` is empty
+    otherwise: Answer,
+}
 
 /// A running receiver.
 pub struct Receiver {
     url: String,
     got: Arc<Mutex<Vec<Value>>>,
+    script: Arc<Mutex<Script>>,
     handle: actix_web::dev::ServerHandle,
 }
 
@@ -62,15 +88,22 @@ impl Receiver {
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         let port = listener.local_addr()?.port();
         let got: Arc<Mutex<Vec<Value>>> = Arc::default();
-        let sink = got.clone();
+        let script: Arc<Mutex<Script>> = Arc::default();
+        let (sink, plan) = (got.clone(), script.clone());
         let server = actix_web::HttpServer::new(move || {
-            let sink = sink.clone();
+            let (sink, plan) = (sink.clone(), plan.clone());
             actix_web::App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
-                let sink = sink.clone();
+                let (sink, plan) = (sink.clone(), plan.clone());
                 async move {
                     let r = record(&req, &body);
                     sink.lock().push(r);
-                    HttpResponse::Ok().content_type("application/json").body(r#"{"error_code":0}"#)
+                    let answer = {
+                        let mut p = plan.lock();
+                        p.next.pop_front().unwrap_or_else(|| p.otherwise.clone())
+                    };
+                    let status = actix_web::http::StatusCode::from_u16(answer.status)
+                        .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
+                    HttpResponse::build(status).content_type("application/json").body(answer.body)
                 }
             }))
         })
@@ -80,7 +113,20 @@ impl Receiver {
         .run();
         let handle = server.handle();
         tokio::spawn(server);
-        Ok(Receiver { url: format!("http://127.0.0.1:{port}/cb"), got, handle })
+        Ok(Receiver { url: format!("http://127.0.0.1:{port}/cb"), got, script, handle })
+    }
+
+    /// Answer the next `times` requests with `answer`, or every request from now on when `times` is `None`
+    /// (this also drops answers scripted before).
+    pub fn answer(&self, answer: Answer, times: Option<u32>) {
+        let mut p = self.script.lock();
+        match times {
+            Some(n) => p.next.extend(std::iter::repeat_n(answer, n as usize)),
+            None => {
+                p.next.clear();
+                p.otherwise = answer;
+            }
+        }
     }
 
     /// `http://127.0.0.1:<port>/cb`: what `${receiver}` stands for.

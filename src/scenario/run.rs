@@ -391,6 +391,11 @@ impl Run<'_> {
                 e => format!("event {}", e["type"].as_str().unwrap_or("?")),
             },
             Action::Callbacks(_) => "expect_callbacks".to_string(),
+            Action::Receiver(r) => format!(
+                "receiver answers HTTP {}{}",
+                r.status.unwrap_or(200),
+                r.times.map(|n| format!(" to the next {n}")).unwrap_or_default()
+            ),
         };
         outcome.label = match &step.name {
             Some(n) => format!("{n} — {what}"),
@@ -398,6 +403,16 @@ impl Run<'_> {
         };
         let result = match &step.action {
             Action::Callbacks(c) => self.callbacks(c, &step.capture).await,
+            Action::Receiver(r) => {
+                let body = match &r.body {
+                    None => super::receiver::Answer::default().body,
+                    Some(Value::String(s)) => s.clone(),
+                    Some(v) => v.to_string(),
+                };
+                self.receiver
+                    .answer(super::receiver::Answer { status: r.status.unwrap_or(200), body }, r.times);
+                Ok(())
+            }
             action => {
                 let answer = match action {
                     Action::Request(r) => self.request(r).await,
@@ -405,7 +420,7 @@ impl Run<'_> {
                         self.send_json("POST", "/__admin/clock/advance", Some(json!({ "seconds": s }))).await
                     }
                     Action::Event(e) => self.send_json("POST", "/__admin/events", Some(e.clone())).await,
-                    Action::Callbacks(_) => unreachable_answer(),
+                    Action::Callbacks(_) | Action::Receiver(_) => unreachable_answer(),
                 };
                 match answer {
                     Err(e) => Err(vec![e]),
@@ -884,7 +899,7 @@ fn host_of(base: &str) -> String {
 }
 
 fn unreachable_answer() -> Result<Answer, String> {
-    Err("internal: expect_callbacks has no answer".into())
+    Err("internal: this step has no answer".into())
 }
 
 fn default_method(r: &RequestSpec) -> &'static str {
