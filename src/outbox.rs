@@ -302,6 +302,10 @@ impl Default for Outbox {
             client: reqwest::Client::builder()
                 .user_agent(concat!("recmock/", env!("CARGO_PKG_VERSION")))
                 .pool_max_idle_per_host(4)
+                // Below the shortest common server keep-alive (5 s: actix-web, Go; nginx 75 s): a pooled
+                // connection is never reused just as the receiver closes it, which fails the delivery
+                // with an incomplete message although the receiver did nothing wrong.
+                .pool_idle_timeout(std::time::Duration::from_secs(2))
                 .build()
                 .unwrap_or_default(),
             flights: std::sync::atomic::AtomicUsize::new(0),
