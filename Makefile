@@ -9,7 +9,7 @@ run:
 
 ## Run the whole test suite (unit + integration, over HTTP on ephemeral ports); benches run with `make bench`
 test:
-	$(CARGO) test --lib --bins --tests -- --test-threads=2
+	$(CARGO) test --lib --bins --tests -- --test-threads=4
 
 ## Formatting and lints, as CI checks them
 lint:
@@ -19,8 +19,11 @@ lint:
 fmt:
 	$(CARGO) fmt
 
-## Throughput, start-up time and memory (release build; not part of the test suite)
+## Throughput, start-up, memory, list scale and callbacks vs a bare baseline (release build; ~3 min after
+## the build; not part of the test suite). Installs the load generator wrk (Debian package) when missing.
 bench:
+	@command -v wrk >/dev/null || apt-get install -y wrk || sudo apt-get install -y wrk || \
+		{ echo "make bench needs wrk (https://github.com/wg/wrk): install it, or set WRK=/path/to/wrk"; exit 1; }
 	$(CARGO) bench --bench throughput
 
 ## Validate every fixture shipped in fixtures/

@@ -3,7 +3,7 @@
 //! Real time by default; frozen or scaled on request. Time never goes back: setting or advancing to an
 //! earlier instant is refused. All instants are unix milliseconds (`i64`); the control plane shows seconds.
 
-use parking_lot::Mutex;
+use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -55,7 +55,7 @@ pub struct ClockReading {
 /// The virtual clock.
 #[derive(Debug)]
 pub struct Clock {
-    anchor: Mutex<Anchor>,
+    anchor: RwLock<Anchor>,
 }
 
 /// Wall-clock unix milliseconds (used only to start the virtual clock and stamp journal entries).
@@ -67,7 +67,7 @@ impl Clock {
     /// A clock reading `start_ms` now.
     pub fn new(start_ms: i64, frozen: bool, scale: f64) -> Self {
         Clock {
-            anchor: Mutex::new(Anchor {
+            anchor: RwLock::new(Anchor {
                 virtual_ms: start_ms,
                 wall: Instant::now(),
                 scale: if scale.is_finite() && scale > 0.0 { scale.min(MAX_SCALE) } else { 1.0 },
@@ -88,7 +88,7 @@ impl Clock {
 
     /// Virtual unix milliseconds.
     pub fn now_ms(&self) -> i64 {
-        Self::now_locked(&self.anchor.lock())
+        Self::now_locked(&self.anchor.read())
     }
 
     /// Virtual unix seconds.
@@ -98,7 +98,7 @@ impl Clock {
 
     /// The clock as the control plane shows it.
     pub fn reading(&self) -> ClockReading {
-        let a = self.anchor.lock();
+        let a = self.anchor.read();
         ClockReading { now_ms: Self::now_locked(&a), frozen: a.frozen, scale: a.scale }
     }
 
@@ -114,7 +114,7 @@ impl Clock {
                 return Err(ClockError::BadScale(s));
             }
         }
-        let mut a = self.anchor.lock();
+        let mut a = self.anchor.write();
         let current = Self::now_locked(&a);
         if let Some(t) = now_ms {
             if t < current {
@@ -134,7 +134,7 @@ impl Clock {
 
     /// Move the clock forward to `t_ms` if it is later than now (used while running due jobs).
     pub fn advance_to(&self, t_ms: i64) {
-        let mut a = self.anchor.lock();
+        let mut a = self.anchor.write();
         let current = Self::now_locked(&a);
         if t_ms > current {
             a.virtual_ms = t_ms;
@@ -144,7 +144,7 @@ impl Clock {
 
     /// Put the clock exactly where a state dump says it was (the one place time may go back).
     pub fn restore(&self, r: ClockReading) {
-        let mut a = self.anchor.lock();
+        let mut a = self.anchor.write();
         a.virtual_ms = r.now_ms.clamp(0, MAX_TIME_MS);
         a.wall = Instant::now();
         a.frozen = r.frozen;
@@ -153,7 +153,7 @@ impl Clock {
 
     /// Wall-clock milliseconds until virtual time reaches `due_ms`, or `None` when frozen.
     pub fn wall_wait_until(&self, due_ms: i64) -> Option<std::time::Duration> {
-        let a = self.anchor.lock();
+        let a = self.anchor.read();
         if a.frozen {
             return None;
         }
@@ -207,8 +207,31 @@ pub mod calendar {
         format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}")
     }
 
+    /// [`beijing_datetime`] written into `buf` without allocating (lists format two per row); `None` for a
+    /// year outside 0..=9999, which the allocating version handles.
+    pub fn beijing_datetime_into(unix_s: i64, buf: &mut [u8; 19]) -> Option<&str> {
+        let (y, mo, d, h, mi, s) = parts(unix_s, BEIJING_OFFSET_S);
+        if !(0..=9999).contains(&y) {
+            return None;
+        }
+        let y = y as u32;
+        let digits = [y / 1000, y / 100 % 10, y / 10 % 10, y % 10];
+        buf[..4].iter_mut().zip(digits).for_each(|(b, x)| *b = b'0' + x as u8);
+        for (at, v, sep) in [(4, mo, b'-'), (7, d, b'-'), (10, h, b' '), (13, mi, b':'), (16, s, b':')] {
+            buf[at] = sep;
+            buf[at + 1] = b'0' + (v / 10) as u8;
+            buf[at + 2] = b'0' + (v % 10) as u8;
+        }
+        std::str::from_utf8(buf).ok()
+    }
+
     /// `YYYYMMDDHHMMSS` of `unix_s` in Beijing time.
     pub fn beijing_compact(unix_s: i64) -> String {
+        let mut buf = [0u8; 19];
+        if let Some(t) = beijing_datetime_into(unix_s, &mut buf) {
+            // Every record id starts with one: drop the separators of the long form instead of formatting.
+            return t.bytes().filter(u8::is_ascii_digit).map(char::from).collect();
+        }
         let (y, mo, d, h, mi, s) = parts(unix_s, BEIJING_OFFSET_S);
         format!("{y:04}{mo:02}{d:02}{h:02}{mi:02}{s:02}")
     }
@@ -259,6 +282,13 @@ mod tests {
     fn beijing_calendar_round_trips() {
         // 2026-01-01 00:00:00 UTC is 08:00 in Beijing.
         assert_eq!(calendar::beijing_datetime(1_767_225_600), "2026-01-01 08:00:00");
+        for t in [0, 1_767_225_600, 1_767_225_600 + 86_399, 253_402_271_999 - 8 * 3600] {
+            let mut buf = [0u8; 19];
+            assert_eq!(
+                calendar::beijing_datetime_into(t, &mut buf),
+                Some(calendar::beijing_datetime(t).as_str())
+            );
+        }
         assert_eq!(calendar::beijing_compact(1_767_225_600), "20260101080000");
         assert_eq!(calendar::parse_beijing("2026-01-01 08:00:00"), Some(1_767_225_600));
         assert_eq!(calendar::parse_beijing("1767225600"), Some(1_767_225_600));

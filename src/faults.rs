@@ -203,6 +203,9 @@ pub fn form_pairs(query: &str) -> Vec<(String, String)> {
 /// Percent-decode, optionally turning `+` into a space (form encoding).
 pub fn percent_decode(s: &str, plus_is_space: bool) -> String {
     let b = s.as_bytes();
+    if !b.iter().any(|&c| c == b'%' || (plus_is_space && c == b'+')) {
+        return s.to_string();
+    }
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
@@ -230,22 +233,30 @@ pub fn percent_decode(s: &str, plus_is_space: bool) -> String {
             }
         }
     }
-    String::from_utf8_lossy(&out).into_owned()
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// The rule set.
 #[derive(Debug, Default)]
 pub struct Faults {
     rules: Mutex<(Vec<FaultRule>, u64)>,
+    /// number of rules, readable without the lock: with none (the usual case) a request does not take it
+    held: std::sync::atomic::AtomicUsize,
 }
 
 impl Faults {
+    /// Publish the rule count (called with the lock held, after any change).
+    fn count(&self, n: usize) {
+        self.held.store(n, std::sync::atomic::Ordering::Release);
+    }
+
     /// Add a rule; returns it with its id.
     pub fn add(&self, spec: FaultSpec) -> FaultRule {
         let mut g = self.rules.lock();
         g.1 += 1;
         let rule = FaultRule { id: g.1, when: spec.when, action: spec.action, times: spec.times, hits: 0 };
         g.0.push(rule.clone());
+        self.count(g.0.len());
         rule
     }
 
@@ -259,16 +270,22 @@ impl Faults {
         let mut g = self.rules.lock();
         let before = g.0.len();
         g.0.retain(|r| r.id != id);
+        self.count(g.0.len());
         g.0.len() != before
     }
 
     /// Remove every rule.
     pub fn clear(&self) {
-        self.rules.lock().0.clear();
+        let mut g = self.rules.lock();
+        g.0.clear();
+        self.count(0);
     }
 
     /// The first rule matching `p`, counted as a hit (a rule with no matches left is removed).
     pub fn take(&self, p: &Probe) -> Option<(u64, FaultAction)> {
+        if self.held.load(std::sync::atomic::Ordering::Acquire) == 0 {
+            return None;
+        }
         let mut g = self.rules.lock();
         let idx = g.0.iter().position(|r| r.when.matches(p))?;
         let r = &mut g.0[idx];
@@ -278,6 +295,7 @@ impl Faults {
             *t -= 1;
             if *t == 0 {
                 g.0.remove(idx);
+                self.count(g.0.len());
             }
         }
         Some(out)
@@ -291,7 +309,9 @@ impl Faults {
     /// Replace the rules with a dump's.
     pub fn restore(&self, rules: Vec<FaultRule>, next: u64) {
         let next = next.max(rules.iter().map(|r| r.id).max().unwrap_or(0));
-        *self.rules.lock() = (rules, next);
+        let mut g = self.rules.lock();
+        *g = (rules, next);
+        self.count(g.0.len());
     }
 }
 

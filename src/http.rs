@@ -6,7 +6,7 @@
 //! hold a lock across an `.await`), and records the exchange in the journal.
 
 use crate::faults::{form_pairs, FaultTarget, Probe};
-use crate::journal::{body_text, JournalEntry};
+use crate::journal::Recorded;
 use crate::world::{VendorKind, World};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -21,8 +21,8 @@ pub struct Reply {
     pub status: u16,
     /// `Content-Type`
     pub content_type: &'static str,
-    /// body bytes
-    pub body: Vec<u8>,
+    /// body bytes (shared with the journal, not copied)
+    pub body: Bytes,
 }
 
 impl Reply {
@@ -33,9 +33,15 @@ impl Reply {
 
     /// `status` with a JSON body.
     pub fn json_status<T: Serialize + ?Sized>(status: u16, value: &T) -> Reply {
-        let body =
-            serde_json::to_vec(value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}").into_bytes());
-        Reply { status, content_type: "application/json; charset=utf-8", body }
+        // Most answers fit in 512 bytes; a page of a list grows from there. (Below glibc's large-chunk size
+        // of 1 KiB on purpose: a large request makes malloc consolidate its free lists, every time.)
+        let mut body = Vec::with_capacity(512);
+        if let Err(e) = serde_json::to_writer(&mut body, value) {
+            body = format!("{{\"error\":\"{e}\"}}").into_bytes();
+        }
+        // The journal keeps the buffer: give back what the answer did not use.
+        body.shrink_to_fit();
+        Reply { status, content_type: "application/json; charset=utf-8", body: body.into() }
     }
 
     /// Turn into an actix response.
@@ -69,6 +75,16 @@ pub struct Exchange<'a> {
     pub now_ms: i64,
     /// `--public-url`, when given
     pub(crate) public_url: Option<&'a str>,
+    /// the decoded query, parsed on first use (a handler reads several parameters)
+    pairs: std::cell::OnceCell<Vec<(String, String)>>,
+}
+
+impl<'a> Exchange<'a> {
+    /// An exchange of `req` with its whole `body`, arrived at virtual `now_ms`; `public_url` is
+    /// `--public-url` when given (URLs handed out follow the request's host otherwise).
+    pub fn new(req: &'a HttpRequest, body: Bytes, now_ms: i64, public_url: Option<&'a str>) -> Self {
+        Exchange { req, body, now_ms, public_url, pairs: std::cell::OnceCell::new() }
+    }
 }
 
 impl Exchange<'_> {
@@ -79,12 +95,16 @@ impl Exchange<'_> {
 
     /// The decoded query parameters, in order.
     pub fn query_pairs(&self) -> Vec<(String, String)> {
-        form_pairs(self.req.query_string())
+        self.pairs().to_vec()
+    }
+
+    fn pairs(&self) -> &[(String, String)] {
+        self.pairs.get_or_init(|| form_pairs(self.req.query_string()))
     }
 
     /// The first value of query parameter `name`.
     pub fn query(&self, name: &str) -> Option<String> {
-        self.query_pairs().into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+        self.pairs().iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
     }
 
     /// Virtual time at arrival, unix seconds.
@@ -181,7 +201,7 @@ where
             tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
         }
         if action.drop {
-            record(world, dialect.kind(), req, &body, 0, b"", Some(id), now_ms, wall_ms);
+            record(world, dialect.kind(), req, body, 0, Bytes::new(), Some(id), now_ms, wall_ms);
             return dropped_response();
         }
         if let Some(code) = action.error_code {
@@ -190,7 +210,7 @@ where
             reply = Some(Reply {
                 status,
                 content_type: "application/json; charset=utf-8",
-                body: action.body.unwrap_or_default().into_bytes(),
+                body: action.body.unwrap_or_default().into(),
             });
         }
     }
@@ -199,10 +219,10 @@ where
         None => {
             // Latency-only faults shift arrival; the handler sees the clock as it is now.
             let now_ms = if fault_id.is_some() { world.clock.now_ms() } else { now_ms };
-            handle(&Exchange { req, body: body.clone(), now_ms, public_url: world.given_public_url() })
+            handle(&Exchange::new(req, body.clone(), now_ms, world.given_public_url()))
         }
     };
-    record(world, dialect.kind(), req, &body, reply.status, &reply.body, fault_id, now_ms, wall_ms);
+    record(world, dialect.kind(), req, body, reply.status, reply.body.clone(), fault_id, now_ms, wall_ms);
     reply.into_response()
 }
 
@@ -211,24 +231,23 @@ fn record(
     world: &World,
     vendor: VendorKind,
     req: &HttpRequest,
-    body: &[u8],
+    body: Bytes,
     status: u16,
-    response: &[u8],
+    response: Bytes,
     fault: Option<u64>,
     now_ms: i64,
     wall_ms: i64,
 ) {
-    world.journal.record(JournalEntry {
-        id: 0,
+    // The bodies are kept as the shared buffers they are (text is made only when the journal is read).
+    world.journal.record(Recorded {
         vendor: Some(vendor),
-        method: req.method().to_string(),
-        path: req.path().to_string(),
-        query: req.query_string().to_string(),
-        body: body_text(body),
+        method: method_name(req.method()),
+        path: req.path().into(),
+        query: req.query_string().into(),
+        body,
         status,
-        response: body_text(response),
+        response,
         fault,
-        virtual_time: now_ms.div_euclid(1000),
         virtual_ms: now_ms,
         wall_ms,
     });

@@ -39,6 +39,44 @@ pub struct JournalEntry {
     pub wall_ms: i64,
 }
 
+/// One request and its answer as the journal holds it: the bodies are the buffers the exchange already
+/// had (no copy per request); [`JournalEntry`] is made from it when the journal is read.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// which vendor module answered
+    pub vendor: Option<VendorKind>,
+    /// HTTP method
+    pub method: &'static str,
+    /// path
+    pub path: Box<str>,
+    /// raw query string
+    pub query: Box<str>,
+    /// request body
+    pub body: bytes::Bytes,
+    /// HTTP status answered
+    pub status: u16,
+    /// response body
+    pub response: bytes::Bytes,
+    /// id of the fault rule that shaped the answer, if any
+    pub fault: Option<u64>,
+    /// virtual time of arrival, unix milliseconds
+    pub virtual_ms: i64,
+    /// wall time of arrival, unix milliseconds
+    pub wall_ms: i64,
+}
+
+/// Keep at most [`MAX_BODY_KEPT`] bytes of a body: a longer one is copied down, so the journal never holds
+/// a large buffer alive.
+fn kept(b: bytes::Bytes) -> bytes::Bytes {
+    if b.len() > MAX_BODY_KEPT {
+        let mut cut = bytes::BytesMut::from(&b[..MAX_BODY_KEPT]);
+        cut.extend_from_slice(format!("…[{} bytes]", b.len()).as_bytes());
+        cut.freeze()
+    } else {
+        b
+    }
+}
+
 /// Filters of `GET /__admin/requests`.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct JournalFilter {
@@ -64,7 +102,7 @@ pub fn body_text(bytes: &[u8]) -> String {
 
 #[derive(Debug)]
 struct Ring {
-    entries: VecDeque<JournalEntry>,
+    entries: VecDeque<(u64, Recorded)>,
     next_id: u64,
 }
 
@@ -81,36 +119,54 @@ impl Journal {
         Journal { ring: Mutex::new(Ring { entries: VecDeque::new(), next_id: 1 }), capacity }
     }
 
-    /// Record an entry (its id is assigned here).
-    pub fn record(&self, mut e: JournalEntry) {
+    /// Record an exchange (its id is assigned here).
+    pub fn record(&self, mut e: Recorded) {
         if self.capacity == 0 {
             return;
         }
-        let mut r = self.ring.lock();
-        e.id = r.next_id;
-        r.next_id += 1;
-        if r.entries.len() >= self.capacity {
-            r.entries.pop_front();
-        }
-        r.entries.push_back(e);
+        e.body = kept(e.body);
+        e.response = kept(e.response);
+        let oldest = {
+            let mut r = self.ring.lock();
+            let id = r.next_id;
+            r.next_id += 1;
+            let oldest = if r.entries.len() >= self.capacity { r.entries.pop_front() } else { None };
+            r.entries.push_back((id, e));
+            oldest
+        };
+        // The entry pushed out is freed after the lock is let go (its buffers may belong to another thread).
+        drop(oldest);
     }
 
     /// Entries matching `f`, oldest first.
     pub fn list(&self, f: &JournalFilter) -> Vec<JournalEntry> {
         let r = self.ring.lock();
-        let mut out: Vec<JournalEntry> = r
+        let matching: Vec<&(u64, Recorded)> = r
             .entries
             .iter()
-            .filter(|e| f.vendor.is_none_or(|v| e.vendor == Some(v)))
-            .filter(|e| f.path.as_deref().is_none_or(|p| e.path.starts_with(p)))
-            .filter(|e| f.since.is_none_or(|s| e.virtual_time >= s))
-            .cloned()
+            .filter(|(_, e)| f.vendor.is_none_or(|v| e.vendor == Some(v)))
+            .filter(|(_, e)| f.path.as_deref().is_none_or(|p| e.path.starts_with(p)))
+            .filter(|(_, e)| f.since.is_none_or(|s| e.virtual_ms.div_euclid(1000) >= s))
             .collect();
-        if let Some(n) = f.limit {
-            let skip = out.len().saturating_sub(n);
-            out.drain(..skip);
-        }
-        out
+        let skip = f.limit.map_or(0, |n| matching.len().saturating_sub(n));
+        matching
+            .into_iter()
+            .skip(skip)
+            .map(|(id, e)| JournalEntry {
+                id: *id,
+                vendor: e.vendor,
+                method: e.method.to_string(),
+                path: e.path.to_string(),
+                query: e.query.to_string(),
+                body: String::from_utf8_lossy(&e.body).into_owned(),
+                status: e.status,
+                response: String::from_utf8_lossy(&e.response).into_owned(),
+                fault: e.fault,
+                virtual_time: e.virtual_ms.div_euclid(1000),
+                virtual_ms: e.virtual_ms,
+                wall_ms: e.wall_ms,
+            })
+            .collect()
     }
 
     /// Forget everything.
@@ -138,18 +194,16 @@ impl Journal {
 mod tests {
     use super::*;
 
-    fn entry(path: &str, t: i64) -> JournalEntry {
-        JournalEntry {
-            id: 0,
+    fn entry(path: &str, t: i64) -> Recorded {
+        Recorded {
             vendor: Some(VendorKind::CloudRecord),
-            method: "GET".into(),
+            method: "GET",
             path: path.into(),
-            query: String::new(),
-            body: String::new(),
+            query: "".into(),
+            body: bytes::Bytes::new(),
             status: 200,
-            response: String::new(),
+            response: bytes::Bytes::new(),
             fault: None,
-            virtual_time: t,
             virtual_ms: t * 1000,
             wall_ms: 0,
         }

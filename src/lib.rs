@@ -223,15 +223,17 @@ fn url_host(url: &str) -> Option<&str> {
 /// Every route: the vendors, `/files`, `/__admin`, and a JSON 404 for anything else.
 pub fn routes(app: Arc<App>, cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::Data::from(app.clone()));
+    // Vendor paths are static and checked in order: they go first, so a vendor call is not first tried
+    // against the `/files/{key}/{name}` pattern (no path of one collides with the other).
+    for v in app.vendors() {
+        v.clone().routes(cfg);
+    }
     admin::routes(cfg, &app.world.routes);
     cfg.service(
         noted_resource(&app.world.routes, "", "/files/{key}/{name}", "GET, HEAD")
             .route(web::get().to(download))
             .route(web::head().to(download)),
     );
-    for v in app.vendors() {
-        v.clone().routes(cfg);
-    }
     cfg.default_service(web::to(not_found));
 }
 

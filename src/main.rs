@@ -7,6 +7,12 @@ use recmock::{Application, Config, FixtureSource, TlsCertificate, TlsConfig};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// mimalloc rather than glibc's malloc: a request makes and frees dozens of small buffers, and the journal
+/// keeps the last 10,000 exchanges' buffers alive, which glibc's arenas handle at several times the cost
+/// (docs/performance.md). `make bench`'s bare baseline uses the same allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// recmock: a local emulator of five vendors' cloud-recording and live-classroom APIs.
 ///
 /// With no subcommand it serves the embedded demo world (or the fixtures given) on one port:

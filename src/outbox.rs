@@ -18,7 +18,7 @@ use crate::world::{files::md5_hex, VendorKind, World};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Seconds a signature stays valid after an attempt (`expire_time = attempt time + this`).
@@ -27,6 +27,11 @@ pub const SIGN_VALIDITY_S: i64 = 300;
 const RESPONSE_KEPT: usize = 4096;
 /// Delivered callbacks kept in the log; older delivered ones are forgotten (pending and failed never are).
 pub const DELIVERED_KEPT: usize = 10_000;
+/// Most deliveries in flight at once; the others wait for a slot. A burst of thousands of callbacks due at
+/// one instant then reuses this many connections instead of opening one each (and running out of ports).
+pub const MAX_IN_FLIGHT: usize = 64;
+/// How long an idle connection to a receiver is kept for the next callback.
+pub const POOL_IDLE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// How a vendor signs its callbacks.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -229,44 +234,90 @@ pub struct CallbackFilter {
 struct Book {
     callbacks: BTreeMap<u64, Callback>,
     next: u64,
+    /// per resource, the numbers of its unfinished (pending or held) callbacks: the first one is the head
+    open: HashMap<String, BTreeSet<u64>>,
+    /// numbers of delivered callbacks, oldest first (the ones `prune` forgets first)
+    delivered: BTreeSet<u64>,
+}
+
+fn unfinished(state: CallbackState) -> bool {
+    matches!(state, CallbackState::Pending | CallbackState::Held)
 }
 
 impl Book {
+    /// File callback `n` under its current state in `open` and `delivered`; call it after every change of
+    /// state (and after adding one). Both indexes keep ordering checks and pruning independent of how many
+    /// callbacks the log holds.
+    fn refile(&mut self, n: u64) {
+        let Some(c) = self.callbacks.get(&n) else { return };
+        let (open, delivered) = (unfinished(c.state), c.state == CallbackState::Delivered);
+        for r in &c.resources {
+            if open {
+                self.open.entry(r.clone()).or_default().insert(n);
+            } else if let Some(set) = self.open.get_mut(r) {
+                set.remove(&n);
+                if set.is_empty() {
+                    self.open.remove(r);
+                }
+            }
+        }
+        if delivered {
+            self.delivered.insert(n);
+        } else {
+            self.delivered.remove(&n);
+        }
+    }
+
+    /// Forget callback `n` and its index entries.
+    fn forget(&mut self, n: u64) {
+        if let Some(c) = self.callbacks.remove(&n) {
+            for r in &c.resources {
+                if let Some(set) = self.open.get_mut(r) {
+                    set.remove(&n);
+                    if set.is_empty() {
+                        self.open.remove(r);
+                    }
+                }
+            }
+            self.delivered.remove(&n);
+        }
+    }
+
+    /// Rebuild both indexes from the callbacks.
+    fn reindex(&mut self) {
+        self.open.clear();
+        self.delivered.clear();
+        let all: Vec<u64> = self.callbacks.keys().copied().collect();
+        for n in all {
+            self.refile(n);
+        }
+    }
+
     /// Is `n` the earliest unfinished callback on each of its resources?
     fn is_head(&self, n: u64) -> bool {
         let Some(cb) = self.callbacks.get(&n) else { return false };
-        !self.callbacks.range(..n).any(|(_, c)| {
-            matches!(c.state, CallbackState::Pending | CallbackState::Held)
-                && c.resources.iter().any(|r| cb.resources.contains(r))
-        })
+        cb.resources.iter().all(|r| self.open.get(r).is_none_or(|set| set.range(..n).next().is_none()))
     }
 
     /// Pending callbacks that just became heads because `n` finished, with no attempt scheduled.
     fn next_heads(&self, n: u64) -> Vec<u64> {
         let Some(done) = self.callbacks.get(&n) else { return Vec::new() };
-        self.callbacks
-            .range(n + 1..)
-            .filter(|(_, c)| {
-                c.state == CallbackState::Pending && c.resources.iter().any(|r| done.resources.contains(r))
-            })
-            .map(|(k, _)| *k)
+        let mut heads: Vec<u64> = done
+            .resources
+            .iter()
+            .filter_map(|r| self.open.get(r).and_then(|set| set.range(n + 1..).next().copied()))
+            .filter(|k| self.callbacks.get(k).is_some_and(|c| c.state == CallbackState::Pending))
             .filter(|k| self.is_head(*k))
-            .collect()
+            .collect();
+        heads.sort_unstable();
+        heads.dedup();
+        heads
     }
 
     fn prune(&mut self) {
-        let delivered = self.callbacks.values().filter(|c| c.state == CallbackState::Delivered).count();
-        if delivered > DELIVERED_KEPT {
-            let drop: Vec<u64> = self
-                .callbacks
-                .iter()
-                .filter(|(_, c)| c.state == CallbackState::Delivered)
-                .take(delivered - DELIVERED_KEPT)
-                .map(|(k, _)| *k)
-                .collect();
-            for k in drop {
-                self.callbacks.remove(&k);
-            }
+        while self.delivered.len() > DELIVERED_KEPT {
+            let Some(oldest) = self.delivered.first().copied() else { break };
+            self.forget(oldest);
         }
     }
 }
@@ -292,6 +343,8 @@ pub struct Outbox {
     /// deliveries spawned by the real-time pump and not yet finished
     flights: std::sync::atomic::AtomicUsize,
     landed: tokio::sync::Notify,
+    /// slots for deliveries in flight ([`MAX_IN_FLIGHT`])
+    slots: tokio::sync::Semaphore,
 }
 
 impl Default for Outbox {
@@ -301,15 +354,15 @@ impl Default for Outbox {
             timeout_ms: AtomicU64::new(5000),
             client: reqwest::Client::builder()
                 .user_agent(concat!("recmock/", env!("CARGO_PKG_VERSION")))
-                .pool_max_idle_per_host(4)
-                // Below the shortest common server keep-alive (5 s: actix-web, Go; nginx 75 s): a pooled
-                // connection is never reused just as the receiver closes it, which fails the delivery
-                // with an incomplete message although the receiver did nothing wrong.
-                .pool_idle_timeout(std::time::Duration::from_secs(2))
+                .pool_max_idle_per_host(MAX_IN_FLIGHT)
+                // Shorter than the keep-alive of common receivers (5 s in Node.js and actix-web), so a
+                // connection the receiver is about to close is not picked for the next callback.
+                .pool_idle_timeout(POOL_IDLE)
                 .build()
                 .unwrap_or_default(),
             flights: std::sync::atomic::AtomicUsize::new(0),
             landed: tokio::sync::Notify::new(),
+            slots: tokio::sync::Semaphore::new(MAX_IN_FLIGHT),
         }
     }
 }
@@ -467,6 +520,7 @@ impl Outbox {
                 in_flight: false,
             },
         );
+        book.refile(n);
         if state == CallbackState::Pending && book.is_head(n) {
             if let Some(c) = book.callbacks.get_mut(&n) {
                 c.next_attempt_ms = Some(now_ms);
@@ -481,7 +535,7 @@ impl Outbox {
     /// Returns the vendor and a description for the run report.
     pub async fn deliver(&self, world: &World, id: &str, at_ms: i64) -> Option<(Option<VendorKind>, String)> {
         let n = number_of(id)?;
-        let (cb, url, body, signature) = {
+        let (vendor, success, url, body, signature) = {
             let mut book = self.book.lock();
             let head = book.is_head(n);
             let c = book.callbacks.get_mut(&n)?;
@@ -499,14 +553,15 @@ impl Outbox {
             c.in_flight = true;
             c.next_attempt_ms = None;
             let (signed_url, body, signature) = sign(c, &url, at_ms, &world.ids);
-            (c.clone(), signed_url, body, signature)
+            // Only what the attempt needs leaves the lock (not a copy of the whole callback and its history).
+            (c.vendor, c.success, signed_url, body, signature)
         };
         let body_bytes = serde_json::to_vec(&body).unwrap_or_default();
         let started = std::time::Instant::now();
         let wall_ms = crate::clock::wall_now_ms();
         let probe = Probe {
             target: FaultTarget::Callback,
-            vendor: Some(cb.vendor),
+            vendor: Some(vendor),
             method: "POST",
             path: url_path(&url),
             query: url.split_once('?').map_or("", |(_, q)| q),
@@ -529,15 +584,27 @@ impl Outbox {
         let result = match result {
             Some(r) => r,
             None => {
+                // The semaphore is never closed; should it be, the delivery simply goes ahead.
+                let _slot = self.slots.acquire().await.ok();
                 let timeout = std::time::Duration::from_millis(self.timeout_ms.load(Ordering::Relaxed));
-                let sent = self
-                    .client
-                    .post(&url)
-                    .header("content-type", "application/json")
-                    .body(body_bytes.clone())
-                    .timeout(timeout)
-                    .send()
-                    .await;
+                let post = || {
+                    self.client
+                        .post(&url)
+                        .header("content-type", "application/json")
+                        .body(body_bytes.clone())
+                        .timeout(timeout)
+                        .send()
+                };
+                let sent = match post().await {
+                    // A kept-alive connection the receiver closed as this callback went out fails without
+                    // an answer (neither a timeout nor a refused connection): it is sent again once, within
+                    // the same attempt.
+                    Err(e) if !e.is_timeout() && !e.is_connect() => {
+                        tracing::debug!("callback {n}: {e}; sending it again");
+                        post().await
+                    }
+                    other => other,
+                };
                 match sent {
                     Ok(resp) => {
                         let status = resp.status().as_u16();
@@ -553,7 +620,7 @@ impl Outbox {
                 }
             }
         };
-        let ok = matches!(&result, Ok((s, b)) if succeeded(cb.success, *s, b));
+        let ok = matches!(&result, Ok((s, b)) if succeeded(success, *s, b));
         let mut book = self.book.lock();
         let c = book.callbacks.get_mut(&n)?;
         c.in_flight = false;
@@ -607,6 +674,7 @@ impl Outbox {
                 } else {
                     CallbackState::Failed
                 };
+                book.refile(n);
                 for next in book.next_heads(n) {
                     if let Some(nc) = book.callbacks.get_mut(&next) {
                         if nc.next_attempt_ms.is_none() && !nc.in_flight {
@@ -633,6 +701,7 @@ impl Outbox {
         }
         c.state = CallbackState::Pending;
         c.cycle_attempts = 0;
+        book.refile(n);
         let head = book.is_head(n);
         let c = book.callbacks.get_mut(&n).ok_or_else(|| format!("no callback `{id}`"))?;
         if head {
@@ -691,11 +760,14 @@ impl Outbox {
     pub fn clear(&self) {
         let mut b = self.book.lock();
         b.callbacks.clear();
+        b.reindex();
     }
 
     /// Forget every callback of an owner (`<vendor>:<tenant>`).
     pub fn remove_owner(&self, owner: &str) {
-        self.book.lock().callbacks.retain(|_, c| c.owner != owner);
+        let mut b = self.book.lock();
+        b.callbacks.retain(|_, c| c.owner != owner);
+        b.reindex();
     }
 
     /// The outbox, for a dump.
@@ -732,6 +804,7 @@ impl Outbox {
         let mut book = self.book.lock();
         book.callbacks = s.callbacks.into_iter().filter_map(|c| number_of(&c.id).map(|n| (n, c))).collect();
         book.next = s.next.max(book.callbacks.keys().next_back().copied().unwrap_or(0));
+        book.reindex();
         let heads: Vec<u64> = book
             .callbacks
             .iter()

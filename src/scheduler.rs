@@ -20,11 +20,11 @@ pub enum Job {
         /// which vendor module runs it
         vendor: VendorKind,
         /// the tenant (account) it concerns
-        tenant: String,
+        tenant: Box<str>,
         /// what to do, in the vendor's words (`recording_step`, `timeout_check`, ...)
-        task: String,
+        task: Box<str>,
         /// the resource it concerns (a record id, a class id, ...)
-        target: String,
+        target: Box<str>,
     },
     /// A world event from a fixture timeline.
     Timeline {
@@ -42,7 +42,7 @@ impl Job {
     /// The tenant the job belongs to, if any (used to drop a tenant's jobs on a tenant reset).
     pub fn tenant(&self) -> Option<(VendorKind, &str)> {
         match self {
-            Job::Vendor { vendor, tenant, .. } => Some((*vendor, tenant)),
+            Job::Vendor { vendor, tenant, .. } => Some((*vendor, &**tenant)),
             _ => None,
         }
     }
@@ -97,13 +97,20 @@ pub struct SchedulerState {
 impl Scheduler {
     /// Schedule `job` at `due_ms`.
     pub fn schedule(&self, due_ms: i64, job: Job) {
-        {
+        let earliest = {
             let mut q = self.queue.lock();
             q.seq += 1;
             let seq = q.seq;
+            let earliest = q.heap.peek().is_none_or(|top| due_ms < top.0.due_ms);
             q.heap.push(Reverse(Entry { due_ms, seq, job }));
+            earliest
+        };
+        // The pump sleeps until the earliest due job: only a new earliest one changes its plan. (Waking it
+        // for every job scheduled, e.g. the idle timeout of every new record task, costs a thread wake-up
+        // per request.)
+        if earliest {
+            self.wake.notify_one();
         }
-        self.wake.notify_one();
     }
 
     /// Take the earliest job if it is due at or before `until_ms`.

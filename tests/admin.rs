@@ -1592,3 +1592,45 @@ async fn unrepresentable_times_are_refused_at_the_boundary() {
     assert_eq!(app.now().await, T0);
     app.stop().await;
 }
+
+/// `POST /__admin/seed` fills a 001 account with finished tasks that list, page and filter like tasks
+/// created through the API (and after them, in creation order); bad requests are refused by name.
+#[tokio::test]
+async fn seed_bulk_creates_finished_tasks_that_list_and_page() {
+    let app = spawn(world(&[A])).await;
+    let first = start_task(&app, A, G).await;
+    let (s, v) = app
+        .post("/__admin/seed", json!({ "tenant": format!("cloud_record:{}", A.app()), "tasks": 120 }))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!((v["created"]["tasks"].as_u64(), v["total_tasks"].as_u64()), (Some(120), Some(121)), "{v}");
+    assert_eq!(v["record_numbers"], json!([2, 121]));
+    let all = cr_get(&app, A, "/v1/record/task/list", "page=1&page_size=50").await;
+    assert_eq!(all["total_num"], 121);
+    assert_eq!(all["record_list"][0]["record_id"], first.as_str());
+    let done = cr_get(&app, A, "/v1/record/task/list", "status=6&page=3&page_size=50").await;
+    assert_eq!(
+        (done["total_num"].as_u64(), done["record_list"].as_array().map(Vec::len)),
+        (Some(120), Some(20))
+    );
+    assert_eq!(done["record_list"][19]["group_id"], "seed");
+    let grouped = cr_get(&app, A, "/v1/record/task/list", "group_id=seed&page=2&page_size=100").await;
+    assert_eq!(
+        (grouped["total_num"].as_u64(), grouped["record_list"].as_array().map(Vec::len)),
+        (Some(120), Some(20))
+    );
+    let next = manual_task(&app, A, G).await;
+    assert!(next.ends_with("_10122"), "{next}");
+    for (body, status) in [
+        (json!({ "tenant": "cloud_record:nope", "tasks": 1 }), 404),
+        (json!({ "tenant": format!("cloud_record:{}", A.app()), "tasks": 0 }), 400),
+        (json!({ "tenant": format!("cloud_record:{}", A.app()), "tasks": 1, "color": "red" }), 400),
+        (json!({ "tenant": format!("cloud_record:{}", A.app()) }), 400),
+        (json!({ "tasks": 1 }), 400),
+        (json!({ "tenant": "cloud_record", "tasks": 1 }), 400),
+    ] {
+        let (s, v) = app.post("/__admin/seed", body.clone()).await;
+        assert_eq!(s, status, "{body}: {v}");
+        assert!(v["error"].is_string(), "{v}");
+    }
+}

@@ -1548,3 +1548,32 @@ async fn class_times_must_be_representable() {
     ok(&app, "class/modify", json!({ "class_id": id, "stop_time": 253_402_300_799i64 })).await;
     app.stop().await;
 }
+
+/// `POST /__admin/seed` adds students and `will` classes to an app; they list and page like any others,
+/// and a seed of nothing is refused.
+#[tokio::test]
+async fn seed_bulk_creates_users_and_classes_that_list_and_page() {
+    let app = spawn(world(json!({}))).await;
+    let (s, v) = app
+        .post("/__admin/seed", json!({ "tenant": format!("iclass:{APP}"), "users": 30, "classes": 250 }))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["created"], json!({ "users": 30, "classes": 250 }));
+    assert_eq!(v["total_classes"], 250);
+    let page = ok(&app, "class/list", json!({ "size": 100, "index": 2, "class_status": ["will"] })).await;
+    assert_eq!(
+        (page["total"].as_u64(), page["list"].as_array().map(Vec::len), &page["finish"]),
+        (Some(250), Some(50), &json!(true))
+    );
+    let first = ok(&app, "class/list", json!({ "size": 1, "create_time_desc": false })).await;
+    let last = ok(&app, "class/list", json!({ "size": 1, "index": 249 })).await;
+    assert_eq!(
+        first["list"][0]["class_id"], last["list"][0]["class_id"],
+        "oldest first = last of newest first"
+    );
+    assert_eq!(first["list"][0]["teacher_id"], "seed_teacher");
+    let users = ok(&app, "user/list", json!({ "size": 100, "prefix": "seed_user_" })).await;
+    assert_eq!(users["total"], 30, "{users}");
+    let (s, v) = app.post("/__admin/seed", json!({ "tenant": format!("iclass:{APP}"), "users": 0 })).await;
+    assert_eq!(s, 400, "{v}");
+}

@@ -43,6 +43,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, book: &RouteBook) {
             )
             .service(resource("/clock/advance", "POST").route(web::post().to(advance)))
             .service(resource("/events", "POST").route(web::post().to(events)))
+            .service(resource("/seed", "POST").route(web::post().to(seed)))
             .service(
                 resource("/requests", "GET, DELETE")
                     .route(web::get().to(get_requests))
@@ -285,6 +286,29 @@ async fn events(app: web::Data<App>, body: web::Payload) -> AdminResult {
         }
     }
     Ok(HttpResponse::Ok().json(json!({ "applied": applied, "now": now.div_euclid(1000) })))
+}
+
+/// `POST /__admin/seed`: `{"tenant": "<vendor>:<id>", ...}` bulk-creates entities in an existing tenant;
+/// the other keys say what and how many, per vendor (docs/fixtures.md).
+async fn seed(app: web::Data<App>, body: web::Payload) -> AdminResult {
+    let spec = read_json(body, false).await?;
+    let tenant = spec
+        .get("tenant")
+        .and_then(Value::as_str)
+        .ok_or_else(|| error(400, "`tenant` (`<vendor>:<id>`) is required"))?;
+    let (kind, id) = tenant
+        .split_once(':')
+        .ok_or_else(|| error(400, format!("tenant `{tenant}` is not `<vendor>:<id>`")))?;
+    let kind: crate::world::VendorKind = kind.parse().map_err(|e: String| error(400, e))?;
+    let v = app.vendor(kind).ok_or_else(|| error(400, format!("vendor {kind} is not emulated yet")))?;
+    if !v.tenant_ids().iter().any(|t| t == id) {
+        return Err(error(404, format!("no tenant `{tenant}`")));
+    }
+    let started = std::time::Instant::now();
+    let mut created = v.seed(id, &spec, app.world.clock.now_ms()).map_err(|e| error(400, e))?;
+    created["tenant"] = json!(tenant);
+    created["took_ms"] = json!(started.elapsed().as_millis() as u64);
+    Ok(HttpResponse::Ok().json(created))
 }
 
 async fn get_requests(app: web::Data<App>, req: HttpRequest) -> AdminResult {

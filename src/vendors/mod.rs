@@ -69,12 +69,22 @@ pub trait Vendor: Dialect + Send + Sync + 'static {
         Err(format!("{}:{tenant}: this vendor sends no callbacks", self.kind()))
     }
 
+    /// Bulk-create entities in tenant `tenant` at `at_ms` (`POST /__admin/seed`): a large account for load
+    /// and scale tests without a million API calls. `spec` is the request body (its `tenant` key included);
+    /// each vendor documents what it seeds. Returns what was created.
+    fn seed(&self, tenant: &str, _spec: &Value, _at_ms: i64) -> Result<Value, String> {
+        Err(format!("{}:{tenant}: this vendor has no bulk seeding", self.kind()))
+    }
+
     /// Lines for the startup banner: credentials of each tenant.
     fn banner(&self) -> Vec<String>;
 
     /// A ready-to-paste curl against this vendor, if it has a tenant.
     fn example_curl(&self, base_url: &str) -> Option<String>;
 }
+
+/// Most entities one `POST /__admin/seed` call creates.
+pub const MAX_SEED: u64 = 2_000_000;
 
 /// Every implemented vendor module, built on one world.
 pub fn all(world: &Arc<World>) -> Vec<Arc<dyn Vendor>> {

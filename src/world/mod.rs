@@ -7,11 +7,13 @@
 
 pub mod engine;
 pub mod files;
+pub mod index;
 pub mod tenants;
 
 pub use engine::{MediaKind, Phase, Recording, Refusal, Segment};
 pub use files::{FileStore, StoredFile};
-pub use tenants::{parse_dump, Tenants};
+pub use index::RankedSet;
+pub use tenants::{parse_dump, TenantLock, Tenants};
 
 use crate::clock::Clock;
 use crate::faults::Faults;
@@ -271,12 +273,7 @@ impl World {
     pub fn schedule_vendor(&self, due_ms: i64, vendor: VendorKind, tenant: &str, task: &str, target: &str) {
         self.scheduler.schedule(
             due_ms,
-            Job::Vendor {
-                vendor,
-                tenant: tenant.to_string(),
-                task: task.to_string(),
-                target: target.to_string(),
-            },
+            Job::Vendor { vendor, tenant: tenant.into(), task: task.into(), target: target.into() },
         );
     }
 

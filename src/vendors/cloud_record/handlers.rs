@@ -34,6 +34,17 @@ pub(super) fn parse_body<T: DeserializeOwned>(ex: &Exchange) -> Res<T> {
     if ex.body.iter().all(u8::is_ascii_whitespace) {
         return Err(CloudError::new(JSON_PARSE, "the body is empty; a JSON object is expected"));
     }
+    // The usual body, a well-formed object of the right types, goes straight into `T`. Anything else
+    // (syntax the lenient parser forgives, a wrong type, a duplicate key, not an object) takes the path
+    // below, which decides what to answer exactly as before.
+    if ex.body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+        let mut de = serde_json::Deserializer::from_slice(&ex.body);
+        if let Ok(v) = T::deserialize(&mut de) {
+            if de.end().is_ok() {
+                return Ok(v);
+            }
+        }
+    }
     let value: Value = crate::wire::lenient_json(&ex.body)
         .map_err(|e| CloudError::new(JSON_PARSE, format!("the body is not valid JSON: {e}")))?;
     if !value.is_object() {
@@ -139,8 +150,56 @@ fn event_gateway(base: &str) -> String {
     }
 }
 
-fn datetime_ms(ms: Option<i64>) -> String {
-    ms.map(|m| calendar::beijing_datetime(m.div_euclid(1000))).unwrap_or_default()
+/// A Beijing date-time of virtual ms (empty when absent), serialised without building a `String`.
+struct DateTime(Option<i64>);
+
+impl serde::Serialize for DateTime {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let Some(ms) = self.0 else { return s.serialize_str("") };
+        let mut buf = [0u8; 19];
+        match calendar::beijing_datetime_into(ms.div_euclid(1000), &mut buf) {
+            Some(text) => s.serialize_str(text),
+            None => s.serialize_str(&calendar::beijing_datetime(ms.div_euclid(1000))),
+        }
+    }
+}
+
+/// The `init` answer, typed (fields in the order a JSON object map writes them).
+#[derive(serde::Serialize)]
+struct InitAnswer {
+    code: i64,
+    id: i64,
+    msg: &'static str,
+    record_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seq: Option<String>,
+}
+
+/// One row of `task/list`, typed so a page is serialised straight from the tasks (fields in the order a
+/// JSON object map writes them, so the bytes are what they always were).
+#[derive(serde::Serialize)]
+struct TaskRow<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auto: Option<Value>,
+    file_name: &'a str,
+    file_type: u8,
+    group_id: &'a str,
+    record_id: &'a str,
+    record_mode: u8,
+    start_time: DateTime,
+    status: i64,
+    stop_time: DateTime,
+}
+
+/// The `task/list` answer.
+#[derive(serde::Serialize)]
+struct TaskPage<'a> {
+    code: i64,
+    msg: &'static str,
+    page: i64,
+    page_size: i64,
+    record_list: Vec<TaskRow<'a>>,
+    total_num: usize,
 }
 
 impl CloudRecord {
@@ -183,7 +242,7 @@ impl CloudRecord {
             .app_of_access_token(h)
             .ok_or_else(|| CloudError::new(AUTH_FAILED, "unknown access token"))?;
         self.accounts
-            .with(&app, |a| match &a.access_token {
+            .read(&app, |a| match &a.access_token {
                 Some(t) if t.token == h && ex.now_ms < t.expires_ms => Ok(app.clone()),
                 Some(t) if t.token == h => Err(CloudError::new(TOKEN_TIMEOUT, "the access token has expired; get a new one from /access/token")),
                 _ if a.retired_tokens.iter().any(|r| r == h) => Err(CloudError::new(
@@ -295,12 +354,12 @@ impl CloudRecord {
             self.init_task(&app, req, ex.now_ms)
         });
         match result {
-            Ok(v) => ok(v),
+            Ok(answer) => Reply::json(&answer),
             Err(e) => e.reply(&[("seq", seq.as_deref())]),
         }
     }
 
-    fn init_task(&self, app: &str, req: InitRequest, now: i64) -> Res<Value> {
+    fn init_task(&self, app: &str, req: InitRequest, now: i64) -> Res<InitAnswer> {
         check_app(&req.app_id, app)?;
         let group_id = required(req.group_id, "group_id")?;
         // The seed's table marks `seq` required but its own examples omit it: optional, echoed when given.
@@ -314,13 +373,13 @@ impl CloudRecord {
         let timeout_s = in_range("timeout", req.timeout, 5, 1800, 600)?;
         let auto = match req.auto {
             None => None,
-            Some(a) => Some(AutoSpec {
+            Some(a) => Some(Box::new(AutoSpec {
                 kind: in_range("auto.type", a.kind, 1, 2, 1)? as u8,
                 user_id: a.user_id.filter(|u| !u.is_empty()),
                 media_type: in_range("auto.media_type", a.media_type, 2, 2, 2)? as u8,
                 media_count: in_range("auto.media_count", a.media_count, 1, 9, 9)? as u8,
                 crop_mode: in_range("auto.crop_mode", a.crop_mode, 1, 3, 2)? as u8,
-            }),
+            })),
         };
         if let Some(n) = &req.file_name {
             valid_file_name(n)?;
@@ -337,14 +396,14 @@ impl CloudRecord {
                 ),
             ));
         }
-        let active = acc.active_count;
+        let active = acc.active_count();
         if active >= acc.config.max_tasks {
             return Err(CloudError::new(
                 LOAD_LIMIT_ACCOUNT,
                 format!("the account already has {active} active tasks (limit {})", acc.config.max_tasks),
             ));
         }
-        let in_group = acc.active_in_group(&group_id).count();
+        let in_group = acc.tasks.active_in_group_count(&group_id);
         if in_group >= acc.config.max_group_tasks {
             return Err(CloudError::new(
                 LOAD_LIMIT_GROUP,
@@ -403,13 +462,8 @@ impl CloudRecord {
             task.idle_since_ms = Some(now);
         }
         self.arm_timeout(app, &task);
-        acc.tasks.insert(record_id.clone(), task);
-        acc.refresh_active(&record_id);
-        let mut out = json!({ "id": 8194, "record_id": record_id });
-        if let Some(seq) = seq {
-            out["seq"] = json!(seq);
-        }
-        Ok(out)
+        acc.tasks.insert(task);
+        Ok(InitAnswer { code: 0, id: 8194, msg: "OK", record_id, seq })
     }
 
     /// Schedule the idle check of a task that has nothing to record.
@@ -450,7 +504,7 @@ impl CloudRecord {
             task.last_command_ms = ex.now_ms;
             self.arm_timeout(&app, task);
             self.world.schedule_recording_step(VendorKind::CloudRecord, &app, &task.recording);
-            acc.refresh_active(&record_id);
+            acc.refresh(&record_id);
             out["record_id"] = json!(record_id);
             Ok(out)
         });
@@ -676,10 +730,11 @@ impl CloudRecord {
         if task.recording.phase == crate::world::Phase::Initialised {
             let _ = task.recording.start(now);
         }
-        task.layout = Some(layout);
+        task.layout = Some(Box::new(layout));
         task.last_command_ms = now;
         task.idle_since_ms = if task.has_input(group) { None } else { Some(now) };
         self.arm_timeout(app, task);
+        acc.refresh(&record_id);
         let mut out = json!({ "record_id": record_id });
         if let Some(seq) = seq {
             out["seq"] = json!(seq);
@@ -698,12 +753,12 @@ impl CloudRecord {
     /// `GET /v1/record/task/list`.
     pub(super) fn task_list(&self, ex: &Exchange) -> Reply {
         match self.list_tasks(ex) {
-            Ok(v) => ok(v),
+            Ok(r) => r,
             Err(e) => e.reply(&[]),
         }
     }
 
-    fn list_tasks(&self, ex: &Exchange) -> Res<Value> {
+    fn list_tasks(&self, ex: &Exchange) -> Res<Reply> {
         let app = self.query_app(ex)?;
         let record_id = ex.query("record_id").filter(|s| !s.is_empty());
         let group_id = ex.query("group_id").filter(|s| !s.is_empty());
@@ -716,43 +771,29 @@ impl CloudRecord {
         let start = query_time(ex, "start_time")?.map(|s| s.saturating_mul(1000));
         let stop = query_time(ex, "stop_time")?.map(|s| s.saturating_mul(1000));
         let (page, size) = paging(ex)?;
-        let rows = self
-            .accounts
-            .with(&app, |acc| {
-                let mut tasks: Vec<&RecordTask> = acc
-                    .tasks
-                    .values()
-                    .filter(|t| record_id.as_ref().is_none_or(|r| &t.recording.id == r))
-                    .filter(|t| group_id.as_ref().is_none_or(|g| &t.group_id == g))
-                    .filter(|t| status.is_none_or(|s| t.status() == s))
-                    .filter(|t| start.is_none_or(|s| t.recording.created_ms >= s))
-                    .filter(|t| stop.is_none_or(|s| t.recording.stopped_ms.is_some_and(|x| x <= s)))
-                    .collect();
-                tasks.sort_by_key(|t| t.no);
-                let total = tasks.len();
-                let rows: Vec<Value> = page_of(tasks, page, size)
+        let filter = TaskFilter { record_id, group_id, status, start_ms: start, stop_ms: stop };
+        // `page` comes from the query: a huge one is simply past the end, never an overflow.
+        let skip = usize::try_from((page - 1).saturating_mul(size)).unwrap_or(usize::MAX);
+        self.accounts
+            .read(&app, |acc| {
+                let (total_num, tasks) = acc.tasks.page(&filter, skip, size as usize);
+                let record_list = tasks
                     .into_iter()
-                    .map(|t| {
-                        let mut row = json!({
-                            "record_id": t.recording.id,
-                            "record_mode": t.record_mode,
-                            "group_id": t.group_id,
-                            "file_name": t.file_name,
-                            "file_type": t.file_type,
-                            "start_time": datetime_ms(Some(t.recording.created_ms)),
-                            "stop_time": datetime_ms(t.recording.stopped_ms),
-                            "status": t.status(),
-                        });
-                        if let Some(a) = &t.auto {
-                            row["auto"] = json!(a);
-                        }
-                        row
+                    .map(|t| TaskRow {
+                        auto: t.auto.as_ref().and_then(|a| serde_json::to_value(a).ok()),
+                        file_name: &t.file_name,
+                        file_type: t.file_type,
+                        group_id: &t.group_id,
+                        record_id: &t.recording.id,
+                        record_mode: t.record_mode,
+                        start_time: DateTime(Some(t.recording.created_ms)),
+                        status: t.status(),
+                        stop_time: DateTime(t.recording.stopped_ms),
                     })
                     .collect();
-                (total, rows)
+                Reply::json(&TaskPage { code: 0, msg: "OK", page, page_size: size, record_list, total_num })
             })
-            .ok_or_else(|| CloudError::new(AUTH_FAILED, "account is gone"))?;
-        Ok(json!({ "total_num": rows.0, "page": page, "page_size": size, "record_list": rows.1 }))
+            .ok_or_else(|| CloudError::new(AUTH_FAILED, "account is gone"))
     }
 
     /// `GET /v1/record/file/download/url`.
@@ -770,7 +811,7 @@ impl CloudRecord {
         let files = &self.world.files;
         let (status, entries) = self
             .accounts
-            .with(&app, |acc| {
+            .read(&app, |acc| {
                 let t = acc.tasks.get(&record_id).ok_or_else(|| {
                     CloudError::new(CONTEXT_NOT_FOUND, format!("no record task `{record_id}`"))
                 })?;
@@ -869,3 +910,46 @@ impl CloudRecord {
 }
 
 use crate::world::Timings;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The typed answers are byte for byte the ones built from JSON maps before.
+    #[test]
+    fn typed_answers_are_the_map_answers() {
+        let a = InitAnswer { code: 0, id: 8194, msg: "OK", record_id: "r1".into(), seq: Some("7".into()) };
+        assert_eq!(Reply::json(&a).body, ok(json!({ "id": 8194, "record_id": "r1", "seq": "7" })).body);
+        let a = InitAnswer { seq: None, ..a };
+        assert_eq!(Reply::json(&a).body, ok(json!({ "id": 8194, "record_id": "r1" })).body);
+        let auto =
+            AutoSpec { kind: 2, user_id: Some("u".into()), media_type: 2, media_count: 9, crop_mode: 2 };
+        let row = |auto: Option<Value>| TaskRow {
+            auto,
+            file_name: "f\"x",
+            file_type: 1,
+            group_id: "g",
+            record_id: "r1",
+            record_mode: 0,
+            start_time: DateTime(Some(1_767_225_600_000)),
+            status: 6,
+            stop_time: DateTime(None),
+        };
+        let page = TaskPage {
+            code: 0,
+            msg: "OK",
+            page: 1,
+            page_size: 50,
+            record_list: vec![row(None), row(serde_json::to_value(&auto).ok())],
+            total_num: 2,
+        };
+        let mut old_row = json!({
+            "record_id": "r1", "record_mode": 0, "group_id": "g", "file_name": "f\"x", "file_type": 1,
+            "start_time": "2026-01-01 08:00:00", "stop_time": "", "status": 6,
+        });
+        let plain = old_row.clone();
+        old_row["auto"] = json!(auto);
+        let old = ok(json!({ "total_num": 2, "page": 1, "page_size": 50, "record_list": [plain, old_row] }));
+        assert_eq!(Reply::json(&page).body, old.body);
+    }
+}

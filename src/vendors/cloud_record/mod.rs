@@ -220,7 +220,9 @@ impl CloudRecord {
     /// After a group's streams changed at `at`: tasks that lost everything start their idle clock.
     fn refresh_idle(&self, app: &str, acc: &mut Account, group_id: &str, at: i64) {
         let group = acc.groups.get(group_id).cloned();
-        for task in acc.tasks.values_mut().filter(|t| t.group_id == group_id && t.recording.is_active()) {
+        // Only the group's active tasks can start or stop idling: the index names them.
+        for id in acc.tasks.active_ids_in_group(group_id) {
+            let Some(task) = acc.tasks.get_mut(&id) else { continue };
             if task.has_input(group.as_ref()) {
                 task.idle_since_ms = None;
             } else if task.idle_since_ms.is_none() {
@@ -266,7 +268,9 @@ impl CloudRecord {
             }
         }
         self.world.schedule_recording_step(VendorKind::CloudRecord, app, &task.recording);
-        Some(JobReport { description: format!("record {record_id}: status {before} → {}", task.status()) })
+        let after = task.status();
+        acc.refresh(record_id);
+        Some(JobReport { description: format!("record {record_id}: status {before} → {after}") })
     }
 
     fn check_timeout(&self, app: &str, record_id: &str, at: i64) -> Option<JobReport> {
@@ -283,7 +287,7 @@ impl CloudRecord {
         task.stop_reason = Some(format!("timeout: nothing to record and no command for {timeout_s} s"));
         self.world.schedule_recording_step(VendorKind::CloudRecord, app, &task.recording);
         let after = task.status();
-        acc.refresh_active(record_id);
+        acc.refresh(record_id);
         Some(JobReport {
             description: format!(
                 "record {record_id}: stopped itself after {timeout_s} s without streams or commands (status {before} → {after})"
@@ -553,7 +557,7 @@ impl Vendor for CloudRecord {
                 })?;
                 task.stop_reason = Some(reason);
                 let status = task.status();
-                acc.refresh_active(&e.record_id);
+                acc.refresh(&e.record_id);
                 Ok(json!({ "failed": e.record_id, "status": status }))
             }
         }
@@ -590,6 +594,78 @@ impl Vendor for CloudRecord {
         self.accounts.restore(accounts);
         self.reindex();
         Ok(())
+    }
+
+    /// `{"tasks": N, "group_id": "seed"}`: N record tasks in the group (created if absent), numbered and
+    /// named as `init` would, that were finished at once and processed: status 6, nothing recorded, no
+    /// files, no jobs. Limits (`max_tasks`, quota) do not apply: they guard new tasks, not history.
+    fn seed(&self, tenant: &str, spec: &Value, at_ms: i64) -> Result<Value, String> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Spec {
+            #[serde(rename = "tenant")]
+            _tenant: String,
+            tasks: u64,
+            #[serde(default = "default_seed_group")]
+            group_id: String,
+        }
+        fn default_seed_group() -> String {
+            "seed".into()
+        }
+        let spec: Spec =
+            serde_path_to_error::deserialize(spec).map_err(|e| format!("{} (at {})", e.inner(), e.path()))?;
+        if !(1..=crate::vendors::MAX_SEED).contains(&spec.tasks) {
+            return Err(format!(
+                "tasks must be between 1 and {}, got {}",
+                crate::vendors::MAX_SEED,
+                spec.tasks
+            ));
+        }
+        if spec.group_id.trim().is_empty() {
+            return Err("group_id must not be empty".into());
+        }
+        let timings = self.world.timings();
+        let prefix = crate::clock::calendar::beijing_compact(at_ms.div_euclid(1000));
+        let handle = self.accounts.get(tenant).ok_or_else(|| format!("no account `{tenant}`"))?;
+        let mut acc = handle.lock();
+        acc.groups.entry(spec.group_id.clone()).or_default();
+        let first = acc.tasks_created + 1;
+        for _ in 0..spec.tasks {
+            acc.tasks_created += 1;
+            let record_id = format!("{prefix}_{}", 10_000 + acc.tasks_created);
+            let mut recording = crate::world::Recording::new(
+                record_id.clone(),
+                spec.group_id.clone(),
+                crate::world::MediaKind::Video,
+                3600,
+                at_ms,
+            );
+            let _ = recording.stop(at_ms, &timings);
+            recording.phase = Phase::Done;
+            let task = RecordTask {
+                no: acc.tasks_created,
+                recording,
+                group_id: spec.group_id.clone(),
+                file_name: record_id,
+                file_type: 0,
+                width: 1920,
+                height: 1080,
+                record_mode: 0,
+                frame_rate: 30,
+                timeout_s: 600,
+                auto: None,
+                layout: None,
+                seq: String::new(),
+                last_command_ms: at_ms,
+                idle_since_ms: None,
+                stop_reason: Some("finish".into()),
+                files_deleted: false,
+            };
+            acc.tasks.insert(task);
+        }
+        Ok(
+            json!({ "created": { "tasks": spec.tasks }, "group_id": spec.group_id, "record_numbers": [first, acc.tasks_created], "total_tasks": acc.tasks.len() }),
+        )
     }
 
     fn banner(&self) -> Vec<String> {

@@ -1,8 +1,10 @@
 //! Tenant state of the cloud-recording vendor: accounts, their groups and streams, their record tasks.
 
+use crate::world::index::Chunked;
+use crate::world::RankedSet;
 use crate::world::{Phase, Recording};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// How many superseded access tokens an account remembers (to answer "timeout" rather than "auth failed").
 pub const RETIRED_TOKENS_KEPT: usize = 32;
@@ -164,10 +166,10 @@ pub struct RecordTask {
     pub frame_rate: u32,
     /// idle seconds before the task stops itself
     pub timeout_s: i64,
-    /// automatic recording settings
-    pub auto: Option<AutoSpec>,
-    /// manual composition
-    pub layout: Option<Layout>,
+    /// automatic recording settings (boxed: most tasks have none, and a task's size counts a million times)
+    pub auto: Option<Box<AutoSpec>>,
+    /// manual composition (boxed, as `auto`)
+    pub layout: Option<Box<Layout>>,
     /// `seq` of the init request
     pub seq: String,
     /// last command (init, layout, suspend, resume), virtual ms
@@ -229,16 +231,10 @@ pub struct Account {
     pub retired_tokens: Vec<String>,
     /// groups by id
     pub groups: BTreeMap<String, Group>,
-    /// tasks by record_id
-    pub tasks: BTreeMap<String, RecordTask>,
+    /// tasks by record_id, with the indexes of the task list
+    pub tasks: TaskTable,
     /// tasks created so far (record ids count from 10001)
     pub tasks_created: u64,
-    /// record ids of active tasks, by group (derived: kept exact by `refresh_active`, rebuilt on restore)
-    #[serde(skip)]
-    pub active: BTreeMap<String, std::collections::BTreeSet<String>>,
-    /// number of active tasks (derived, with `active`)
-    #[serde(skip)]
-    pub active_count: usize,
     /// bytes of the files that exist (derived; kept up to date where files appear and go, rebuilt on restore)
     #[serde(skip)]
     pub stored: u64,
@@ -252,22 +248,17 @@ impl Account {
             access_token: None,
             retired_tokens: Vec::new(),
             groups: BTreeMap::new(),
-            tasks: BTreeMap::new(),
+            tasks: TaskTable::default(),
             tasks_created: 0,
-            active: Default::default(),
-            active_count: 0,
             stored: 0,
         }
     }
 
-    /// Recompute the derived indexes from the tasks (after a restore).
+    /// Recompute the derived figures from the tasks (after a restore). The task indexes are rebuilt by
+    /// the table itself when it is read; the creation counter is moved past every task's number, so a new
+    /// task never reuses a record id and always sorts after the existing ones.
     pub fn rebuild(&mut self) {
-        self.active.clear();
-        self.active_count = 0;
-        let ids: Vec<String> = self.tasks.keys().cloned().collect();
-        for id in ids {
-            self.refresh_active(&id);
-        }
+        self.tasks_created = self.tasks_created.max(self.tasks.max_no());
         self.stored = self
             .tasks
             .values()
@@ -277,26 +268,351 @@ impl Account {
             .sum();
     }
 
-    /// Bring the active index up to date for one task; call it after anything that may change whether
-    /// the task is active (created, finished, stopped itself, failed). Only finished tasks are removed from
-    /// `tasks`, and those are not in the index.
-    pub fn refresh_active(&mut self, record_id: &str) {
-        let Some(t) = self.tasks.get(record_id) else { return };
-        let (group, active) = (t.group_id.clone(), t.recording.is_active());
-        let set = self.active.entry(group.clone()).or_default();
-        let was = set.remove(record_id);
-        if active {
-            set.insert(record_id.to_string());
-        }
-        if set.is_empty() {
-            self.active.remove(&group);
-        }
-        self.active_count = self.active_count + usize::from(active) - usize::from(was);
+    /// Bring the indexes up to date for one task; call it after anything that may change its status
+    /// (created, layout set, suspended, resumed, finished, stopped itself, processed, failed).
+    pub fn refresh(&mut self, record_id: &str) {
+        self.tasks.reindex(record_id);
+    }
+
+    /// Number of active tasks (statuses 1, 2 or 7).
+    pub fn active_count(&self) -> usize {
+        self.tasks.active_count()
     }
 
     /// Active tasks (statuses 1, 2 or 7) of one group.
     pub fn active_in_group<'a>(&'a self, group: &str) -> impl Iterator<Item = &'a RecordTask> + 'a {
-        self.active.get(group).into_iter().flatten().filter_map(|r| self.tasks.get(r))
+        self.tasks.active_in_group(group)
+    }
+}
+
+/// Position of a task in its account's table (creation order).
+type Slot = u32;
+
+/// The tasks of one group, and its active ones (statuses 1, 2, 7), as sorted slots. Plain vectors: a
+/// group usually holds a handful of tasks (an account can have a group per class), and new tasks append.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct GroupSlots {
+    all: Vec<Slot>,
+    active: Vec<Slot>,
+}
+
+/// Put `slot` into the sorted `v`; false if it was there.
+fn file_slot(v: &mut Vec<Slot>, slot: Slot) -> bool {
+    match v.last() {
+        Some(&last) if last < slot => {
+            v.push(slot);
+            true
+        }
+        None => {
+            v.push(slot);
+            true
+        }
+        _ => match v.binary_search(&slot) {
+            Ok(_) => false,
+            Err(at) => {
+                v.insert(at, slot);
+                true
+            }
+        },
+    }
+}
+
+/// Take `slot` out of the sorted `v`; false if it was not there.
+fn unfile_slot(v: &mut Vec<Slot>, slot: Slot) -> bool {
+    match v.binary_search(&slot) {
+        Ok(at) => {
+            v.remove(at);
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+/// `status()` as an index into the per-status sets: -1 → 0, 1..=7 → 1..=7.
+fn status_slot(status: i64) -> usize {
+    status.clamp(0, 7) as usize
+}
+
+/// What `GET /v1/record/task/list` filters on.
+#[derive(Debug, Clone, Default)]
+pub struct TaskFilter {
+    /// one record id
+    pub record_id: Option<String>,
+    /// one group
+    pub group_id: Option<String>,
+    /// one status (-1, 1..=7)
+    pub status: Option<i64>,
+    /// created at or after, virtual ms
+    pub start_ms: Option<i64>,
+    /// stopped at or before, virtual ms
+    pub stop_ms: Option<i64>,
+}
+
+impl TaskFilter {
+    fn accepts(&self, t: &RecordTask) -> bool {
+        self.record_id.as_ref().is_none_or(|r| &t.recording.id == r)
+            && self.group_id.as_ref().is_none_or(|g| &t.group_id == g)
+            && self.status.is_none_or(|s| t.status() == s)
+            && self.start_ms.is_none_or(|s| t.recording.created_ms >= s)
+            && self.stop_ms.is_none_or(|s| t.recording.stopped_ms.is_some_and(|x| x <= s))
+    }
+}
+
+/// An account's record tasks in creation order, with the indexes that keep the task list flat as the
+/// account grows: a page is found by position in the set of tasks matching the filter (all tasks, one
+/// status, one group), never by sorting or filtering every task.
+///
+/// Tasks live in `slots`, in creation order (`no`, then record id); a removed task leaves a hole. The
+/// record id maps to its slot; each index is a [`RankedSet`] of slots. Serialised as the map
+/// `record_id → task` it always was.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TaskTable {
+    slots: Chunked<Option<RecordTask>>,
+    ids: HashMap<Box<str>, Slot>,
+    /// status each slot is filed under (so a refresh knows which set to move it out of)
+    filed: Vec<u8>,
+    live: RankedSet<Slot>,
+    by_status: [RankedSet<Slot>; 8],
+    /// each group's tasks, and its active ones
+    groups: HashMap<Box<str>, GroupSlots>,
+    active_count: usize,
+}
+
+impl TaskTable {
+    /// Number of tasks.
+    pub fn len(&self) -> usize {
+        self.live.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.live.is_empty()
+    }
+
+    /// The task `record_id`.
+    pub fn get(&self, record_id: &str) -> Option<&RecordTask> {
+        self.ids.get(record_id).and_then(|s| self.slots[*s as usize].as_ref())
+    }
+
+    /// The task `record_id`, to change; call [`Account::refresh`] afterwards if its status may change.
+    pub fn get_mut(&mut self, record_id: &str) -> Option<&mut RecordTask> {
+        let s = *self.ids.get(record_id)?;
+        self.slots[s as usize].as_mut()
+    }
+
+    /// Whether `record_id` exists.
+    pub fn contains_key(&self, record_id: &str) -> bool {
+        self.ids.contains_key(record_id)
+    }
+
+    /// Every task, in creation order.
+    pub fn values(&self) -> impl Iterator<Item = &RecordTask> + '_ {
+        self.slots.iter().flatten()
+    }
+
+    /// The highest creation number.
+    pub fn max_no(&self) -> u64 {
+        self.values().map(|t| t.no).max().unwrap_or(0)
+    }
+
+    /// Add a task (or replace the one with its record id). A task numbered below the newest one (only a
+    /// hand-made state dump has those) makes the table re-sort itself, so the order stays exact.
+    pub fn insert(&mut self, task: RecordTask) {
+        let id = task.recording.id.clone();
+        if let Some(&s) = self.ids.get(id.as_str()) {
+            self.slots[s as usize] = Some(task);
+            self.reindex(&id);
+            return;
+        }
+        let in_order = self
+            .slots
+            .iter()
+            .rev()
+            .flatten()
+            .next()
+            .is_none_or(|last| (last.no, &last.recording.id) < (task.no, &id));
+        let Ok(slot) = Slot::try_from(self.slots.len()) else { return };
+        if !in_order {
+            let mut all: Vec<RecordTask> = self.slots.take_all().flatten().collect();
+            all.push(task);
+            *self = all.into_iter().collect();
+            return;
+        }
+        self.slots.push(Some(task));
+        self.filed.push(u8::MAX);
+        self.ids.insert(id.as_str().into(), slot);
+        self.live.insert(slot);
+        if let Some(t) = &self.slots[slot as usize] {
+            match self.groups.get_mut(t.group_id.as_str()) {
+                Some(g) => {
+                    file_slot(&mut g.all, slot);
+                }
+                None => {
+                    self.groups.insert(
+                        t.group_id.as_str().into(),
+                        GroupSlots { all: vec![slot], active: Vec::new() },
+                    );
+                }
+            }
+        }
+        self.reindex(&id);
+    }
+
+    /// Remove a task.
+    pub fn remove(&mut self, record_id: &str) -> Option<RecordTask> {
+        let s = self.ids.remove(record_id)?;
+        let t = self.slots[s as usize].take()?;
+        self.live.remove(&s);
+        let filed = self.filed[s as usize];
+        if let Some(set) = self.by_status.get_mut(filed as usize) {
+            set.remove(&s);
+        }
+        if let Some(g) = self.groups.get_mut(t.group_id.as_str()) {
+            unfile_slot(&mut g.all, s);
+            if unfile_slot(&mut g.active, s) {
+                self.active_count -= 1;
+            }
+            if g.all.is_empty() {
+                self.groups.remove(t.group_id.as_str());
+            }
+        }
+        self.filed[s as usize] = u8::MAX;
+        Some(t)
+    }
+
+    /// File one task under its current status (and in the active index if it is active).
+    pub fn reindex(&mut self, record_id: &str) {
+        let Some(&s) = self.ids.get(record_id) else { return };
+        let Some(t) = &self.slots[s as usize] else { return };
+        let (status, active) = (status_slot(t.status()) as u8, t.recording.is_active());
+        let before = self.filed[s as usize];
+        if before != status {
+            if let Some(set) = self.by_status.get_mut(before as usize) {
+                set.remove(&s);
+            }
+            self.by_status[status as usize].insert(s);
+            self.filed[s as usize] = status;
+        }
+        // Every task's group is in `groups` (filed on insert).
+        let Some(g) = self.groups.get_mut(t.group_id.as_str()) else { return };
+        let was = if active { !file_slot(&mut g.active, s) } else { unfile_slot(&mut g.active, s) };
+        self.active_count = self.active_count + usize::from(active) - usize::from(was);
+    }
+
+    /// Number of active tasks.
+    pub fn active_count(&self) -> usize {
+        self.active_count
+    }
+
+    /// Active tasks of one group, in creation order.
+    pub fn active_in_group<'a>(&'a self, group: &str) -> impl Iterator<Item = &'a RecordTask> + 'a {
+        self.groups
+            .get(group)
+            .into_iter()
+            .flat_map(|g| g.active.iter())
+            .filter_map(|s| self.slots[*s as usize].as_ref())
+    }
+
+    /// Number of active tasks in one group.
+    pub fn active_in_group_count(&self, group: &str) -> usize {
+        self.groups.get(group).map_or(0, |g| g.active.len())
+    }
+
+    /// Record ids of the active tasks of one group.
+    pub fn active_ids_in_group(&self, group: &str) -> Vec<String> {
+        self.active_in_group(group).map(|t| t.recording.id.clone()).collect()
+    }
+
+    /// The tasks matching `f`, in creation order: how many there are, and `size` of them from position
+    /// `skip`. A record id is looked up; otherwise the narrowest index (one group, one status, or all)
+    /// gives the candidates, and only when a filter is left that the index does not answer (a time range,
+    /// or a status within a group) are the candidates checked one by one.
+    pub fn page(&self, f: &TaskFilter, skip: usize, size: usize) -> (usize, Vec<&RecordTask>) {
+        if let Some(r) = &f.record_id {
+            let hit: Vec<&RecordTask> = self.get(r).filter(|t| f.accepts(t)).into_iter().collect();
+            let total = hit.len();
+            return (total, hit.into_iter().skip(skip).take(size).collect());
+        }
+        let slot = |s: &Slot| self.slots[*s as usize].as_ref();
+        let unfiltered = f.start_ms.is_none() && f.stop_ms.is_none();
+        if let Some(g) = &f.group_id {
+            let all: &[Slot] = self.groups.get(g.as_str()).map_or(&[], |g| &g.all);
+            if unfiltered && f.status.is_none() {
+                return (all.len(), all.iter().skip(skip).take(size).filter_map(slot).collect());
+            }
+            let mut total = 0;
+            let mut rows = Vec::new();
+            for t in all.iter().filter_map(slot).filter(|t| f.accepts(t)) {
+                if total >= skip && rows.len() < size {
+                    rows.push(t);
+                }
+                total += 1;
+            }
+            return (total, rows);
+        }
+        let base = match f.status {
+            Some(s) => &self.by_status[status_slot(s)],
+            None => &self.live,
+        };
+        if unfiltered {
+            let rows = base.iter_from(skip).take(size).filter_map(slot).collect();
+            return (base.len(), rows);
+        }
+        let mut total = 0;
+        let mut rows = Vec::new();
+        for t in base.iter().filter_map(slot).filter(|t| f.accepts(t)) {
+            if total >= skip && rows.len() < size {
+                rows.push(t);
+            }
+            total += 1;
+        }
+        (total, rows)
+    }
+}
+
+impl FromIterator<RecordTask> for TaskTable {
+    /// A table of these tasks, in creation order (`no`, then record id); a later duplicate record id
+    /// replaces an earlier one.
+    fn from_iter<I: IntoIterator<Item = RecordTask>>(iter: I) -> Self {
+        let mut by_id: BTreeMap<String, RecordTask> = BTreeMap::new();
+        for t in iter {
+            by_id.insert(t.recording.id.clone(), t);
+        }
+        let mut all: Vec<RecordTask> = by_id.into_values().collect();
+        all.sort_by(|a, b| (a.no, &a.recording.id).cmp(&(b.no, &b.recording.id)));
+        let mut table = TaskTable::default();
+        for t in all {
+            table.insert(t);
+        }
+        table
+    }
+}
+
+impl Serialize for TaskTable {
+    /// As the map `record_id → task`, in record-id order (as state dumps always had it).
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut sorted: Vec<&RecordTask> = self.values().collect();
+        sorted.sort_by(|a, b| a.recording.id.cmp(&b.recording.id));
+        let mut m = serializer.serialize_map(Some(sorted.len()))?;
+        for t in sorted {
+            m.serialize_entry(&t.recording.id, t)?;
+        }
+        m.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for TaskTable {
+    /// From the map `record_id → task`; the key must be the task's own record id.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let map: BTreeMap<String, RecordTask> = BTreeMap::deserialize(deserializer)?;
+        if let Some((k, t)) = map.iter().find(|(k, t)| **k != t.recording.id) {
+            return Err(serde::de::Error::custom(format!(
+                "task `{k}` has recording.id `{}`: the key must be the record id",
+                t.recording.id
+            )));
+        }
+        Ok(map.into_values().collect())
     }
 }
 
@@ -327,28 +643,56 @@ mod tests {
         }
     }
 
-    /// The incrementally kept indexes always equal a full rebuild.
+    /// The incrementally kept indexes always equal a table built afresh from the same tasks, and a page
+    /// from the indexes equals filtering and sorting every task.
     #[test]
     fn derived_indexes_match_a_rebuild() {
         let cfg: AccountConfig =
             serde_json::from_value(serde_json::json!({"dev_id":"d","token":"t","app_id":"a"})).unwrap();
         let mut acc = Account::new(cfg);
         let t = Timings::default();
-        for (i, g) in ["g1", "g1", "g2", "g3"].iter().enumerate() {
+        for (i, g) in ["g1", "g1", "g2", "g3", "g1", "g2"].iter().enumerate() {
             let id = format!("r{i}");
-            acc.tasks.insert(id.clone(), task(&id, g));
-            acc.refresh_active(&id);
+            let mut task = task(&id, g);
+            task.no = i as u64 + 1;
+            acc.tasks.insert(task);
         }
-        assert_eq!((acc.active_count, acc.active_in_group("g1").count()), (4, 2));
+        assert_eq!((acc.active_count(), acc.active_in_group("g1").count()), (6, 3));
         acc.tasks.get_mut("r1").unwrap().recording.stop(10, &t).unwrap();
-        acc.refresh_active("r1");
-        acc.refresh_active("r1");
+        acc.refresh("r1");
+        acc.refresh("r1");
         acc.tasks.get_mut("r2").unwrap().recording.fail(10, "x").unwrap();
-        acc.refresh_active("r2");
-        let mut rebuilt = acc.clone();
-        rebuilt.rebuild();
-        assert_eq!((acc.active_count, &acc.active), (rebuilt.active_count, &rebuilt.active));
-        assert_eq!(acc.active_count, 2);
+        acc.refresh("r2");
+        acc.tasks.get_mut("r4").unwrap().recording.start(10).unwrap();
+        acc.refresh("r4");
+        acc.tasks.remove("r5");
+        let rebuilt: TaskTable = acc.tasks.values().cloned().collect();
+        assert_eq!(acc.tasks.active_count(), rebuilt.active_count());
+        assert_eq!(acc.tasks.groups, rebuilt.groups);
+        assert_eq!(acc.tasks.by_status, rebuilt.by_status);
+        assert_eq!(acc.active_count(), 3);
         assert_eq!(acc.active_in_group("g2").count(), 0);
+        let filters = [
+            TaskFilter::default(),
+            TaskFilter { status: Some(1), ..Default::default() },
+            TaskFilter { status: Some(3), ..Default::default() },
+            TaskFilter { group_id: Some("g1".into()), ..Default::default() },
+            TaskFilter { group_id: Some("g1".into()), status: Some(2), ..Default::default() },
+            TaskFilter { record_id: Some("r3".into()), ..Default::default() },
+            TaskFilter { start_ms: Some(0), stop_ms: Some(10), ..Default::default() },
+        ];
+        for f in &filters {
+            let mut all: Vec<&RecordTask> = acc.tasks.values().filter(|t| f.accepts(t)).collect();
+            all.sort_by_key(|t| t.no);
+            for (skip, size) in [(0, 50), (1, 1), (2, 2), (9, 3)] {
+                let (total, rows) = acc.tasks.page(f, skip, size);
+                let want: Vec<&RecordTask> = all.iter().skip(skip).take(size).copied().collect();
+                assert_eq!((total, rows), (all.len(), want), "{f:?} {skip} {size}");
+            }
+        }
+        let dumped = serde_json::to_value(&acc.tasks).unwrap();
+        assert_eq!(dumped.as_object().unwrap().keys().collect::<Vec<_>>(), ["r0", "r1", "r2", "r3", "r4"]);
+        let back: TaskTable = serde_json::from_value(dumped).unwrap();
+        assert_eq!(back, rebuilt);
     }
 }

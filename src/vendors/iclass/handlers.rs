@@ -5,8 +5,8 @@ use super::errors::*;
 use super::models::*;
 use super::Iclass;
 use crate::http::{Exchange, Reply};
-use crate::world::files::md5_hex;
 use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeSet;
 
@@ -74,6 +74,69 @@ fn typed<T: DeserializeOwned>(body: &Value) -> Res<T> {
     })
 }
 
+/// A request body read straight into its type, or already read as a JSON value.
+enum Body<T> {
+    Typed(T),
+    Value(Value),
+}
+
+/// Only the `expire_time` of a body (every other field skipped without being built).
+#[derive(serde::Deserialize)]
+struct ExpireTime {
+    expire_time: i64,
+}
+
+/// The usual body: a JSON object of the right types with an integer `expire_time`, read without building a
+/// JSON value. `None` for anything else (the caller then takes the path that words each refusal).
+fn typed_fast<T: DeserializeOwned>(body: &[u8]) -> Option<(i64, T)> {
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return None;
+    }
+    let strict = |de: &mut serde_json::Deserializer<serde_json::de::SliceRead<'_>>| de.end().is_ok();
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let expire = ExpireTime::deserialize(&mut de).ok().filter(|_| strict(&mut de))?.expire_time;
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let req = T::deserialize(&mut de).ok().filter(|_| strict(&mut de))?;
+    Some((expire, req))
+}
+
+/// `sign` (any case, surrounding spaces ignored) is md5(tic_key + expire_time), checked without building
+/// the text or its digest's hex as strings.
+fn sign_matches(sign: &str, key: &str, expire: i64) -> bool {
+    use md5::{Digest, Md5};
+    let mut h = Md5::new();
+    h.update(key.as_bytes());
+    let mut digits = [0u8; 20];
+    h.update(decimal(expire, &mut digits));
+    let digest = h.finalize();
+    let sign = sign.trim().as_bytes();
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    sign.len() == 32
+        && digest.iter().enumerate().all(|(i, b)| {
+            sign[2 * i].eq_ignore_ascii_case(&HEX[(b >> 4) as usize])
+                && sign[2 * i + 1].eq_ignore_ascii_case(&HEX[(b & 15) as usize])
+        })
+}
+
+/// `n` in decimal, written into `buf`.
+fn decimal(n: i64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    let mut m = n.unsigned_abs();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (m % 10) as u8;
+        m /= 10;
+        if m == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        i -= 1;
+        buf[i] = b'-';
+    }
+    &buf[i..]
+}
+
 fn required(v: Option<String>, name: &str) -> Res<String> {
     match v {
         Some(s) if !s.trim().is_empty() => Ok(s),
@@ -134,6 +197,14 @@ fn page<T>(items: Vec<T>, index: u64, size: u64, row: impl Fn(T) -> Value) -> Va
     let start = index.saturating_mul(size);
     let rows: Vec<Value> =
         items.into_iter().skip(start.min(total) as usize).take(size as usize).map(row).collect();
+    let finish = start.saturating_add(rows.len() as u64) >= total;
+    json!({ "finish": finish, "total": total, "list": rows })
+}
+
+/// `{finish, total, list}` of a page that starts at position `start` of `total` matching items.
+#[cfg(test)]
+fn page_of_total<T>(total: u64, start: u64, items: Vec<T>, row: impl Fn(T) -> Value) -> Value {
+    let rows: Vec<Value> = items.into_iter().map(row).collect();
     let finish = start.saturating_add(rows.len() as u64) >= total;
     json!({ "finish": finish, "total": total, "list": rows })
 }
@@ -286,6 +357,119 @@ pub(super) fn validate_class(acc: &Account, c: &Class, check_sig: bool, now_s: i
     Ok(())
 }
 
+/// The `class/info` answer, typed so it is serialised straight from the class (fields in the order a
+/// JSON object map writes them: the bytes are what they always were).
+#[derive(serde::Serialize)]
+struct ClassInfoAnswer<'a> {
+    chat_group_id: String,
+    class_id: u64,
+    class_status: ClassStatus,
+    class_topic: &'a str,
+    class_type: ClassType,
+    cmd_group_id: String,
+    create_time: i64,
+    error_code: i64,
+    error_msg: &'static str,
+    member_count: usize,
+    members: Vec<MemberRow<'a>>,
+    real_start_time: i64,
+    real_stop_time: i64,
+    settings: SettingsRow<'a>,
+    start_time: i64,
+    stop_time: i64,
+    teacher_id: &'a str,
+}
+
+/// One row of `class/list` (fields in JSON object map order).
+#[derive(serde::Serialize)]
+struct ClassRow<'a> {
+    class_id: u64,
+    class_status: ClassStatus,
+    class_topic: &'a str,
+    class_type: ClassType,
+    create_time: i64,
+    start_time: i64,
+    stop_time: i64,
+    teacher_id: &'a str,
+}
+
+impl<'a> ClassRow<'a> {
+    fn of(c: &'a Class) -> Self {
+        ClassRow {
+            class_id: c.class_id,
+            class_status: c.class_status,
+            class_topic: &c.class_topic,
+            class_type: c.class_type,
+            create_time: c.create_time,
+            start_time: c.start_time,
+            stop_time: c.stop_time,
+            teacher_id: &c.teacher_id,
+        }
+    }
+}
+
+/// The `class/list` answer (fields in JSON object map order).
+#[derive(serde::Serialize)]
+struct ClassPage<'a> {
+    error_code: i64,
+    error_msg: &'static str,
+    finish: bool,
+    list: Vec<ClassRow<'a>>,
+    total: usize,
+}
+
+/// The `class/create` answer (fields in JSON object map order).
+#[derive(serde::Serialize)]
+struct ClassCreated {
+    class_id: u64,
+    error_code: i64,
+    error_msg: &'static str,
+    student_url: String,
+    teacher_url: String,
+}
+
+#[derive(serde::Serialize)]
+struct MemberRow<'a> {
+    role: Role,
+    user_id: &'a str,
+}
+
+#[derive(serde::Serialize)]
+struct SettingsRow<'a> {
+    fps: u32,
+    layout: u32,
+    record_types: &'a [RecordType],
+    resolution: &'a str,
+}
+
+fn class_info_answer(c: &Class) -> Reply {
+    Reply::json(&ClassInfoAnswer {
+        chat_group_id: c.chat_group_id(),
+        class_id: c.class_id,
+        class_status: c.class_status,
+        class_topic: &c.class_topic,
+        class_type: c.class_type,
+        cmd_group_id: c.cmd_group_id(),
+        create_time: c.create_time,
+        error_code: OK,
+        error_msg: "",
+        member_count: c.members.len(),
+        members: c.members.iter().map(|m| MemberRow { role: m.role, user_id: &m.user_id }).collect(),
+        real_start_time: c.real_start_time,
+        real_stop_time: c.real_stop_time,
+        settings: SettingsRow {
+            fps: c.settings.fps,
+            layout: c.settings.layout,
+            record_types: &c.settings.record_types,
+            resolution: &c.settings.resolution,
+        },
+        start_time: c.start_time,
+        stop_time: c.stop_time,
+        teacher_id: &c.teacher_id,
+    })
+}
+
+#[cfg(test)]
 fn class_info(c: &Class) -> Value {
     json!({
         "class_id": c.class_id,
@@ -311,6 +495,7 @@ fn class_info(c: &Class) -> Value {
     })
 }
 
+#[cfg(test)]
 fn class_row(c: &Class) -> Value {
     json!({
         "class_id": c.class_id,
@@ -392,12 +577,14 @@ pub(super) fn title_of(doc_name: &str, doc_url: &str) -> String {
 impl Iclass {
     // ----- authentication -------------------------------------------------------------------------
 
-    /// Check the common parameters of every call; returns the tenant id and the body.
+    /// Check the common parameters of every call; returns the tenant id and the body as the endpoint's
+    /// request type.
     ///
     /// Order: URL parameters parse (10000) → the app exists (10270) → `sign` present (10217) → the body is
     /// a JSON object (10002) → `expire_time` present (10217) and an integer (10000) → sign matches
-    /// md5(tic_key + expire_time) (10217) → expire_time in the future (10216).
-    fn authenticate(&self, ex: &Exchange) -> Res<(String, Value)> {
+    /// md5(tic_key + expire_time) (10217) → expire_time in the future (10216) → the body's fields have
+    /// the request type's types (10000, naming the field).
+    fn authenticate_as<T: DeserializeOwned>(&self, ex: &Exchange) -> Res<(String, T)> {
         let sdkappid = match ex.query("sdkappid") {
             None => return Err(IclassError::new(PARSE, "URL parameter `sdkappid` is missing")),
             Some(s) => s.trim().parse::<u64>().map_err(|_| {
@@ -417,7 +604,7 @@ impl Iclass {
         let tenant = sdkappid.to_string();
         let key = self
             .apps
-            .with(&tenant, |a| a.config.tic_key.clone())
+            .read(&tenant, |a| a.config.tic_key.clone())
             .ok_or_else(|| IclassError::new(NO_SUCH_ACCOUNT, format!("no app with sdkappid {sdkappid}")))?;
         let sign = ex.query("sign").filter(|s| !s.trim().is_empty()).ok_or_else(|| {
             IclassError::new(
@@ -425,23 +612,32 @@ impl Iclass {
                 "URL parameter `sign` is missing (sign = md5(tic_key + expire_time))",
             )
         })?;
-        let body = parse_object(ex)?;
-        let expire = match body.get("expire_time") {
-            None | Some(Value::Null) => {
-                return Err(IclassError::new(
-                    SIGN_FAILED,
-                    "expire_time is missing from the body; the sign is md5(tic_key + expire_time)",
-                ))
-            }
-            Some(Value::Number(n)) if n.is_i64() => n.as_i64().unwrap_or_default(),
-            Some(other) => {
-                return Err(IclassError::new(
-                    PARSE,
-                    format!("field `expire_time`: expected an integer (unix seconds), got {other}"),
-                ))
+        // The usual body (a well-formed object of the right types, with an integer `expire_time`) is read
+        // straight into `T`; anything else is read as a JSON value first, which decides what to answer
+        // exactly as it always did (same codes, same order, same messages).
+        let (expire, body) = match typed_fast::<T>(&ex.body) {
+            Some((expire, req)) => (expire, Body::Typed(req)),
+            None => {
+                let body = parse_object(ex)?;
+                let expire = match body.get("expire_time") {
+                    None | Some(Value::Null) => {
+                        return Err(IclassError::new(
+                            SIGN_FAILED,
+                            "expire_time is missing from the body; the sign is md5(tic_key + expire_time)",
+                        ))
+                    }
+                    Some(Value::Number(n)) if n.is_i64() => n.as_i64().unwrap_or_default(),
+                    Some(other) => {
+                        return Err(IclassError::new(
+                            PARSE,
+                            format!("field `expire_time`: expected an integer (unix seconds), got {other}"),
+                        ))
+                    }
+                };
+                (expire, Body::Value(body))
             }
         };
-        if !sign.trim().eq_ignore_ascii_case(&md5_hex(&format!("{key}{expire}"))) {
+        if !sign_matches(&sign, &key, expire) {
             return Err(IclassError::new(
                 SIGN_FAILED,
                 format!("sign `{sign}` is not md5(tic_key + expire_time) for expire_time {expire}"),
@@ -454,7 +650,11 @@ impl Iclass {
                 format!("expire_time {expire} is not in the future (now is {now})"),
             ));
         }
-        Ok((tenant, body))
+        let req = match body {
+            Body::Typed(req) => req,
+            Body::Value(v) => typed(&v)?,
+        };
+        Ok((tenant, req))
     }
 
     fn gone() -> IclassError {
@@ -466,16 +666,20 @@ impl Iclass {
         self.apps.with(tenant, f).unwrap_or_else(|| Err(Self::gone()))
     }
 
+    /// Run `f` on the tenant's state under its lock shared with other readers (answers that only read).
+    fn reading<R>(&self, tenant: &str, f: impl FnOnce(&Account) -> Res<R>) -> Res<R> {
+        self.apps.read(tenant, f).unwrap_or_else(|| Err(Self::gone()))
+    }
+
     // ----- classes --------------------------------------------------------------------------------
 
     /// `POST /paas/v1/class/create`.
     pub(super) fn class_create(&self, ex: &Exchange) -> Reply {
-        respond(self.create_class(ex))
+        self.create_class(ex).map(|a| Reply::json(&a)).unwrap_or_else(|e| e.reply())
     }
 
-    fn create_class(&self, ex: &Exchange) -> Res<Value> {
-        let (tenant, body) = self.authenticate(ex)?;
-        let req: ClassRequest = typed(&body)?;
+    fn create_class(&self, ex: &Exchange) -> Res<ClassCreated> {
+        let (tenant, req): (String, ClassRequest) = self.authenticate_as(ex)?;
         let now = ex.now_s();
         let teacher_id = required(req.teacher_id, "teacher_id")?;
         let class_type = match &req.class_type {
@@ -519,11 +723,13 @@ impl Iclass {
         // The vendor's web classroom is `https://tedu.qcloudtrtc.com/<app>/<class>/<role>`; recmock serves the
         // same path itself (a page naming the class), under the address the client used (decisions.md).
         let base = ex.base_url();
-        Ok(json!({
-            "class_id": class_id,
-            "teacher_url": format!("{base}/{sdkappid}/{class_id}/0"),
-            "student_url": format!("{base}/{sdkappid}/{class_id}/1"),
-        }))
+        Ok(ClassCreated {
+            class_id,
+            error_code: OK,
+            error_msg: "",
+            student_url: format!("{base}/{sdkappid}/{class_id}/1"),
+            teacher_url: format!("{base}/{sdkappid}/{class_id}/0"),
+        })
     }
 
     /// `GET /<sdkappid>/<class_id>/<0|1>`: what `teacher_url` (0) and `student_url` (1) open. The vendor's
@@ -570,7 +776,7 @@ impl Iclass {
             teacher = e(&teacher),
             members = e(&members),
         );
-        Reply { status: 200, content_type: "text/html; charset=utf-8", body: body.into_bytes() }
+        Reply { status: 200, content_type: "text/html; charset=utf-8", body: body.into() }
     }
 
     /// A fresh 9-digit class id (never one of a class or a recording of the app).
@@ -586,8 +792,7 @@ impl Iclass {
     /// `POST /paas/v1/class/delete`.
     pub(super) fn class_delete(&self, ex: &Exchange) -> Reply {
         respond((|| {
-            let (tenant, body) = self.authenticate(ex)?;
-            let req: ClassIdRequest = typed(&body)?;
+            let (tenant, req): (String, ClassIdRequest) = self.authenticate_as(ex)?;
             let class_id = class_id_of(req.class_id)?;
             self.locked(&tenant, |acc| {
                 let c = acc.classes.get(&class_id).ok_or_else(|| no_class(class_id))?;
@@ -609,8 +814,7 @@ impl Iclass {
     }
 
     fn modify_class(&self, ex: &Exchange) -> Res<Value> {
-        let (tenant, body) = self.authenticate(ex)?;
-        let req: ClassRequest = typed(&body)?;
+        let (tenant, req): (String, ClassRequest) = self.authenticate_as(ex)?;
         let now = ex.now_s();
         let class_id = class_id_of(req.class_id)?;
         let teacher_id = req.teacher_id.map(|t| required(Some(t), "teacher_id")).transpose()?;
@@ -670,28 +874,27 @@ impl Iclass {
 
     /// `POST /paas/v1/class/info`.
     pub(super) fn class_info(&self, ex: &Exchange) -> Reply {
-        respond((|| {
-            let (tenant, body) = self.authenticate(ex)?;
-            let req: ClassIdRequest = typed(&body)?;
+        let answer = (|| {
+            let (tenant, req): (String, ClassIdRequest) = self.authenticate_as(ex)?;
             let class_id = class_id_of(req.class_id)?;
-            self.locked(&tenant, |acc| {
-                acc.classes.get(&class_id).map(class_info).ok_or_else(|| no_class(class_id))
+            self.reading(&tenant, |acc| {
+                acc.classes.get(&class_id).map(class_info_answer).ok_or_else(|| no_class(class_id))
             })
-        })())
+        })();
+        answer.unwrap_or_else(|e| e.reply())
     }
 
     /// `POST /paas/v1/class/list`.
     pub(super) fn class_list(&self, ex: &Exchange) -> Reply {
-        respond((|| {
-            let (tenant, body) = self.authenticate(ex)?;
-            let req: ClassListRequest = typed(&body)?;
+        (|| {
+            let (tenant, req): (String, ClassListRequest) = self.authenticate_as(ex)?;
             let (index, size) = paging(req.index, req.size)?;
             let desc = req.create_time_desc.unwrap_or(true);
             let statuses =
                 word_filter(req.class_status, "class_status", ClassStatus::parse, ClassStatus::words)?;
             let types = word_filter(req.class_type, "class_type", ClassType::parse, ClassType::words)?;
             let user = req.user_id.filter(|u| !u.is_empty());
-            self.locked(&tenant, |acc| {
+            self.reading(&tenant, |acc| {
                 if let Some(u) = &user {
                     if !acc.users.contains_key(u) {
                         return Err(IclassError::new(
@@ -704,20 +907,16 @@ impl Iclass {
                     return Err(IclassError::new(NO_CLASSES, "the app has no classes")
                         .with_fields(json!({ "finish": true, "total": 0, "list": [] })));
                 }
-                let mut list: Vec<&Class> = acc
-                    .classes
-                    .values()
-                    .filter(|c| statuses.is_empty() || statuses.contains(&c.class_status))
-                    .filter(|c| types.is_empty() || types.contains(&c.class_type))
-                    .filter(|c| user.as_ref().is_none_or(|u| c.has_member(u)))
-                    .collect();
-                list.sort_by_key(|c| (c.create_time, c.no));
-                if desc {
-                    list.reverse();
-                }
-                Ok(page(list, index, size, class_row))
+                let filter = ClassFilter { statuses, types, user };
+                // `index` comes from the body: a huge one is simply past the end, never an overflow.
+                let skip = usize::try_from(index.saturating_mul(size)).unwrap_or(usize::MAX);
+                let (total, rows) = acc.classes.page(&filter, desc, skip, size as usize);
+                let list: Vec<ClassRow> = rows.into_iter().map(ClassRow::of).collect();
+                let finish = (skip as u64).saturating_add(list.len() as u64) >= total as u64;
+                Ok(Reply::json(&ClassPage { error_code: OK, error_msg: "", finish, list, total }))
             })
-        })())
+        })()
+        .unwrap_or_else(|e| e.reply())
     }
 
     // ----- users ----------------------------------------------------------------------------------
@@ -729,8 +928,7 @@ impl Iclass {
     }
 
     fn register(&self, ex: &Exchange) -> Res<Value> {
-        let (tenant, body) = self.authenticate(ex)?;
-        let req: RegisterRequest = typed(&body)?;
+        let (tenant, req): (String, RegisterRequest) = self.authenticate_as(ex)?;
         let list = req.list.ok_or_else(|| IclassError::invalid("list is required"))?;
         if list.is_empty() {
             return Err(IclassError::invalid("list is empty: nothing to register"));
@@ -804,8 +1002,7 @@ impl Iclass {
     /// `POST /paas/v1/user/profile/modify`: only the fields present change.
     pub(super) fn user_profile_modify(&self, ex: &Exchange) -> Reply {
         respond((|| {
-            let (tenant, body) = self.authenticate(ex)?;
-            let req: UserRequest = typed(&body)?;
+            let (tenant, req): (String, UserRequest) = self.authenticate_as(ex)?;
             let user_id = required(req.user_id, "user_id")?;
             let role = req.role.map(|r| word(&r, "role", Role::parse, Role::words)).transpose()?;
             let gender = req.gender.map(|g| word(&g, "gender", Gender::parse, Gender::words)).transpose()?;
@@ -848,8 +1045,7 @@ impl Iclass {
     /// `POST /paas/v1/user/token/update`: a new ticket; the old one is no longer valid.
     pub(super) fn user_token_update(&self, ex: &Exchange) -> Reply {
         respond((|| {
-            let (tenant, body) = self.authenticate(ex)?;
-            let req: UserIdRequest = typed(&body)?;
+            let (tenant, req): (String, UserIdRequest) = self.authenticate_as(ex)?;
             let user_id = required(req.user_id, "user_id")?;
             let ids = &self.world.ids;
             self.locked(&tenant, |acc| {
@@ -868,10 +1064,9 @@ impl Iclass {
     /// `POST /paas/v1/user/info`.
     pub(super) fn user_info(&self, ex: &Exchange) -> Reply {
         respond((|| {
-            let (tenant, body) = self.authenticate(ex)?;
-            let req: UserIdRequest = typed(&body)?;
+            let (tenant, req): (String, UserIdRequest) = self.authenticate_as(ex)?;
             let user_id = required(req.user_id, "user_id")?;
-            self.locked(&tenant, |acc| {
+            self.reading(&tenant, |acc| {
                 let u = acc.users.get(&user_id).ok_or_else(|| no_user(&user_id))?;
                 Ok(json!({ "user_info": user_json(u) }))
             })
@@ -881,12 +1076,11 @@ impl Iclass {
     /// `POST /paas/v1/user/list`.
     pub(super) fn user_list(&self, ex: &Exchange) -> Reply {
         respond((|| {
-            let (tenant, body) = self.authenticate(ex)?;
-            let req: UserListRequest = typed(&body)?;
+            let (tenant, req): (String, UserListRequest) = self.authenticate_as(ex)?;
             let (index, size) = paging(req.index, req.size)?;
             let roles = word_filter(req.roles, "roles", Role::parse, Role::words)?;
             let prefix = req.prefix.unwrap_or_default();
-            self.locked(&tenant, |acc| {
+            self.reading(&tenant, |acc| {
                 let mut list: Vec<&User> = acc
                     .users
                     .values()
@@ -907,8 +1101,7 @@ impl Iclass {
     }
 
     fn add_document(&self, ex: &Exchange) -> Res<Value> {
-        let (tenant, body) = self.authenticate(ex)?;
-        let req: DocumentAddRequest = typed(&body)?;
+        let (tenant, req): (String, DocumentAddRequest) = self.authenticate_as(ex)?;
         let doc_url = required(req.doc_url, "doc_url")?;
         if !is_http_url(&doc_url) {
             return Err(IclassError::invalid(format!("doc_url must be an http(s) URL, got `{doc_url}`")));
@@ -1003,8 +1196,7 @@ impl Iclass {
     /// `POST /paas/v1/document/delete`: all the ids must exist, or nothing is deleted.
     pub(super) fn document_delete(&self, ex: &Exchange) -> Reply {
         respond((|| {
-            let (tenant, body) = self.authenticate(ex)?;
-            let req: DocumentDeleteRequest = typed(&body)?;
+            let (tenant, req): (String, DocumentDeleteRequest) = self.authenticate_as(ex)?;
             let ids = req.doc_ids.ok_or_else(|| IclassError::invalid("doc_ids is required"))?;
             if ids.is_empty() {
                 return Err(IclassError::invalid("doc_ids is empty: nothing to delete"));
@@ -1037,11 +1229,10 @@ impl Iclass {
     /// `POST /paas/v1/document/info`.
     pub(super) fn document_info(&self, ex: &Exchange) -> Reply {
         respond((|| {
-            let (tenant, body) = self.authenticate(ex)?;
-            let req: DocumentIdRequest = typed(&body)?;
+            let (tenant, req): (String, DocumentIdRequest) = self.authenticate_as(ex)?;
             let doc_id = required(req.doc_id, "doc_id")?;
             let base = ex.base_url();
-            self.locked(&tenant, |acc| {
+            self.reading(&tenant, |acc| {
                 acc.documents
                     .get(&doc_id)
                     .map(|d| document_json(d, &base))
@@ -1053,15 +1244,14 @@ impl Iclass {
     /// `POST /paas/v1/document/list`.
     pub(super) fn document_list(&self, ex: &Exchange) -> Reply {
         respond((|| {
-            let (tenant, body) = self.authenticate(ex)?;
-            let req: DocumentListRequest = typed(&body)?;
+            let (tenant, req): (String, DocumentListRequest) = self.authenticate_as(ex)?;
             let (index, size) = paging(req.index, req.size)?;
             let permissions =
                 word_filter(req.permissions, "permissions", Permission::parse, Permission::words)?;
             let prefix = req.prefix.unwrap_or_default();
             let owner = req.owner.filter(|o| !o.is_empty());
             let base = ex.base_url();
-            self.locked(&tenant, |acc| {
+            self.reading(&tenant, |acc| {
                 if let Some(o) = &owner {
                     if !acc.users.contains_key(o) {
                         return Err(IclassError::new(
@@ -1140,6 +1330,51 @@ mod tests {
         let v = page((0..3).collect::<Vec<i32>>(), u64::MAX, 100, |i| json!(i));
         assert_eq!(v["list"], json!([]));
         assert_eq!(v["finish"], true);
+    }
+
+    /// The typed `class/info` answer is byte for byte the one built from a JSON map.
+    #[test]
+    fn typed_class_info_is_the_map_answer() {
+        let c = Class {
+            no: 1,
+            class_id: 123_456_789,
+            class_topic: "t \"q\"".into(),
+            class_type: ClassType::OneToMany,
+            class_status: ClassStatus::Ing,
+            teacher_id: "t1".into(),
+            create_time: 1,
+            start_time: 2,
+            stop_time: 3,
+            real_start_time: 4,
+            real_stop_time: 0,
+            members: member_list("t1", &["s1".to_string(), "s2".to_string()]),
+            settings: Settings {
+                record_types: vec![RecordType::Remote, RecordType::Local],
+                ..Settings::default()
+            },
+            record_user_id: None,
+            record_user_sig: None,
+            present: Default::default(),
+        };
+        assert_eq!(class_info_answer(&c).body, ok(class_info(&c)).body);
+        let created = ClassCreated {
+            class_id: 7,
+            error_code: OK,
+            error_msg: "",
+            student_url: "s".into(),
+            teacher_url: "t".into(),
+        };
+        let map = ok(json!({ "class_id": 7, "teacher_url": "t", "student_url": "s" }));
+        assert_eq!(Reply::json(&created).body, map.body);
+        let typed = ClassPage {
+            error_code: OK,
+            error_msg: "",
+            finish: false,
+            list: vec![ClassRow::of(&c)],
+            total: 9,
+        };
+        let old = ok(page_of_total(9, 0, vec![&c], class_row));
+        assert_eq!(Reply::json(&typed).body, old.body);
     }
 
     #[test]

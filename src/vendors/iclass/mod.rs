@@ -586,8 +586,8 @@ impl Iclass {
         }
         let (remote, record_user, sig) =
             (class.settings.remote(), class.record_user_id.clone(), class.record_user_sig.clone());
+        acc.classes.set_status(e.class_id, ClassStatus::Ing);
         if let Some(c) = acc.classes.get_mut(&e.class_id) {
-            c.class_status = ClassStatus::Ing;
             c.real_start_time = at_s;
         }
         for (u, vt) in &streams {
@@ -670,9 +670,9 @@ impl Iclass {
             ClassStatus::Will => return Err(format!("class {} has not begun", e.class_id)),
             ClassStatus::End => return Err(format!("class {} has already ended", e.class_id)),
         }
-        class.class_status = ClassStatus::End;
         class.real_stop_time = at_s;
         class.present.clear();
+        acc.classes.set_status(e.class_id, ClassStatus::End);
         self.send(
             tenant,
             acc,
@@ -1403,6 +1403,93 @@ impl Vendor for Iclass {
         self.apps
             .with(tenant, |a| a.config.callback_url = Some(url.to_string()))
             .ok_or_else(|| format!("no app {tenant}"))
+    }
+
+    /// `{"users": N, "classes": M, "teacher_id": "seed_teacher"}`: N students `seed_user_<n>` and M
+    /// public classes (status `will`, no members but the teacher, local recording) taught by `teacher_id`,
+    /// registered as a teacher when it is not a user yet. Numbers, ids and tokens come from the same
+    /// sources as `user/register` and `class/create`; no callbacks are sent.
+    fn seed(&self, tenant: &str, spec: &Value, at_ms: i64) -> Result<Value, String> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Spec {
+            #[serde(rename = "tenant")]
+            _tenant: String,
+            #[serde(default)]
+            users: u64,
+            #[serde(default)]
+            classes: u64,
+            #[serde(default = "default_seed_teacher")]
+            teacher_id: String,
+        }
+        fn default_seed_teacher() -> String {
+            "seed_teacher".into()
+        }
+        let spec: Spec =
+            serde_path_to_error::deserialize(spec).map_err(|e| format!("{} (at {})", e.inner(), e.path()))?;
+        let max = crate::vendors::MAX_SEED;
+        if spec.users > max || spec.classes > max || spec.users + spec.classes == 0 {
+            return Err(format!("users and classes must each be at most {max}, and not both 0"));
+        }
+        if spec.teacher_id.trim().is_empty() {
+            return Err("teacher_id must not be empty".into());
+        }
+        let now_s = at_ms.div_euclid(1000);
+        let fixture_user = |user_id: String, role: &str| UserFixture {
+            sdkappid: 0,
+            user_id,
+            role: role.into(),
+            nickname: None,
+            gender: None,
+            avatar: None,
+            phone_no: None,
+            e_mail: None,
+            user_token: None,
+            regist_time: None,
+        };
+        let handle = self.apps.get(tenant).ok_or_else(|| format!("no app `{tenant}`"))?;
+        let mut guard = handle.lock();
+        let acc = &mut *guard;
+        let mut users = 0;
+        while users < spec.users {
+            let user_id = format!("seed_user_{}", acc.seq + 1);
+            if acc.users.contains_key(&user_id) {
+                acc.next_no();
+                continue;
+            }
+            let u = self.build_user(acc, fixture_user(user_id, "student"), now_s);
+            acc.users.insert(u.user_id.clone(), u);
+            users += 1;
+        }
+        if spec.classes > 0 && !acc.users.contains_key(&spec.teacher_id) {
+            let u = self.build_user(acc, fixture_user(spec.teacher_id.clone(), "teacher"), now_s);
+            acc.users.insert(u.user_id.clone(), u);
+        }
+        for _ in 0..spec.classes {
+            let class_id = Self::new_class_id(acc, &self.world.ids);
+            let c = ClassFixture {
+                sdkappid: 0,
+                class_id,
+                teacher_id: spec.teacher_id.clone(),
+                class_topic: None,
+                class_type: None,
+                create_time: None,
+                start_time: None,
+                stop_time: None,
+                record_types: None,
+                members: Vec::new(),
+                record_user_id: None,
+                record_user_sig: None,
+            };
+            let class = Self::build_class(acc, c, now_s);
+            acc.classes.insert(class_id, class);
+        }
+        Ok(json!({
+            "created": { "users": spec.users, "classes": spec.classes },
+            "teacher_id": spec.teacher_id,
+            "total_users": acc.users.len(),
+            "total_classes": acc.classes.len(),
+        }))
     }
 
     fn banner(&self) -> Vec<String> {

@@ -1,9 +1,10 @@
 //! Tenant state of the TIC PaaS vendor: one app (sdkappid) with its users, classes, documents and the
 //! cloud recordings of its classes.
 
-use crate::world::Recording;
+use crate::world::index::Chunked;
+use crate::world::{RankedSet, Recording};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// How many superseded user tokens a user remembers (to tell "replaced" from "never issued").
 pub const RETIRED_TOKENS_KEPT: usize = 8;
@@ -419,8 +420,8 @@ pub struct Account {
     pub config: AppConfig,
     /// users by id
     pub users: BTreeMap<String, User>,
-    /// classes by id
-    pub classes: BTreeMap<u64, Class>,
+    /// classes by id, with the indexes of the class list
+    pub classes: ClassTable,
     /// documents by id
     pub documents: BTreeMap<String, Document>,
     /// cloud recordings by class id (they outlive a deleted class until processed)
@@ -435,7 +436,7 @@ impl Account {
         Account {
             config,
             users: BTreeMap::new(),
-            classes: BTreeMap::new(),
+            classes: ClassTable::default(),
             documents: BTreeMap::new(),
             recordings: BTreeMap::new(),
             seq: 0,
@@ -450,11 +451,228 @@ impl Account {
 
     /// The class (not ended) that already uses `record_user_id`, other than `except`.
     pub fn record_user_in_use(&self, record_user_id: &str, except: Option<u64>) -> Option<u64> {
+        // The lowest id, as when the classes were kept in id order.
         self.classes
             .values()
             .filter(|c| Some(c.class_id) != except && c.class_status != ClassStatus::End)
-            .find(|c| c.record_user_id.as_deref() == Some(record_user_id))
+            .filter(|c| c.record_user_id.as_deref() == Some(record_user_id))
             .map(|c| c.class_id)
+            .min()
+    }
+}
+
+/// Where a class stands in the class list: creation time, then creation number (the id breaks ties of
+/// hand-made fixtures); last, where it is stored.
+pub type ClassKey = (i64, u64, u64, u32);
+
+fn status_slot(s: ClassStatus) -> usize {
+    match s {
+        ClassStatus::Will => 0,
+        ClassStatus::Ing => 1,
+        ClassStatus::End => 2,
+    }
+}
+
+fn type_slot(t: ClassType) -> usize {
+    match t {
+        ClassType::Public => 0,
+        ClassType::OneToOne => 1,
+        ClassType::OneToMany => 2,
+    }
+}
+
+/// What `class/list` filters on (empty sets: no filter).
+#[derive(Debug, Clone, Default)]
+pub struct ClassFilter {
+    /// any of these statuses
+    pub statuses: std::collections::BTreeSet<ClassStatus>,
+    /// any of these types
+    pub types: std::collections::BTreeSet<ClassType>,
+    /// classes this user teaches or attends
+    pub user: Option<String>,
+}
+
+impl ClassFilter {
+    fn accepts(&self, c: &Class) -> bool {
+        (self.statuses.is_empty() || self.statuses.contains(&c.class_status))
+            && (self.types.is_empty() || self.types.contains(&c.class_type))
+            && self.user.as_ref().is_none_or(|u| c.has_member(u))
+    }
+}
+
+/// An app's classes by id, with the indexes that keep `class/list` flat as the app grows: the list order
+/// (creation time, creation number) of all classes, of each status and of each type, so a page is found
+/// by position, never by sorting or filtering every class. Serialised as the map `class_id → class` it
+/// always was.
+///
+/// A class's status changes through [`ClassTable::set_status`] and anything else that is indexed (type,
+/// creation time) through [`ClassTable::insert`], so the indexes never go stale.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ClassTable {
+    /// classes where they are stored (a removed one leaves a hole); a page reads its rows straight from
+    /// here, one memory access each, however many classes there are
+    slots: Chunked<Option<Class>>,
+    ids: HashMap<u64, u32>,
+    all: RankedSet<ClassKey>,
+    by_status: [RankedSet<ClassKey>; 3],
+    by_type: [RankedSet<ClassKey>; 3],
+}
+
+impl ClassTable {
+    fn key(id: u64, slot: u32, c: &Class) -> ClassKey {
+        (c.create_time, c.no, id, slot)
+    }
+
+    fn file(&mut self, k: ClassKey, c: &Class) {
+        self.all.insert(k);
+        self.by_status[status_slot(c.class_status)].insert(k);
+        self.by_type[type_slot(c.class_type)].insert(k);
+    }
+
+    fn unfile(&mut self, k: ClassKey, c: &Class) {
+        self.all.remove(&k);
+        self.by_status[status_slot(c.class_status)].remove(&k);
+        self.by_type[type_slot(c.class_type)].remove(&k);
+    }
+
+    /// The class `id`.
+    pub fn get(&self, id: &u64) -> Option<&Class> {
+        self.ids.get(id).and_then(|s| self.slots[*s as usize].as_ref())
+    }
+
+    /// The class `id`, to change anything but its status, type and creation time (see the type's doc).
+    pub fn get_mut(&mut self, id: &u64) -> Option<&mut Class> {
+        let s = *self.ids.get(id)?;
+        self.slots[s as usize].as_mut()
+    }
+
+    /// Whether class `id` exists.
+    pub fn contains_key(&self, id: &u64) -> bool {
+        self.ids.contains_key(id)
+    }
+
+    /// Number of classes.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Every class, in no particular order.
+    pub fn values(&self) -> impl Iterator<Item = &Class> + '_ {
+        self.slots.iter().flatten()
+    }
+
+    /// Every class with its id, by id.
+    fn sorted(&self) -> Vec<(u64, &Class)> {
+        let mut all: Vec<(u64, &Class)> = self
+            .ids
+            .iter()
+            .filter_map(|(id, s)| self.slots[*s as usize].as_ref().map(|c| (*id, c)))
+            .collect();
+        all.sort_unstable_by_key(|(id, _)| *id);
+        all
+    }
+
+    /// Add a class, or replace the one with its id.
+    pub fn insert(&mut self, id: u64, class: Class) -> Option<Class> {
+        let old = self.remove(&id);
+        let Ok(slot) = u32::try_from(self.slots.len()) else { return old };
+        self.file(Self::key(id, slot, &class), &class);
+        self.slots.push(Some(class));
+        self.ids.insert(id, slot);
+        old
+    }
+
+    /// Remove a class.
+    pub fn remove(&mut self, id: &u64) -> Option<Class> {
+        let slot = self.ids.remove(id)?;
+        let old = self.slots[slot as usize].take()?;
+        self.unfile(Self::key(*id, slot, &old), &old);
+        Some(old)
+    }
+
+    /// Change a class's status; false if there is no such class.
+    pub fn set_status(&mut self, id: u64, status: ClassStatus) -> bool {
+        let Some(&slot) = self.ids.get(&id) else { return false };
+        let Some(c) = self.slots[slot as usize].as_mut() else { return false };
+        let k = Self::key(id, slot, c);
+        self.by_status[status_slot(c.class_status)].remove(&k);
+        c.class_status = status;
+        self.by_status[status_slot(status)].insert(k);
+        true
+    }
+
+    /// The classes matching `f` in list order (newest first with `desc`): how many there are, and `size` of
+    /// them from position `skip`. The narrowest index (one status, one type, or all) gives the candidates;
+    /// only a filter it does not answer (a user, or both a status and a type set) is checked class by class.
+    pub fn page(&self, f: &ClassFilter, desc: bool, skip: usize, size: usize) -> (usize, Vec<&Class>) {
+        // A filter naming every value filters nothing.
+        let statuses: Vec<usize> = if f.statuses.len() == ClassStatus::ALL.len() {
+            Vec::new()
+        } else {
+            f.statuses.iter().map(|s| status_slot(*s)).collect()
+        };
+        let types: Vec<usize> = if f.types.len() == ClassType::ALL.len() {
+            Vec::new()
+        } else {
+            f.types.iter().map(|t| type_slot(*t)).collect()
+        };
+        let (base, exact) = match (statuses.as_slice(), types.as_slice()) {
+            ([], []) => (&self.all, true),
+            ([s], []) => (&self.by_status[*s], true),
+            ([], [t]) => (&self.by_type[*t], true),
+            ([s], _) => (&self.by_status[*s], false),
+            (_, [t]) => (&self.by_type[*t], false),
+            _ => (&self.all, false),
+        };
+        let class = |k: &ClassKey| self.slots[k.3 as usize].as_ref();
+        let ordered = |from: usize| -> Box<dyn Iterator<Item = &ClassKey> + '_> {
+            if desc {
+                Box::new(base.iter_rev_from(from))
+            } else {
+                Box::new(base.iter_from(from))
+            }
+        };
+        if exact && f.user.is_none() {
+            return (base.len(), ordered(skip).take(size).filter_map(class).collect());
+        }
+        let mut total = 0;
+        let mut rows = Vec::new();
+        for c in ordered(0).filter_map(class).filter(|c| f.accepts(c)) {
+            if total >= skip && rows.len() < size {
+                rows.push(c);
+            }
+            total += 1;
+        }
+        (total, rows)
+    }
+}
+
+impl Serialize for ClassTable {
+    /// As the map `class_id → class`, by id (as state dumps always had it).
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let all = self.sorted();
+        let mut m = serializer.serialize_map(Some(all.len()))?;
+        for (id, c) in all {
+            m.serialize_entry(&id, c)?;
+        }
+        m.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for ClassTable {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let map: BTreeMap<u64, Class> = BTreeMap::deserialize(deserializer)?;
+        let mut t = ClassTable::default();
+        for (id, c) in map {
+            t.insert(id, c);
+        }
+        Ok(t)
     }
 }
 

@@ -128,7 +128,7 @@ impl LiveSdk {
         let tenant = sdkappid.to_string();
         let (key, check) = self
             .apps
-            .with(&tenant, |a| (a.config.key.clone(), a.config.usersig_check))
+            .read(&tenant, |a| (a.config.key.clone(), a.config.usersig_check))
             .ok_or_else(|| SdkError::new(UNKNOWN_APP, format!("sdkappid {sdkappid} is not a known app")))?;
         let identifier =
             ex.query("identifier").filter(|s| !s.is_empty()).ok_or_else(|| missing("identifier"))?;

@@ -152,7 +152,7 @@ impl LiveSdk {
     fn reindex(&self) {
         let mut idx = HashMap::new();
         for (id, t) in self.apps.all() {
-            if let Some(s) = &t.lock().config.vod_secret_id {
+            if let Some(s) = &t.read().config.vod_secret_id {
                 idx.insert(s.clone(), id);
             }
         }
@@ -614,7 +614,7 @@ impl Vendor for LiveSdk {
             .all()
             .into_iter()
             .map(|(_, t)| {
-                let a = t.lock();
+                let a = t.read();
                 let c = &a.config;
                 format!(
                     "live_sdk (002)      sdkappid={}  key={}  usersig_check={:?}  vod_enabled={}  vod_balance={}  VOD SecretId={}  SecretKey={}",
@@ -632,7 +632,7 @@ impl Vendor for LiveSdk {
 
     fn example_curl(&self, base: &str) -> Option<String> {
         let (_, t) = self.apps.all().into_iter().next()?;
-        let a = t.lock();
+        let a = t.read();
         let user = "demo_user";
         let sig = crate::tlssig::sign(
             a.config.sdkappid,

@@ -142,7 +142,7 @@ mod tests {
     /// The envelope's keys come in the document's order, with `code` as the endpoint writes it.
     #[test]
     fn envelopes_are_written_as_documented() {
-        let text = |r: Reply| String::from_utf8(r.body).unwrap();
+        let text = |r: Reply| String::from_utf8(r.body.to_vec()).unwrap();
         assert_eq!(
             text(MeetingError::new(RECORDING_ON).reply(CodeForm::Text)),
             r#"{"code":"200003","data":null,"message":"该会议已开启录制","state":0}"#

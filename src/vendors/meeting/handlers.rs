@@ -297,7 +297,10 @@ impl Meeting {
                         .filter(|r| r.conference_key == key)
                         .flat_map(|r| r.files.iter().map(move |f| (r, f)))
                         .collect();
-                    files.sort_by_key(|(_, f)| f.start_ms);
+                    // by start, then recording id (the order of the recordings kept by id it always was)
+                    files.sort_by(|(ra, fa), (rb, fb)| {
+                        (fa.start_ms, &ra.record_id).cmp(&(fb.start_ms, &rb.record_id))
+                    });
                     Ok(files.into_iter().map(|(r, f)| self.row(t, r, f, &base)).collect())
                 }),
                 (None, None) => Err(MeetingError::params("recordId is required")),
@@ -311,7 +314,7 @@ impl Meeting {
 
     fn records_by_id(&self, ent: &str, id: &str, key: Option<&str>, base: &str) -> Res<Vec<RecordRow>> {
         let t = self.tenants.get(ent).ok_or_else(|| MeetingError::auth("the tenant is gone"))?;
-        let t = t.lock();
+        let t = t.read();
         let (rec, only) = match t.records.get(id) {
             Some(r) => (r, None),
             None => match t.record_of_file(id) {
@@ -394,7 +397,7 @@ impl Meeting {
     pub(super) fn live_page(&self, ex: &Exchange) -> Reply {
         let live_id = ex.req.match_info().get("liveId").unwrap_or_default().to_string();
         for (_, t) in self.tenants.all() {
-            let t = t.lock();
+            let t = t.read();
             if let Some(c) =
                 t.conferences.values().find(|c| c.live.as_ref().is_some_and(|l| l.live_id == live_id))
             {
@@ -404,11 +407,7 @@ impl Meeting {
                     key = html_escape(&c.conference_key),
                     rtmp = html_escape(&c.live.as_ref().map(|l| self.rtmp_url(&ex.base_url(), l)).unwrap_or_default()),
                 );
-                return Reply {
-                    status: 200,
-                    content_type: "text/html; charset=utf-8",
-                    body: page.into_bytes(),
-                };
+                return Reply { status: 200, content_type: "text/html; charset=utf-8", body: page.into() };
             }
         }
         Reply::json_status(

@@ -177,7 +177,7 @@ impl Meeting {
     fn reindex(&self) {
         let mut idx = Index::default();
         for (ent, t) in self.tenants.all() {
-            let t = t.lock();
+            let t = t.read();
             idx.auths.insert(t.config.auth.clone(), ent.clone());
             if let Some(id) = t.config.api_id() {
                 idx.api_ids.insert(id.to_string(), ent.clone());
@@ -303,7 +303,9 @@ fn check_tenant_state(t: &Tenant) -> Result<(), String> {
             return Err(format!("conferences.{key}.recording: no recording {r}"));
         }
     }
-    for (id, rec) in &t.records {
+    let mut records: Vec<(&String, &MeetingRecord)> = t.records.iter().collect();
+    records.sort_unstable_by_key(|(id, _)| *id);
+    for (id, rec) in records {
         let at = |field: &str| format!("records.{id}.{field}");
         if *id != rec.record_id {
             return Err(format!("{}: is `{}`", at("record_id"), rec.record_id));
@@ -675,7 +677,7 @@ impl Vendor for Meeting {
             .all()
             .into_iter()
             .map(|(_, t)| {
-                let t = t.lock();
+                let t = t.read();
                 let confs: Vec<String> = t
                     .conferences
                     .values()
@@ -703,11 +705,11 @@ impl Vendor for Meeting {
         let pick = tenants
             .iter()
             .find(|(_, t)| {
-                let t = t.lock();
+                let t = t.read();
                 t.config.cloud == Cloud::Public && t.conferences.values().any(|c| c.started_ms.is_some())
             })
             .or_else(|| tenants.first())?;
-        let t = pick.1.lock();
+        let t = pick.1.read();
         let key = t
             .conferences
             .values()

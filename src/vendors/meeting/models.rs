@@ -2,7 +2,7 @@
 
 use crate::world::Recording;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Which cloud a tenant lives on. The document authenticates both, but offers live only on the public one.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -161,14 +161,21 @@ pub struct Tenant {
     pub config: TenantConfig,
     /// conferences by short number
     pub conferences: BTreeMap<String, Conference>,
-    /// recordings by `recordId`
-    pub records: BTreeMap<String, MeetingRecord>,
+    /// recordings by `recordId` (a hash map: ids are random UUIDs, one more per `openRecord`; written to a
+    /// dump in id order)
+    #[serde(serialize_with = "in_id_order")]
+    pub records: HashMap<String, MeetingRecord>,
+}
+
+/// A map written with its keys in order, so dumps do not depend on hashing.
+fn in_id_order<S: serde::Serializer, V: Serialize>(m: &HashMap<String, V>, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_map(m.iter().collect::<BTreeMap<&String, &V>>())
 }
 
 impl Tenant {
     /// A tenant with no conferences.
     pub fn new(config: TenantConfig) -> Self {
-        Tenant { config, conferences: BTreeMap::new(), records: BTreeMap::new() }
+        Tenant { config, conferences: BTreeMap::new(), records: HashMap::new() }
     }
 
     /// The recording that owns the file row `file_id`.
