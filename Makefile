@@ -1,7 +1,7 @@
 # recmock — the commands a newcomer needs.
 CARGO ?= cargo
 
-.PHONY: run test lint fmt bench check-fixtures contract clean
+.PHONY: run test lint fmt bench check-fixtures scenarios contract clean
 
 ## Start the server with the embedded demo world on http://127.0.0.1:8080
 run:
@@ -29,6 +29,10 @@ bench:
 ## Validate every fixture shipped in fixtures/
 check-fixtures:
 	$(CARGO) run --quiet -- check fixtures/demo.json fixtures/scenarios/*.json
+
+## Run every scenario in fixtures/scenarios/ (they also run in `make test`) and print each step
+scenarios:
+	$(CARGO) run --quiet -- scenario run fixtures/scenarios/*.json
 
 ## Check openapi/recmock.yaml against the running server with schemathesis (installs it into .venv-contract/)
 contract:

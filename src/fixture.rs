@@ -152,9 +152,12 @@ impl CallbacksSpec {
     }
 }
 
-/// The top-level keys a fixture may have.
-pub const TOP_KEYS: [&str; 10] = [
+/// The top-level keys a fixture may have. `name` and `steps` make it a scenario (see [`crate::scenario`]);
+/// a server loading the document as a fixture ignores them.
+pub const TOP_KEYS: [&str; 12] = [
     "description",
+    "name",
+    "steps",
     "clock",
     "timings",
     "callbacks",

@@ -27,6 +27,7 @@ pub mod http;
 pub mod ids;
 pub mod journal;
 pub mod outbox;
+pub mod scenario;
 pub mod scheduler;
 pub mod tls;
 pub mod tlssig;

@@ -39,9 +39,26 @@ enum Command {
     /// Print signatures and tokens the vendors' own tools would make.
     #[command(subcommand)]
     Sig(SigCommand),
+    /// Run scripted scenarios (fixtures with `steps`).
+    #[command(subcommand)]
+    Scenario(ScenarioCommand),
     /// recmock's local certificate authority, for HTTPS under the vendors' own host names.
     #[command(subcommand)]
     Tls(TlsCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum ScenarioCommand {
+    /// Run scenario files: each step is printed with ✓ or ✗ (and what differed). Exit status 1 if any step
+    /// fails, 2 if a file cannot be read or is not a valid scenario.
+    Run {
+        /// scenario files
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// run against this running server (reset, then loaded with each scenario) instead of an embedded one
+        #[arg(long, value_name = "URL")]
+        against: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -242,6 +259,7 @@ fn main() -> ExitCode {
         Some(Command::Serve(a)) => serve(*a),
         Some(Command::Check { files }) => check(&files),
         Some(Command::Sig(s)) => sig(s),
+        Some(Command::Scenario(ScenarioCommand::Run { files, against })) => scenario_run(&files, against),
         Some(Command::Tls(TlsCommand::Init { dir, names })) => tls_init(&dir, &names),
     }
 }
@@ -348,31 +366,13 @@ fn print_banner(app: &Application, args: &ServeArgs) {
 fn check(files: &[PathBuf]) -> ExitCode {
     let mut bad = false;
     for f in files {
-        let config = Config { fixtures: vec![], port: 0, ..Config::default() };
-        let app = match recmock::App::new(&config, "http://127.0.0.1:0".into()) {
-            Ok(a) => a,
-            Err(e) => {
-                eprintln!("recmock: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
-        let doc = match FixtureSource::File(f.clone()).read() {
-            Ok(d) => d,
-            Err(e) => {
-                println!("{}: {}", f.display(), e.message);
+        match check_file(f) {
+            Ok(summary) => println!("{}: ok ({summary})", f.display()),
+            Err(Unchecked::Unreadable(message)) => {
                 bad = true;
-                continue;
+                println!("{}: {message}", f.display());
             }
-        };
-        match app.load_runtime(&doc) {
-            Ok(r) => println!(
-                "{}: ok ({} tenant(s): {}; {} timeline step(s))",
-                f.display(),
-                r.tenants.len(),
-                r.tenants.join(", "),
-                r.timeline_steps
-            ),
-            Err(errors) => {
+            Err(Unchecked::Invalid(errors)) => {
                 bad = true;
                 println!("{}: {} error(s)", f.display(), errors.len());
                 for e in errors {
@@ -382,6 +382,107 @@ fn check(files: &[PathBuf]) -> ExitCode {
         }
     }
     if bad {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Why a file did not pass [`check_file`].
+enum Unchecked {
+    /// it cannot be read, or is not JSON
+    Unreadable(String),
+    /// every error, with its path
+    Invalid(Vec<String>),
+}
+
+impl Unchecked {
+    fn errors(self) -> Vec<String> {
+        match self {
+            Unchecked::Unreadable(m) => vec![m],
+            Unchecked::Invalid(e) => e,
+        }
+    }
+}
+
+/// Check one fixture or scenario file against an empty world: every error at once, or a summary.
+fn check_file(f: &std::path::Path) -> Result<String, Unchecked> {
+    let config = Config { fixtures: vec![], port: 0, ..Config::default() };
+    let app = recmock::App::new(&config, "http://127.0.0.1:0".into())
+        .map_err(|e| Unchecked::Unreadable(e.to_string()))?;
+    let mut doc =
+        FixtureSource::File(f.to_path_buf()).read().map_err(|e| Unchecked::Unreadable(e.message))?;
+    // A scenario (a fixture with `steps`): its steps are checked too, and `${receiver}` stands in for the
+    // receiver the runner would start.
+    let mut errors: Vec<String> =
+        recmock::scenario::check_document(&doc.value).iter().map(ToString::to_string).collect();
+    let steps = doc.value.get("steps").and_then(|s| s.as_array()).map(Vec::len);
+    if let Ok(v) = recmock::scenario::fixture_part(&doc.value, recmock::scenario::RECEIVER_PLACEHOLDER) {
+        doc.value = v;
+    }
+    match app.load_runtime(&doc) {
+        Ok(r) if errors.is_empty() => Ok(format!(
+            "{} tenant(s): {}; {} timeline step(s){}",
+            r.tenants.len(),
+            r.tenants.join(", "),
+            r.timeline_steps,
+            steps.map(|n| format!("; scenario of {n} step(s)")).unwrap_or_default()
+        )),
+        Ok(_) => Err(Unchecked::Invalid(errors)),
+        Err(fixture_errors) => {
+            errors.extend(fixture_errors.iter().map(ToString::to_string));
+            Err(Unchecked::Invalid(errors))
+        }
+    }
+}
+
+fn scenario_run(files: &[PathBuf], against: Option<String>) -> ExitCode {
+    let mut scenarios = Vec::new();
+    let mut unreadable = false;
+    for f in files {
+        // The fixture part as `recmock check` checks it, then the scenario parts.
+        let checked = check_file(f).map_err(Unchecked::errors).and_then(|_| {
+            recmock::scenario::Scenario::load(f).map_err(|e| e.iter().map(ToString::to_string).collect())
+        });
+        match checked {
+            Ok(s) => scenarios.push(s),
+            Err(errors) => {
+                unreadable = true;
+                println!("{}: not a valid scenario, {} error(s)", f.display(), errors.len());
+                for e in errors {
+                    println!("  {e}");
+                }
+            }
+        }
+    }
+    if unreadable {
+        return ExitCode::from(2);
+    }
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("recmock: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let target = match against {
+        Some(url) => recmock::scenario::Target::Against(url),
+        None => recmock::scenario::Target::Embedded,
+    };
+    let (mut passed, mut failed) = (0, 0);
+    rt.block_on(async {
+        for s in &scenarios {
+            let report = recmock::scenario::run(s, &target).await;
+            print!("{report}");
+            if report.passed() {
+                passed += 1;
+            } else {
+                failed += 1;
+            }
+        }
+    });
+    println!("{} scenario(s): {passed} passed, {failed} failed", scenarios.len());
+    if failed > 0 {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS

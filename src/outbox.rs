@@ -367,6 +367,51 @@ impl Default for Outbox {
     }
 }
 
+/// The MD5 sign both signing vendors use: md5(key + expire_time), lowercase hex.
+pub fn md5_sign(key: &str, expire: i64) -> String {
+    md5_hex(&format!("{key}{expire}"))
+}
+
+impl Signer {
+    /// Check a received callback the way its receiver should: `query` is the decoded query string of the
+    /// URL it was posted to, `body` its JSON body. `Err` says what does not verify.
+    pub fn verify(&self, query: &BTreeMap<String, String>, body: &Value) -> Result<(), String> {
+        let expire = || {
+            body.get("expire_time")
+                .and_then(Value::as_i64)
+                .ok_or_else(|| "no integer `expire_time` in the body".to_string())
+        };
+        match self {
+            Signer::None => Ok(()),
+            Signer::BodyMd5 { key } => {
+                let want = md5_sign(key, expire()?);
+                match body.get("sign").and_then(Value::as_str) {
+                    Some(s) if s == want => Ok(()),
+                    Some(s) => Err(format!("body `sign` is {s}, md5(key + expire_time) is {want}")),
+                    None => Err("no string `sign` in the body".into()),
+                }
+            }
+            Signer::UrlMd5 { key, sdkappid } => {
+                let want = md5_sign(key, expire()?);
+                if query.get("sdkappid").map(String::as_str) != Some(sdkappid.to_string().as_str()) {
+                    return Err(format!(
+                        "URL `sdkappid` is {:?}, expected {sdkappid}",
+                        query.get("sdkappid")
+                    ));
+                }
+                if query.get("random").is_none_or(|r| r.parse::<u64>().is_err()) {
+                    return Err(format!("URL `random` is {:?}, expected an integer", query.get("random")));
+                }
+                match query.get("sign") {
+                    Some(s) if *s == want => Ok(()),
+                    Some(s) => Err(format!("URL `sign` is {s}, md5(tic_key + expire_time) is {want}")),
+                    None => Err("no `sign` on the URL".into()),
+                }
+            }
+        }
+    }
+}
+
 /// The signed URL and body of an attempt at `at_ms`, and the `sign`.
 fn sign(cb: &Callback, url: &str, at_ms: i64, ids: &IdSource) -> (String, Value, Option<String>) {
     let expire = at_ms.div_euclid(1000) + SIGN_VALIDITY_S;
@@ -374,7 +419,7 @@ fn sign(cb: &Callback, url: &str, at_ms: i64, ids: &IdSource) -> (String, Value,
     match &cb.signer {
         Signer::None => (url.to_string(), body, None),
         Signer::BodyMd5 { key } => {
-            let s = md5_hex(&format!("{key}{expire}"));
+            let s = md5_sign(key, expire);
             if let Value::Object(m) = &mut body {
                 m.insert("expire_time".into(), json!(expire));
                 m.insert("sign".into(), json!(s));
@@ -382,7 +427,7 @@ fn sign(cb: &Callback, url: &str, at_ms: i64, ids: &IdSource) -> (String, Value,
             (url.to_string(), body, Some(s))
         }
         Signer::UrlMd5 { key, sdkappid } => {
-            let s = md5_hex(&format!("{key}{expire}"));
+            let s = md5_sign(key, expire);
             if let Value::Object(m) = &mut body {
                 m.insert("expire_time".into(), json!(expire));
             }

@@ -1,0 +1,950 @@
+//! Running a scenario: start (or reset) a server, start the callback receiver, run the steps in order, and
+//! report each step's outcome with what differed.
+
+use super::matchers::{self, check, check_all};
+use super::model::{self, Action, AuthOverride, CallbackExpect, Expect, RequestSpec};
+use super::receiver::Receiver;
+use super::Scenario;
+use crate::outbox::{md5_sign, Signer};
+use crate::{Application, Config, FixtureSource};
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::time::{Duration, Instant};
+
+/// Where a scenario runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// a server started in this process on a free port, with the scenario as its only fixture
+    Embedded,
+    /// a running server at this base URL: reset, then the scenario's fixture loaded into it
+    Against(String),
+}
+
+/// How one step ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepStatus {
+    /// every expectation held
+    Passed,
+    /// something differed (see the details)
+    Failed,
+    /// not run, because an earlier step failed
+    Skipped,
+}
+
+/// One step's outcome.
+#[derive(Debug, Clone)]
+pub struct StepOutcome {
+    /// 1-based position in `steps`
+    pub number: usize,
+    /// the step's name and what it did (`init a task — POST /v1/record/init`)
+    pub label: String,
+    /// how it ended
+    pub status: StepStatus,
+    /// on failure: each difference, then the answer
+    pub details: Vec<String>,
+}
+
+/// What running one scenario came to.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// the scenario's name
+    pub name: String,
+    /// where it came from (a file path)
+    pub source: String,
+    /// the run could not start (server, receiver, fixture refused)
+    pub setup_error: Option<String>,
+    /// every step, in order
+    pub steps: Vec<StepOutcome>,
+}
+
+impl Report {
+    /// Did every step pass (and the run start)?
+    pub fn passed(&self) -> bool {
+        self.setup_error.is_none() && self.steps.iter().all(|s| s.status == StepStatus::Passed)
+    }
+
+    /// The number of steps that passed.
+    pub fn passed_steps(&self) -> usize {
+        self.steps.iter().filter(|s| s.status == StepStatus::Passed).count()
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "▶ {} ({})", self.name, self.source)?;
+        if let Some(e) = &self.setup_error {
+            writeln!(f, "  ✗ could not start: {e}")?;
+        }
+        for s in &self.steps {
+            let mark = match s.status {
+                StepStatus::Passed => "✓",
+                StepStatus::Failed => "✗",
+                StepStatus::Skipped => "-",
+            };
+            let skipped = if s.status == StepStatus::Skipped { " (skipped)" } else { "" };
+            writeln!(f, "  {mark} {:>2}. {}{skipped}", s.number, s.label)?;
+            for d in &s.details {
+                for line in d.lines() {
+                    writeln!(f, "        {line}")?;
+                }
+            }
+        }
+        let verdict = if self.passed() { "PASS" } else { "FAIL" };
+        writeln!(f, "  {verdict}: {}/{} steps passed", self.passed_steps(), self.steps.len())
+    }
+}
+
+/// An answer of the server.
+struct Answer {
+    status: u16,
+    bytes: Vec<u8>,
+    json: Option<Value>,
+}
+
+impl Answer {
+    fn shown(&self) -> String {
+        const MAX: usize = 4000;
+        let text = match &self.json {
+            Some(v) => serde_json::to_string_pretty(v).unwrap_or_default(),
+            None if self.bytes.len() > 200 && std::str::from_utf8(&self.bytes).is_err() => {
+                format!("<{} bytes of binary>", self.bytes.len())
+            }
+            None => String::from_utf8_lossy(&self.bytes).into_owned(),
+        };
+        let cut: String = text.chars().take(MAX).collect();
+        let more = if cut.len() < text.len() { "\n…(cut)" } else { "" };
+        format!("answer (HTTP {}):\n{cut}{more}", self.status)
+    }
+}
+
+struct Server {
+    handle: actix_web::dev::ServerHandle,
+    join: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// The state of one run.
+struct Run<'a> {
+    scenario: &'a Scenario,
+    client: reqwest::Client,
+    base: String,
+    fixture: Value,
+    vars: BTreeMap<String, Value>,
+    receiver: &'a Receiver,
+    /// 001 access tokens by dev_id: (token, virtual expiry in unix seconds)
+    tokens: HashMap<String, (String, i64)>,
+    /// callbacks already looked at by an `expect_callbacks` step
+    mark: usize,
+    random: u64,
+}
+
+/// Run a scenario and report every step. Never panics on what the scenario or the server says.
+pub async fn run(scenario: &Scenario, target: &Target) -> Report {
+    let mut report = Report {
+        name: scenario.name.clone(),
+        source: scenario.source.clone(),
+        setup_error: None,
+        steps: Vec::new(),
+    };
+    let receiver = match Receiver::start() {
+        Ok(r) => r,
+        Err(e) => {
+            report.setup_error = Some(format!("cannot start the callback receiver: {e}"));
+            return report;
+        }
+    };
+    let fixture = match scenario.fixture(receiver.url()) {
+        Ok(f) => f,
+        Err(e) => {
+            report.setup_error = Some(e);
+            receiver.stop().await;
+            return report;
+        }
+    };
+    let client = match reqwest::Client::builder().timeout(Duration::from_secs(30)).build() {
+        Ok(c) => c,
+        Err(e) => {
+            report.setup_error = Some(format!("cannot build an HTTP client: {e}"));
+            receiver.stop().await;
+            return report;
+        }
+    };
+    let mut run = Run {
+        scenario,
+        client,
+        base: String::new(),
+        fixture,
+        vars: BTreeMap::new(),
+        receiver: &receiver,
+        tokens: HashMap::new(),
+        mark: 0,
+        random: 0,
+    };
+    let server = match run.start(target).await {
+        Ok(s) => s,
+        Err(e) => {
+            report.setup_error = Some(e);
+            receiver.stop().await;
+            return report;
+        }
+    };
+    let mut failed = false;
+    for (i, raw) in scenario.steps().iter().enumerate() {
+        let number = i + 1;
+        if failed {
+            report.steps.push(StepOutcome {
+                number,
+                label: label_of_raw(raw),
+                status: StepStatus::Skipped,
+                details: vec![],
+            });
+            continue;
+        }
+        let outcome = run.step(i, raw).await;
+        failed = outcome.status == StepStatus::Failed;
+        report.steps.push(outcome);
+    }
+    if let Some(s) = server {
+        s.handle.stop(true).await;
+        let _ = s.join.await;
+    }
+    receiver.stop().await;
+    report
+}
+
+/// A label for a step that did not run (no substitution).
+fn label_of_raw(raw: &Value) -> String {
+    let kind = model::STEP_KINDS.iter().find(|k| raw.get(**k).is_some()).copied().unwrap_or("step");
+    let what = match kind {
+        "request" => format!(
+            "{} {}",
+            raw["request"]["method"].as_str().unwrap_or(""),
+            raw["request"]["path"].as_str().unwrap_or("")
+        )
+        .trim()
+        .to_string(),
+        k => k.to_string(),
+    };
+    match raw.get("name").and_then(Value::as_str) {
+        Some(n) => format!("{n} — {what}"),
+        None => what,
+    }
+}
+
+fn vendor_of_path(path: &str) -> &'static str {
+    let p = path.split('?').next().unwrap_or(path);
+    if p.starts_with("/v4/ilvb_edu") {
+        "ilvb_edu"
+    } else if p.starts_with("/paas/") {
+        "iclass"
+    } else if ["/v1/record", "/access/token", "/server/address", "/generate/token"]
+        .iter()
+        .any(|x| p.starts_with(x))
+    {
+        "cloud_record"
+    } else if p.starts_with("/live_sdk/") || p == crate::vendors::live_sdk::vod::PATH {
+        "live_sdk"
+    } else if p.starts_with("/meeting/") {
+        "meeting"
+    } else if p.starts_with("/__admin") {
+        "admin"
+    } else {
+        "none"
+    }
+}
+
+fn text_of(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+impl Run<'_> {
+    fn url(&self, path: &str) -> String {
+        if path.starts_with("http://") || path.starts_with("https://") {
+            path.to_string()
+        } else {
+            format!("{}{path}", self.base)
+        }
+    }
+
+    /// Start the embedded server, or reset the running one and load the fixture into it.
+    async fn start(&mut self, target: &Target) -> Result<Option<Server>, String> {
+        let fixture_text = self.fixture.to_string();
+        let server = match target {
+            Target::Embedded => {
+                let frozen = !matches!(self.fixture.pointer("/clock/frozen"), Some(Value::Bool(false)));
+                let config = Config {
+                    port: 0,
+                    fixtures: vec![FixtureSource::Inline {
+                        name: self.scenario.source.clone(),
+                        json: fixture_text,
+                    }],
+                    seed: Some(1),
+                    frozen_clock: frozen,
+                    workers: Some(2),
+                    handle_signals: false,
+                    ..Config::default()
+                };
+                let app = Application::build(config).map_err(|e| e.to_string())?;
+                self.base = app.url().to_string();
+                let handle = app.handle();
+                let join = tokio::spawn(app.run_until_stopped());
+                Some(Server { handle, join })
+            }
+            Target::Against(url) => {
+                self.base = url.trim_end_matches('/').to_string();
+                let a = self.send_json("POST", "/__admin/reset", None).await?;
+                if a.status != 200 {
+                    return Err(format!("POST /__admin/reset: {}", a.shown()));
+                }
+                let a = self.send_json("POST", "/__admin/fixtures", Some(self.fixture.clone())).await?;
+                if a.status != 200 {
+                    return Err(format!(
+                        "POST /__admin/fixtures refused the scenario's fixture: {}",
+                        a.shown()
+                    ));
+                }
+                if !matches!(self.fixture.pointer("/clock/frozen"), Some(Value::Bool(false))) {
+                    let mut c = json!({ "frozen": true });
+                    if let Some(s) = self.fixture.pointer("/clock/scale") {
+                        c["scale"] = s.clone();
+                    }
+                    let a = self.send_json("POST", "/__admin/clock", Some(c)).await?;
+                    if a.status != 200 {
+                        return Err(format!("POST /__admin/clock: {}", a.shown()));
+                    }
+                }
+                None
+            }
+        };
+        self.vars.insert("receiver".into(), json!(self.receiver.url()));
+        self.vars.insert("base".into(), json!(self.base));
+        Ok(server)
+    }
+
+    async fn send(&self, rb: reqwest::RequestBuilder) -> Result<Answer, String> {
+        let resp = rb.send().await.map_err(|e| format!("no answer: {e}"))?;
+        let status = resp.status().as_u16();
+        let bytes = resp.bytes().await.map_err(|e| format!("reading the answer failed: {e}"))?.to_vec();
+        let json = serde_json::from_slice(&bytes).ok();
+        Ok(Answer { status, bytes, json })
+    }
+
+    async fn send_json(&self, method: &str, path: &str, body: Option<Value>) -> Result<Answer, String> {
+        let m = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
+        let mut rb = self.client.request(m, self.url(path));
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        self.send(rb).await
+    }
+
+    /// The server's virtual time, unix seconds.
+    async fn now(&self) -> Result<i64, String> {
+        let a = self.send_json("GET", "/__admin/clock", None).await?;
+        a.json
+            .as_ref()
+            .and_then(|v| v["now"].as_i64())
+            .ok_or_else(|| format!("GET /__admin/clock: no `now` in the {}", a.shown()))
+    }
+
+    async fn step(&mut self, i: usize, raw: &Value) -> StepOutcome {
+        let number = i + 1;
+        let mut outcome =
+            StepOutcome { number, label: label_of_raw(raw), status: StepStatus::Failed, details: Vec::new() };
+        let mut refs = Vec::new();
+        model::references(raw, &mut refs);
+        if refs.iter().any(|r| r == "now") {
+            match self.now().await {
+                Ok(n) => {
+                    self.vars.insert("now".into(), json!(n));
+                }
+                Err(e) => {
+                    outcome.details.push(e);
+                    return outcome;
+                }
+            }
+        }
+        let concrete = match model::substitute(raw, &self.vars) {
+            Ok(v) => v,
+            Err(e) => {
+                outcome.details.push(e);
+                return outcome;
+            }
+        };
+        let mut errors = Vec::new();
+        let Some(step) = model::parse_step(&concrete, &format!("steps[{i}]"), &mut errors) else {
+            outcome.details.extend(errors.iter().map(|e| e.to_string()));
+            return outcome;
+        };
+        let what = match &step.action {
+            Action::Request(r) => {
+                let method =
+                    r.method.clone().unwrap_or_else(|| default_method(r).into()).to_ascii_uppercase();
+                format!("{method} {}", r.path.split('?').next().unwrap_or(&r.path))
+            }
+            Action::Advance(s) => format!("advance {s} s"),
+            Action::Event(e) => match e {
+                Value::Array(a) => format!("events ×{}", a.len()),
+                e => format!("event {}", e["type"].as_str().unwrap_or("?")),
+            },
+            Action::Callbacks(_) => "expect_callbacks".to_string(),
+            Action::Receiver(r) => format!(
+                "receiver answers HTTP {}{}",
+                r.status.unwrap_or(200),
+                r.times.map(|n| format!(" to the next {n}")).unwrap_or_default()
+            ),
+        };
+        outcome.label = match &step.name {
+            Some(n) => format!("{n} — {what}"),
+            None => what,
+        };
+        let result = match &step.action {
+            Action::Callbacks(c) => self.callbacks(c, &step.capture).await,
+            Action::Receiver(r) => {
+                let body = match &r.body {
+                    None => super::receiver::Answer::default().body,
+                    Some(Value::String(s)) => s.clone(),
+                    Some(v) => v.to_string(),
+                };
+                self.receiver
+                    .answer(super::receiver::Answer { status: r.status.unwrap_or(200), body }, r.times);
+                Ok(())
+            }
+            action => {
+                let answer = match action {
+                    Action::Request(r) => self.request(r).await,
+                    Action::Advance(s) => {
+                        self.send_json("POST", "/__admin/clock/advance", Some(json!({ "seconds": s }))).await
+                    }
+                    Action::Event(e) => self.send_json("POST", "/__admin/events", Some(e.clone())).await,
+                    Action::Callbacks(_) | Action::Receiver(_) => unreachable_answer(),
+                };
+                match answer {
+                    Err(e) => Err(vec![e]),
+                    Ok(a) => {
+                        let default_status =
+                            if matches!(action, Action::Request(_)) { None } else { Some(200) };
+                        let mut problems = expectations(step.expect.as_ref(), default_status, &a);
+                        let doc = a.json.clone().unwrap_or(Value::Null);
+                        if problems.is_empty() {
+                            problems.extend(self.capture(&step.capture, &doc));
+                        }
+                        if problems.is_empty() {
+                            Ok(())
+                        } else {
+                            problems.push(a.shown());
+                            Err(problems)
+                        }
+                    }
+                }
+            }
+        };
+        match result {
+            Ok(()) => outcome.status = StepStatus::Passed,
+            Err(d) => outcome.details = d,
+        }
+        outcome
+    }
+
+    /// Set the step's captures from `doc`; the problems, if a path leads nowhere.
+    fn capture(&mut self, capture: &BTreeMap<String, String>, doc: &Value) -> Vec<String> {
+        let mut problems = Vec::new();
+        for (name, path) in capture {
+            match matchers::get(doc, path) {
+                Ok(Some(v)) => {
+                    self.vars.insert(name.clone(), v.clone());
+                }
+                Ok(None) => problems.push(format!("capture {name}: nothing at `{path}`")),
+                Err(e) => problems.push(format!("capture {name}: {e}")),
+            }
+        }
+        problems
+    }
+
+    async fn request(&mut self, r: &RequestSpec) -> Result<Answer, String> {
+        let mut query: Vec<(String, String)> = r.query.iter().map(|(k, v)| (k.clone(), text_of(v))).collect();
+        let mut headers: Vec<(String, String)> =
+            r.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let mut body = r.body.clone();
+        let mut form: Option<Vec<(String, String)>> =
+            r.form.as_ref().map(|f| f.iter().map(|(k, v)| (k.clone(), text_of(v))).collect());
+        let method = r.method.clone().unwrap_or_else(|| default_method(r).into()).to_ascii_uppercase();
+        let vendor = r.vendor.clone().unwrap_or_else(|| vendor_of_path(&r.path).to_string());
+        let path_only = r.path.split('?').next().unwrap_or(&r.path).to_string();
+        match &r.auth {
+            Some(Value::String(s)) if s == "none" => {}
+            auth => {
+                let over: AuthOverride = match auth {
+                    Some(a) => serde_json::from_value(a.clone()).map_err(|e| format!("auth: {e}"))?,
+                    None => AuthOverride::default(),
+                };
+                let mut sent = Sent {
+                    method: &method,
+                    query: &mut query,
+                    headers: &mut headers,
+                    body: &mut body,
+                    form: &mut form,
+                };
+                self.authorize(&vendor, &path_only, &over, &mut sent).await?;
+            }
+        }
+        let m = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
+        let mut rb = self.client.request(m, self.url(&r.path));
+        if !query.is_empty() {
+            rb = rb.query(&query);
+        }
+        for (k, v) in &headers {
+            rb = rb.header(k.as_str(), v.as_str());
+        }
+        if let Some(b) = &body {
+            rb = rb.json(b);
+        } else if let Some(pairs) = &form {
+            rb = rb.form(pairs);
+        } else if let Some(raw) = &r.raw {
+            rb = rb.body(raw.clone());
+        }
+        // Whatever replaces or supersedes 001 access tokens makes the cached ones stale.
+        if path_only == "/access/token"
+            || ["/__admin/reset", "/__admin/state", "/__admin/fixtures"].contains(&path_only.as_str())
+        {
+            self.tokens.clear();
+        }
+        self.send(rb).await
+    }
+
+    /// Add the vendor's authentication, from the fixture's keys unless `over` says otherwise.
+    async fn authorize(
+        &mut self,
+        vendor: &str,
+        path: &str,
+        over: &AuthOverride,
+        sent: &mut Sent<'_>,
+    ) -> Result<(), String> {
+        let Sent { method, query, headers, body, form } = sent;
+        let method: &str = method;
+        let has = |q: &Vec<(String, String)>, k: &str| q.iter().any(|(n, _)| n == k);
+        let given =
+            |q: &Vec<(String, String)>, k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        match vendor {
+            "ilvb_edu" => {
+                if !path.starts_with("/v4/") {
+                    return Ok(());
+                }
+                let (sdkappid, app) =
+                    self.app("ilvb_edu", "apps", over.sdkappid, given(query, "sdkappid"))?;
+                let identifier = over
+                    .identifier
+                    .clone()
+                    .or_else(|| given(query, "identifier"))
+                    .or_else(|| app.pointer("/admins/0").and_then(Value::as_str).map(str::to_string))
+                    .unwrap_or_else(|| "admin".into());
+                let usersig = match &over.usersig {
+                    Some(s) => s.clone(),
+                    None => {
+                        let key = over
+                            .key
+                            .clone()
+                            .or_else(|| app["key"].as_str().map(str::to_string))
+                            .ok_or_else(|| {
+                                format!("ilvb_edu app {sdkappid} has no `key` in the fixture: give auth.key")
+                            })?;
+                        let now = self.now().await?;
+                        crate::tlssig::sign(sdkappid, &key, &identifier, now, 86_400)
+                    }
+                };
+                for (k, v) in [
+                    ("sdkappid", sdkappid.to_string()),
+                    ("identifier", identifier),
+                    ("usersig", usersig),
+                    ("contenttype", "json".to_string()),
+                ] {
+                    if !has(query, k) {
+                        query.push((k.into(), v));
+                    }
+                }
+            }
+            "iclass" => {
+                let (sdkappid, app) = self.app("iclass", "apps", over.sdkappid, given(query, "sdkappid"))?;
+                let key = over
+                    .tic_key
+                    .clone()
+                    .or_else(|| app["tic_key"].as_str().map(str::to_string))
+                    .ok_or_else(|| {
+                        format!("iclass app {sdkappid} has no `tic_key` in the fixture: give auth.tic_key")
+                    })?;
+                let in_body = body.as_ref().and_then(|b| b.get("expire_time")).and_then(Value::as_i64);
+                let expire = match over.expire_time.or(in_body) {
+                    Some(e) => e,
+                    None => self.now().await? + crate::outbox::SIGN_VALIDITY_S,
+                };
+                match body {
+                    None => **body = Some(json!({ "expire_time": expire })),
+                    Some(Value::Object(m)) if !m.contains_key("expire_time") => {
+                        m.insert("expire_time".into(), json!(expire));
+                    }
+                    _ => {}
+                }
+                self.random += 1;
+                for (k, v) in [
+                    ("sdkappid", sdkappid.to_string()),
+                    ("random", self.random.to_string()),
+                    ("sign", md5_sign(&key, expire)),
+                ] {
+                    if !has(query, k) {
+                        query.push((k.into(), v));
+                    }
+                }
+            }
+            "cloud_record" => {
+                if !path.starts_with("/v1/")
+                    || headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+                {
+                    return Ok(());
+                }
+                let named_app = body
+                    .as_ref()
+                    .and_then(|b| b.get("app_id"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .or_else(|| given(query, "app_id"));
+                let accounts = self.fixture.pointer("/cloud_record/accounts").and_then(Value::as_array);
+                let account = accounts.and_then(|list| {
+                    list.iter()
+                        .find(|a| over.dev_id.as_deref().is_some_and(|d| a["dev_id"] == d))
+                        .or_else(|| {
+                            list.iter().find(|a| named_app.as_deref().is_some_and(|n| a["app_id"] == n))
+                        })
+                        .or_else(|| if over.dev_id.is_none() { list.first() } else { None })
+                });
+                let dev_id = over
+                    .dev_id
+                    .clone()
+                    .or_else(|| account.and_then(|a| a["dev_id"].as_str()).map(str::to_string))
+                    .ok_or("no cloud_record account in the fixture: give auth.dev_id and auth.token")?;
+                let token = over
+                    .token
+                    .clone()
+                    .or_else(|| account.and_then(|a| a["token"].as_str()).map(str::to_string))
+                    .ok_or_else(|| format!("no developer token for dev_id {dev_id}: give auth.token"))?;
+                let now = self.now().await?;
+                let access = match self.tokens.get(&dev_id) {
+                    Some((t, until)) if now < *until => t.clone(),
+                    _ => {
+                        let rb = self
+                            .client
+                            .get(self.url("/access/token"))
+                            .query(&[("dev_id", dev_id.as_str()), ("token", token.as_str())]);
+                        let a = self.send(rb).await?;
+                        let result = a.json.as_ref().map(|v| &v["result"]);
+                        let Some(t) = result.and_then(|r| r["access_token"].as_str()) else {
+                            return Err(format!(
+                                "GET /access/token for dev_id {dev_id} gave no token: {}",
+                                a.shown()
+                            ));
+                        };
+                        let timeout = result.and_then(|r| r["timeout"].as_i64()).unwrap_or(7200);
+                        self.tokens.insert(dev_id.clone(), (t.to_string(), now + timeout - 1));
+                        t.to_string()
+                    }
+                };
+                headers.push(("Authorization".into(), access));
+            }
+            "live_sdk" if path == crate::vendors::live_sdk::vod::PATH => {
+                use crate::vendors::live_sdk::vod;
+                let (sdkappid, app) = self.app("live_sdk", "apps", over.sdkappid, None)?;
+                let field = |o: &Option<String>, k: &str| {
+                    o.clone().or_else(|| app[k].as_str().map(str::to_string)).ok_or_else(|| {
+                        format!("live_sdk app {sdkappid} has no `{k}` in the fixture: give auth.{}", &k[4..])
+                    })
+                };
+                let secret_id = field(&over.secret_id, "vod_secret_id")?;
+                let secret_key = field(&over.secret_key, "vod_secret_key")?;
+                let sig_method = vod::SignatureMethod::parse(over.signature_method.as_deref())
+                    .ok_or("auth.signature_method must be HmacSHA1 or HmacSHA256")?;
+                let now = self.now().await?;
+                self.random += 1;
+                // POST sends the parameters as a form body, GET as the query.
+                let params: &mut Vec<(String, String)> =
+                    if method == "POST" { form.get_or_insert_with(Vec::new) } else { query };
+                for (k, v) in [
+                    ("Region", "gz".to_string()),
+                    ("SecretId", secret_id),
+                    ("SignatureMethod", sig_method.as_str().to_string()),
+                    ("Timestamp", now.to_string()),
+                    ("Nonce", self.random.to_string()),
+                ] {
+                    if !params.iter().any(|(n, _)| n == k) {
+                        params.push((k.into(), v));
+                    }
+                }
+                if !params.iter().any(|(n, _)| n == "Signature") {
+                    let host = host_of(&self.base);
+                    let text = vod::string_to_sign(method, &host, params, true);
+                    params.push(("Signature".into(), vod::sign(&secret_key, sig_method, &text)));
+                }
+            }
+            "live_sdk" => {
+                let (sdkappid, app) =
+                    self.app("live_sdk", "apps", over.sdkappid, given(query, "sdkappid"))?;
+                let identifier = over.identifier.clone().or_else(|| given(query, "identifier")).ok_or(
+                    "a live_sdk call is made by a user: give auth.identifier (or `identifier` in query)",
+                )?;
+                let usersig = match &over.usersig {
+                    Some(s) => s.clone(),
+                    None => {
+                        let key = over
+                            .key
+                            .clone()
+                            .or_else(|| app["key"].as_str().map(str::to_string))
+                            .ok_or_else(|| {
+                                format!("live_sdk app {sdkappid} has no `key` in the fixture: give auth.key")
+                            })?;
+                        let now = self.now().await?;
+                        crate::tlssig::sign(sdkappid, &key, &identifier, now, 86_400)
+                    }
+                };
+                for (k, v) in
+                    [("sdkappid", sdkappid.to_string()), ("identifier", identifier), ("usersig", usersig)]
+                {
+                    if !has(query, k) {
+                        query.push((k.into(), v));
+                    }
+                }
+            }
+            "meeting" => {
+                if path.starts_with("/meeting/live/")
+                    || headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("auth"))
+                {
+                    return Ok(());
+                }
+                let tenants = self.fixture.pointer("/meeting/tenants").and_then(Value::as_array);
+                let tenant = tenants.and_then(|t| match over.ent_id {
+                    Some(id) => t.iter().find(|x| x["ent_id"].as_u64() == Some(id)),
+                    None => t.first(),
+                });
+                let auth = over
+                    .auth
+                    .clone()
+                    .or_else(|| tenant.and_then(|t| t["auth"].as_str()).map(str::to_string))
+                    .ok_or("no meeting tenant in the fixture: give auth.auth (the header value)")?;
+                headers.push(("auth".into(), auth));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The app of `vendor.<list>` with `sdkappid` (the override, else the query's, else the first).
+    fn app(
+        &self,
+        vendor: &str,
+        list: &str,
+        over: Option<u64>,
+        query: Option<String>,
+    ) -> Result<(u64, Value), String> {
+        let apps = self.fixture.get(vendor).and_then(|s| s.get(list)).and_then(Value::as_array);
+        let wanted = over.or_else(|| query.and_then(|q| q.parse().ok()));
+        let found = apps.and_then(|a| match wanted {
+            Some(id) => a.iter().find(|x| x["sdkappid"].as_u64() == Some(id)),
+            None => a.first(),
+        });
+        match (wanted, found) {
+            (_, Some(app)) => Ok((app["sdkappid"].as_u64().unwrap_or_default(), app.clone())),
+            (Some(id), None) => Ok((id, Value::Null)),
+            (None, None) => Err(format!("no {vendor} app in the fixture: give auth.sdkappid and its key")),
+        }
+    }
+
+    /// `expect_callbacks`: wait (bounded) until the receiver's callbacks satisfy `c`.
+    async fn callbacks(
+        &mut self,
+        c: &CallbackExpect,
+        capture: &BTreeMap<String, String>,
+    ) -> Result<(), Vec<String>> {
+        let wait = Duration::from_millis(c.wait_ms.unwrap_or(2000));
+        let deadline = Instant::now() + wait;
+        loop {
+            // Deliveries due now run before the advance answers.
+            if let Err(e) =
+                self.send_json("POST", "/__admin/clock/advance", Some(json!({ "seconds": 0 }))).await
+            {
+                return Err(vec![format!("POST /__admin/clock/advance: {e}")]);
+            }
+            let all = self.receiver.received();
+            let pool = if c.since_last { &all[self.mark.min(all.len())..] } else { &all[..] };
+            let mut selected = Vec::new();
+            for cb in pool {
+                let mismatches = check_all(&c.filter, cb);
+                if mismatches.is_empty() {
+                    selected.push(cb.clone());
+                }
+            }
+            let mut problems = self.judge(c, &selected);
+            if problems.is_empty() {
+                problems = self.capture(capture, &Value::Array(selected.clone()));
+            }
+            if problems.is_empty() {
+                self.mark = all.len();
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                self.mark = all.len();
+                problems.push(format!(
+                    "(waited {} ms) selected {} of the {} callback(s) considered; received so far:",
+                    wait.as_millis(),
+                    selected.len(),
+                    pool.len()
+                ));
+                for (n, cb) in all.iter().enumerate() {
+                    problems.push(format!("  #{}: {}", n + 1, summary(cb)));
+                }
+                return Err(problems);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Every way `selected` fails `c`.
+    fn judge(&self, c: &CallbackExpect, selected: &[Value]) -> Vec<String> {
+        let mut problems = Vec::new();
+        let count = c.count.clone().unwrap_or_else(|| json!({ "$gte": 1 }));
+        if let Err(e) = check(&count, Some(&json!(selected.len()))) {
+            problems.push(format!("count: {e}"));
+        }
+        for (path, want) in &c.order {
+            let got: Vec<Option<&Value>> =
+                selected.iter().map(|cb| matchers::get(cb, path).ok().flatten()).collect();
+            let want = want.as_array().map_or(&[][..], Vec::as_slice);
+            let fits = want.len() == got.len() && want.iter().zip(&got).all(|(w, g)| check(w, *g).is_ok());
+            if !fits {
+                let shown: Vec<String> =
+                    got.iter().map(|g| g.map_or_else(|| "(none)".to_string(), |v| v.to_string())).collect();
+                problems.push(format!(
+                    "order of {path}: expected {}, got [{}]",
+                    Value::Array(want.to_vec()),
+                    shown.join(",")
+                ));
+            }
+        }
+        for (n, cb) in selected.iter().enumerate() {
+            for line in check_all(&c.each, cb) {
+                problems.push(format!("each, callback {} ({}): {line}", n + 1, summary(cb)));
+            }
+            if c.signed {
+                if let Err(e) = self.verify(cb) {
+                    problems.push(format!("signed, callback {} ({}): {e}", n + 1, summary(cb)));
+                }
+            }
+        }
+        for (which, exp, cb) in [("first", &c.first, selected.first()), ("last", &c.last, selected.last())] {
+            if exp.is_empty() {
+                continue;
+            }
+            match cb {
+                None => problems.push(format!("{which}: no callback selected")),
+                Some(cb) => problems.extend(check_all(exp, cb).into_iter().map(|l| format!("{which}: {l}"))),
+            }
+        }
+        problems
+    }
+
+    /// Check a received callback's signature as its vendor's receiver would, with the fixture's keys.
+    fn verify(&self, cb: &Value) -> Result<(), String> {
+        let query: BTreeMap<String, String> = cb["query"]
+            .as_object()
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), text_of(v))).collect())
+            .unwrap_or_default();
+        let body = &cb["body"];
+        let key_of = |vendor: &str, key: &str, id: Option<u64>| -> Result<(u64, String), String> {
+            let id = id.ok_or_else(|| format!("no sdkappid to tell which {vendor} app signed it"))?;
+            self.fixture
+                .get(vendor)
+                .and_then(|s| s["apps"].as_array())
+                .and_then(|a| a.iter().find(|x| x["sdkappid"].as_u64() == Some(id)))
+                .and_then(|x| x[key].as_str())
+                .map(|k| (id, k.to_string()))
+                .ok_or_else(|| format!("{vendor} app {id} has no `{key}` in the fixture"))
+        };
+        let signer = match cb["vendor"].as_str() {
+            Some("ilvb_edu") => {
+                Signer::BodyMd5 { key: key_of("ilvb_edu", "key", body["sdkappid"].as_u64())?.1 }
+            }
+            Some("iclass") => {
+                let (sdkappid, key) =
+                    key_of("iclass", "tic_key", query.get("sdkappid").and_then(|s| s.parse().ok()))?;
+                Signer::UrlMd5 { key, sdkappid }
+            }
+            _ => return Err("cannot tell which vendor sent it, so not how it is signed".into()),
+        };
+        signer.verify(&query, body)
+    }
+}
+
+/// What a request will send, for [`Run::authorize`] to add to.
+struct Sent<'a> {
+    method: &'a str,
+    query: &'a mut Vec<(String, String)>,
+    headers: &'a mut Vec<(String, String)>,
+    body: &'a mut Option<Value>,
+    form: &'a mut Option<Vec<(String, String)>>,
+}
+
+/// `host:port` of a base URL, as the Host header will say it.
+fn host_of(base: &str) -> String {
+    let rest = base.split_once("://").map_or(base, |(_, r)| r);
+    rest.split('/').next().unwrap_or(rest).to_string()
+}
+
+fn unreachable_answer() -> Result<Answer, String> {
+    Err("internal: this step has no answer".into())
+}
+
+fn default_method(r: &RequestSpec) -> &'static str {
+    if r.body.is_some() || r.form.is_some() || r.raw.is_some() {
+        "POST"
+    } else {
+        "GET"
+    }
+}
+
+/// A one-line summary of a received callback.
+fn summary(cb: &Value) -> String {
+    let b = &cb["body"];
+    let event = b.get("event").or_else(|| b.get("event_type")).map(text_of).unwrap_or_else(|| "?".into());
+    let status = b.pointer("/data/status").map(|s| format!(" status={}", text_of(s))).unwrap_or_default();
+    format!("{} {}{status}", cb["vendor"].as_str().unwrap_or("?"), event)
+}
+
+/// Every way an answer fails `expect` (with `default_status` when `expect` gives none).
+fn expectations(expect: Option<&Expect>, default_status: Option<u16>, a: &Answer) -> Vec<String> {
+    let mut problems = Vec::new();
+    let empty = Expect::default();
+    let e = expect.unwrap_or(&empty);
+    if let Some(s) = e.status.or(default_status) {
+        if a.status != s {
+            problems.push(format!("status: expected {s}, got {}", a.status));
+        }
+    }
+    if !e.json.is_empty() {
+        match &a.json {
+            Some(doc) => problems.extend(check_all(&e.json, doc)),
+            None => problems.push("json: the answer is not JSON".into()),
+        }
+    }
+    if let Some(n) = &e.body_size {
+        if let Err(e) = check(n, Some(&json!(a.bytes.len()))) {
+            problems.push(format!("body_size: {e}"));
+        }
+    }
+    if let Some(m) = &e.body_md5 {
+        use md5::{Digest, Md5};
+        let got: String = Md5::digest(&a.bytes).iter().map(|b| format!("{b:02x}")).collect();
+        if !got.eq_ignore_ascii_case(m) {
+            problems.push(format!("body_md5: expected {m}, got {got}"));
+        }
+    }
+    problems
+}
