@@ -64,6 +64,17 @@ impl VendorKind {
     }
 }
 
+/// The fields of the world event `<vendor>.<name>` read as `T`; an error names the event and the path of the
+/// offending field. Every vendor's event vocabulary reads its events this way.
+pub fn event_fields<T: serde::de::DeserializeOwned>(
+    vendor: VendorKind,
+    name: &str,
+    v: &serde_json::Value,
+) -> Result<T, String> {
+    serde_path_to_error::deserialize(v)
+        .map_err(|e| format!("{vendor}.{name}: {} (at {})", e.inner(), e.path()))
+}
+
 impl fmt::Display for VendorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -15,7 +15,7 @@ pub mod token;
 use crate::fixture::{self, FixtureError};
 use crate::http::{endpoint, Dialect, Reply};
 use crate::vendors::{JobReport, Vendor};
-use crate::world::{engine, Phase, Tenants, VendorKind, World};
+use crate::world::{engine, event_fields, Phase, Tenants, VendorKind, World};
 use actix_web::http::Method;
 use actix_web::web;
 use errors::CloudError;
@@ -126,16 +126,12 @@ enum CloudEvent {
 
 impl CloudEvent {
     fn parse(name: &str, event: &Value) -> Result<CloudEvent, String> {
-        fn de<T: serde::de::DeserializeOwned>(name: &str, v: &Value) -> Result<T, String> {
-            serde_path_to_error::deserialize(v)
-                .map_err(|e| format!("cloud_record.{name}: {} (at {})", e.inner(), e.path()))
-        }
         let e = match name {
-            "join" => CloudEvent::Join(de(name, event)?),
-            "leave" => CloudEvent::Leave(de(name, event)?),
-            "stream_open" => CloudEvent::StreamOpen(de(name, event)?),
-            "stream_close" => CloudEvent::StreamClose(de(name, event)?),
-            "recording_fail" => CloudEvent::Fail(de(name, event)?),
+            "join" => CloudEvent::Join(event_fields(VendorKind::CloudRecord, name, event)?),
+            "leave" => CloudEvent::Leave(event_fields(VendorKind::CloudRecord, name, event)?),
+            "stream_open" => CloudEvent::StreamOpen(event_fields(VendorKind::CloudRecord, name, event)?),
+            "stream_close" => CloudEvent::StreamClose(event_fields(VendorKind::CloudRecord, name, event)?),
+            "recording_fail" => CloudEvent::Fail(event_fields(VendorKind::CloudRecord, name, event)?),
             other => {
                 return Err(format!("unknown event cloud_record.{other} (known: {})", EVENTS.join(", ")))
             }

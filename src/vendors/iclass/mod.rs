@@ -19,7 +19,7 @@ use crate::fixture::{self, FixtureError};
 use crate::http::{endpoint, Dialect, Reply};
 use crate::outbox::{NewCallback, Signer, SuccessRule};
 use crate::vendors::{JobReport, Vendor};
-use crate::world::{engine, MediaKind, Phase, Recording, Tenants, VendorKind, World};
+use crate::world::{engine, event_fields, MediaKind, Phase, Recording, Tenants, VendorKind, World};
 use actix_web::http::Method;
 use actix_web::web;
 use errors::IclassError;
@@ -248,19 +248,15 @@ fn video_type(code: i64, path: &str) -> Result<VideoType, String> {
 
 impl IclassEvent {
     fn parse(name: &str, event: &Value) -> Result<IclassEvent, String> {
-        fn de<T: serde::de::DeserializeOwned>(name: &str, v: &Value) -> Result<T, String> {
-            serde_path_to_error::deserialize(v)
-                .map_err(|e| format!("iclass.{name}: {} (at {})", e.inner(), e.path()))
-        }
         let e = match name {
-            "class_begin" => IclassEvent::Begin(de(name, event)?),
-            "class_over" => IclassEvent::Over(de(name, event)?),
-            "join_class" => IclassEvent::Join(de(name, event)?),
-            "quit_class" => IclassEvent::Quit(de(name, event)?),
-            "stream_open" => IclassEvent::StreamOpen(de(name, event)?),
-            "stream_close" => IclassEvent::StreamClose(de(name, event)?),
-            "recording_fail" => IclassEvent::RecordingFail(de(name, event)?),
-            "transcode_fail" => IclassEvent::TranscodeFail(de(name, event)?),
+            "class_begin" => IclassEvent::Begin(event_fields(VendorKind::Iclass, name, event)?),
+            "class_over" => IclassEvent::Over(event_fields(VendorKind::Iclass, name, event)?),
+            "join_class" => IclassEvent::Join(event_fields(VendorKind::Iclass, name, event)?),
+            "quit_class" => IclassEvent::Quit(event_fields(VendorKind::Iclass, name, event)?),
+            "stream_open" => IclassEvent::StreamOpen(event_fields(VendorKind::Iclass, name, event)?),
+            "stream_close" => IclassEvent::StreamClose(event_fields(VendorKind::Iclass, name, event)?),
+            "recording_fail" => IclassEvent::RecordingFail(event_fields(VendorKind::Iclass, name, event)?),
+            "transcode_fail" => IclassEvent::TranscodeFail(event_fields(VendorKind::Iclass, name, event)?),
             other => return Err(format!("unknown event iclass.{other} (known: {})", EVENTS.join(", "))),
         };
         match &e {

@@ -16,7 +16,7 @@ use crate::fixture::{self, FixtureError};
 use crate::http::{endpoint, Dialect, Reply};
 use crate::outbox::{NewCallback, Signer, SuccessRule};
 use crate::vendors::{JobReport, Vendor};
-use crate::world::{engine, Phase, Tenants, VendorKind, World};
+use crate::world::{engine, event_fields, Phase, Tenants, VendorKind, World};
 use actix_web::http::Method;
 use actix_web::web;
 use errors::EduError;
@@ -115,14 +115,10 @@ enum EduEvent {
 
 impl EduEvent {
     fn parse(name: &str, v: &Value) -> Result<EduEvent, String> {
-        fn de<T: serde::de::DeserializeOwned>(name: &str, v: &Value) -> Result<T, String> {
-            serde_path_to_error::deserialize(v)
-                .map_err(|e| format!("ilvb_edu.{name}: {} (at {})", e.inner(), e.path()))
-        }
         let e = match name {
-            "class_start" => EduEvent::Start(de(name, v)?),
-            "class_end" => EduEvent::End(de(name, v)?),
-            "recording_fail" => EduEvent::Fail(de(name, v)?),
+            "class_start" => EduEvent::Start(event_fields(VendorKind::IlvbEdu, name, v)?),
+            "class_end" => EduEvent::End(event_fields(VendorKind::IlvbEdu, name, v)?),
+            "recording_fail" => EduEvent::Fail(event_fields(VendorKind::IlvbEdu, name, v)?),
             other => return Err(format!("unknown event ilvb_edu.{other} (known: {})", EVENTS.join(", "))),
         };
         if let EduEvent::Fail(f) = &e {

@@ -17,7 +17,7 @@ pub mod vod;
 use crate::fixture::{self, FixtureError};
 use crate::http::{endpoint, serve, Dialect, Reply};
 use crate::vendors::{JobReport, Vendor};
-use crate::world::{engine, MediaKind, Phase, Recording, Tenants, VendorKind, World};
+use crate::world::{engine, event_fields, MediaKind, Phase, Recording, Tenants, VendorKind, World};
 use actix_web::http::Method;
 use actix_web::{web, HttpRequest};
 use errors::{SdkError, VodError};
@@ -94,15 +94,11 @@ enum LiveEvent {
 
 impl LiveEvent {
     fn parse(name: &str, v: &Value) -> Result<LiveEvent, String> {
-        fn de<T: serde::de::DeserializeOwned>(name: &str, v: &Value) -> Result<T, String> {
-            serde_path_to_error::deserialize(v)
-                .map_err(|e| format!("live_sdk.{name}: {} (at {})", e.inner(), e.path()))
-        }
         let e = match name {
-            "client_gone" => LiveEvent::Gone(de(name, v)?),
-            "data_resumed" => LiveEvent::Resumed(de(name, v)?),
-            "recording_fail" => LiveEvent::Fail(de(name, v)?),
-            "vod_account" => LiveEvent::Account(de(name, v)?),
+            "client_gone" => LiveEvent::Gone(event_fields(VendorKind::LiveSdk, name, v)?),
+            "data_resumed" => LiveEvent::Resumed(event_fields(VendorKind::LiveSdk, name, v)?),
+            "recording_fail" => LiveEvent::Fail(event_fields(VendorKind::LiveSdk, name, v)?),
+            "vod_account" => LiveEvent::Account(event_fields(VendorKind::LiveSdk, name, v)?),
             other => return Err(format!("unknown event live_sdk.{other} (known: {})", EVENTS.join(", "))),
         };
         if let LiveEvent::Account(a) = &e {

@@ -15,7 +15,7 @@ pub mod models;
 use crate::fixture::{self, FixtureError};
 use crate::http::{endpoint, Dialect, Reply};
 use crate::vendors::{JobReport, Vendor};
-use crate::world::{engine, Phase, Tenants, VendorKind, World};
+use crate::world::{engine, event_fields, Phase, Tenants, VendorKind, World};
 use actix_web::http::Method;
 use actix_web::web;
 use errors::{CodeForm, MeetingError};
@@ -131,14 +131,10 @@ enum MeetingEvent {
 
 impl MeetingEvent {
     fn parse(name: &str, v: &Value) -> Result<MeetingEvent, String> {
-        fn de<T: serde::de::DeserializeOwned>(name: &str, v: &Value) -> Result<T, String> {
-            serde_path_to_error::deserialize(v)
-                .map_err(|e| format!("meeting.{name}: {} (at {})", e.inner(), e.path()))
-        }
         let e = match name {
-            "conference_start" => MeetingEvent::Start(de(name, v)?),
-            "conference_end" => MeetingEvent::End(de(name, v)?),
-            "recording_fail" => MeetingEvent::Fail(de(name, v)?),
+            "conference_start" => MeetingEvent::Start(event_fields(VendorKind::Meeting, name, v)?),
+            "conference_end" => MeetingEvent::End(event_fields(VendorKind::Meeting, name, v)?),
+            "recording_fail" => MeetingEvent::Fail(event_fields(VendorKind::Meeting, name, v)?),
             other => return Err(format!("unknown event meeting.{other} (known: {})", EVENTS.join(", "))),
         };
         let key = e.key();
