@@ -585,13 +585,13 @@ impl Iclass {
     /// md5(tic_key + expire_time) (10217) → expire_time in the future (10216) → the body's fields have
     /// the request type's types (10000, naming the field).
     fn authenticate_as<T: DeserializeOwned>(&self, ex: &Exchange) -> Res<(String, T)> {
-        let sdkappid = match ex.query("sdkappid") {
+        let sdkappid = match ex.query_str("sdkappid") {
             None => return Err(IclassError::new(PARSE, "URL parameter `sdkappid` is missing")),
             Some(s) => s.trim().parse::<u64>().map_err(|_| {
                 IclassError::new(PARSE, format!("URL parameter `sdkappid` must be an integer, got `{s}`"))
             })?,
         };
-        match ex.query("random") {
+        match ex.query_str("random") {
             None => return Err(IclassError::new(PARSE, "URL parameter `random` is missing")),
             Some(s) if s.trim().parse::<u64>().is_err() => {
                 return Err(IclassError::new(
@@ -602,11 +602,9 @@ impl Iclass {
             Some(_) => {}
         }
         let tenant = sdkappid.to_string();
-        let key = self
-            .apps
-            .read(&tenant, |a| a.config.tic_key.clone())
-            .ok_or_else(|| IclassError::new(NO_SUCH_ACCOUNT, format!("no app with sdkappid {sdkappid}")))?;
-        let sign = ex.query("sign").filter(|s| !s.trim().is_empty()).ok_or_else(|| {
+        let no_app = || IclassError::new(NO_SUCH_ACCOUNT, format!("no app with sdkappid {sdkappid}"));
+        self.apps.fixed(&tenant, |_| ()).ok_or_else(no_app)?;
+        let sign = ex.query_str("sign").filter(|s| !s.trim().is_empty()).ok_or_else(|| {
             IclassError::new(
                 SIGN_FAILED,
                 "URL parameter `sign` is missing (sign = md5(tic_key + expire_time))",
@@ -637,7 +635,7 @@ impl Iclass {
                 (expire, Body::Value(body))
             }
         };
-        if !sign_matches(&sign, &key, expire) {
+        if !self.apps.fixed(&tenant, |key| sign_matches(sign, key, expire)).ok_or_else(no_app)? {
             return Err(IclassError::new(
                 SIGN_FAILED,
                 format!("sign `{sign}` is not md5(tic_key + expire_time) for expire_time {expire}"),
@@ -729,14 +727,16 @@ impl Iclass {
         })?;
         // The vendor's web classroom is `https://tedu.qcloudtrtc.com/<app>/<class>/<role>`; recmock serves the
         // same path itself (a page naming the class), under the address the client used (decisions.md).
-        let base = ex.base_url();
-        Ok(ClassCreated {
-            class_id,
-            error_code: OK,
-            error_msg: "",
-            student_url: format!("{base}/{sdkappid}/{class_id}/1"),
-            teacher_url: format!("{base}/{sdkappid}/{class_id}/0"),
-        })
+        let mut student_url = ex.base_url();
+        {
+            use std::fmt::Write as _;
+            let _ = write!(student_url, "/{sdkappid}/{class_id}/1");
+        }
+        // The same address with the teacher's role (`…/0`) instead of the student's (`…/1`).
+        let mut teacher_url = String::with_capacity(student_url.len());
+        teacher_url.push_str(&student_url[..student_url.len() - 1]);
+        teacher_url.push('0');
+        Ok(ClassCreated { class_id, error_code: OK, error_msg: "", student_url, teacher_url })
     }
 
     /// `GET /<sdkappid>/<class_id>/<0|1>`: what `teacher_url` (0) and `student_url` (1) open. The vendor's

@@ -351,7 +351,8 @@ fn close_stream(acc: &mut Account, class_id: u64, user: &str, vt: VideoType, at_
 impl Iclass {
     /// The module on `world`, with no apps.
     pub fn new(world: Arc<World>) -> Self {
-        Iclass { world, apps: Tenants::default() }
+        // The app's key never changes: signs are checked against it without the app's lock.
+        Iclass { world, apps: Tenants::with_fixed(|a: &Account| a.config.tic_key.as_str().into()) }
     }
 
     // ----- callbacks ------------------------------------------------------------------------------
