@@ -8,6 +8,7 @@ use crate::world::VendorKind;
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 
 /// What a rule applies to.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -190,21 +191,31 @@ impl FaultMatch {
 
 /// Decode `a=b&c=d` (percent- and plus-decoding).
 pub fn form_pairs(query: &str) -> Vec<(String, String)> {
+    form_pairs_borrowed(query).into_iter().map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+}
+
+/// [`form_pairs`] borrowing from `query` wherever a name or value needs no decoding (the usual case).
+pub fn form_pairs_borrowed(query: &str) -> Vec<(Cow<'_, str>, Cow<'_, str>)> {
     query
         .split('&')
         .filter(|s| !s.is_empty())
         .map(|kv| {
             let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            (percent_decode(k, true), percent_decode(v, true))
+            (percent_decode_cow(k, true), percent_decode_cow(v, true))
         })
         .collect()
 }
 
 /// Percent-decode, optionally turning `+` into a space (form encoding).
 pub fn percent_decode(s: &str, plus_is_space: bool) -> String {
+    percent_decode_cow(s, plus_is_space).into_owned()
+}
+
+/// [`percent_decode`], borrowing `s` when there is nothing to decode.
+pub fn percent_decode_cow(s: &str, plus_is_space: bool) -> Cow<'_, str> {
     let b = s.as_bytes();
     if !b.iter().any(|&c| c == b'%' || (plus_is_space && c == b'+')) {
-        return s.to_string();
+        return Cow::Borrowed(s);
     }
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -233,7 +244,7 @@ pub fn percent_decode(s: &str, plus_is_space: bool) -> String {
             }
         }
     }
-    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    Cow::Owned(String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
 }
 
 /// The rule set.

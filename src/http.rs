@@ -5,7 +5,7 @@
 //! limit in the vendor's own words, applies fault rules, runs the handler synchronously (so no handler can
 //! hold a lock across an `.await`), and records the exchange in the journal.
 
-use crate::faults::{form_pairs, FaultTarget, Probe};
+use crate::faults::{form_pairs_borrowed, FaultTarget, Probe};
 use crate::journal::Recorded;
 use crate::world::{VendorKind, World};
 use actix_web::http::StatusCode;
@@ -13,6 +13,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// A vendor's answer, before it becomes an HTTP response (so the journal can keep its body).
 #[derive(Debug, Clone)]
@@ -33,15 +34,25 @@ impl Reply {
 
     /// `status` with a JSON body.
     pub fn json_status<T: Serialize + ?Sized>(status: u16, value: &T) -> Reply {
-        // Most answers fit in 512 bytes; a page of a list grows from there. (Below glibc's large-chunk size
-        // of 1 KiB on purpose: a large request makes malloc consolidate its free lists, every time.)
-        let mut body = Vec::with_capacity(512);
-        if let Err(e) = serde_json::to_writer(&mut body, value) {
-            body = format!("{{\"error\":\"{e}\"}}").into_bytes();
+        thread_local! {
+            // Answers are written here first and copied out at their exact size: one allocation per
+            // answer, never grown or shrunk (the journal keeps the copy, so it must not carry spare room).
+            static SCRATCH: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(Vec::with_capacity(4096));
         }
-        // The journal keeps the buffer: give back what the answer did not use.
-        body.shrink_to_fit();
-        Reply { status, content_type: "application/json; charset=utf-8", body: body.into() }
+        let body = SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut buf) => {
+                buf.clear();
+                let body = json_bytes(&mut buf, value);
+                // A very large answer (a long list) does not keep its buffer on the thread for good.
+                if buf.capacity() > 1 << 20 {
+                    *buf = Vec::with_capacity(4096);
+                }
+                body
+            }
+            // Only if serialising reentered here (it does not): a buffer of its own.
+            Err(_) => json_bytes(&mut Vec::new(), value),
+        });
+        Reply { status, content_type: "application/json; charset=utf-8", body }
     }
 
     /// Turn into an actix response.
@@ -49,6 +60,14 @@ impl Reply {
         HttpResponse::build(StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
             .content_type(self.content_type)
             .body(self.body)
+    }
+}
+
+/// `value` as JSON, written into `buf` and copied out at its exact size.
+fn json_bytes<T: Serialize + ?Sized>(buf: &mut Vec<u8>, value: &T) -> Bytes {
+    match serde_json::to_writer(&mut *buf, value) {
+        Ok(()) => Bytes::copy_from_slice(buf),
+        Err(e) => Bytes::from(format!("{{\"error\":\"{e}\"}}")),
     }
 }
 
@@ -76,7 +95,7 @@ pub struct Exchange<'a> {
     /// `--public-url`, when given
     pub(crate) public_url: Option<&'a str>,
     /// the decoded query, parsed on first use (a handler reads several parameters)
-    pairs: std::cell::OnceCell<Vec<(String, String)>>,
+    pairs: std::cell::OnceCell<Vec<(Cow<'a, str>, Cow<'a, str>)>>,
 }
 
 impl<'a> Exchange<'a> {
@@ -87,7 +106,7 @@ impl<'a> Exchange<'a> {
     }
 }
 
-impl Exchange<'_> {
+impl<'a> Exchange<'a> {
     /// A header's value, if present and valid text.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.req.headers().get(name).and_then(|v| v.to_str().ok())
@@ -95,16 +114,21 @@ impl Exchange<'_> {
 
     /// The decoded query parameters, in order.
     pub fn query_pairs(&self) -> Vec<(String, String)> {
-        self.pairs().to_vec()
+        self.pairs().iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
-    fn pairs(&self) -> &[(String, String)] {
-        self.pairs.get_or_init(|| form_pairs(self.req.query_string()))
+    fn pairs(&self) -> &[(Cow<'a, str>, Cow<'a, str>)] {
+        self.pairs.get_or_init(|| form_pairs_borrowed(self.req.query_string()))
     }
 
     /// The first value of query parameter `name`.
     pub fn query(&self, name: &str) -> Option<String> {
-        self.pairs().iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        self.query_str(name).map(str::to_string)
+    }
+
+    /// The first value of query parameter `name`, borrowed.
+    pub fn query_str(&self, name: &str) -> Option<&str> {
+        self.pairs().iter().find(|(k, _)| k == name).map(|(_, v)| v.as_ref())
     }
 
     /// Virtual time at arrival, unix seconds.
@@ -260,8 +284,7 @@ fn record(
     world.journal.record(Recorded {
         vendor: Some(vendor),
         method: method_name(req.method()),
-        path: req.path().into(),
-        query: req.query_string().into(),
+        target: req.uri().path_and_query().map_or(req.path(), |pq| pq.as_str()).into(),
         body,
         status,
         response,

@@ -47,10 +47,8 @@ pub struct Recorded {
     pub vendor: Option<VendorKind>,
     /// HTTP method
     pub method: &'static str,
-    /// path
-    pub path: Box<str>,
-    /// raw query string
-    pub query: Box<str>,
+    /// path, then `?` and the raw query string when there is one (one allocation per entry)
+    pub target: Box<str>,
     /// request body
     pub body: bytes::Bytes,
     /// HTTP status answered
@@ -63,6 +61,18 @@ pub struct Recorded {
     pub virtual_ms: i64,
     /// wall time of arrival, unix milliseconds
     pub wall_ms: i64,
+}
+
+impl Recorded {
+    /// The path requested.
+    pub fn path(&self) -> &str {
+        self.target.split_once('?').map_or(&self.target, |(p, _)| p)
+    }
+
+    /// The raw query string (empty when there was none).
+    pub fn query(&self) -> &str {
+        self.target.split_once('?').map_or("", |(_, q)| q)
+    }
 }
 
 /// Keep at most [`MAX_BODY_KEPT`] bytes of a body: a longer one is copied down, so the journal never holds
@@ -145,7 +155,7 @@ impl Journal {
             .entries
             .iter()
             .filter(|(_, e)| f.vendor.is_none_or(|v| e.vendor == Some(v)))
-            .filter(|(_, e)| f.path.as_deref().is_none_or(|p| e.path.starts_with(p)))
+            .filter(|(_, e)| f.path.as_deref().is_none_or(|p| e.path().starts_with(p)))
             .filter(|(_, e)| f.since.is_none_or(|s| e.virtual_ms.div_euclid(1000) >= s))
             .collect();
         let skip = f.limit.map_or(0, |n| matching.len().saturating_sub(n));
@@ -156,8 +166,8 @@ impl Journal {
                 id: *id,
                 vendor: e.vendor,
                 method: e.method.to_string(),
-                path: e.path.to_string(),
-                query: e.query.to_string(),
+                path: e.path().to_string(),
+                query: e.query().to_string(),
                 body: String::from_utf8_lossy(&e.body).into_owned(),
                 status: e.status,
                 response: String::from_utf8_lossy(&e.response).into_owned(),
@@ -198,8 +208,7 @@ mod tests {
         Recorded {
             vendor: Some(VendorKind::CloudRecord),
             method: "GET",
-            path: path.into(),
-            query: "".into(),
+            target: path.into(),
             body: bytes::Bytes::new(),
             status: 200,
             response: bytes::Bytes::new(),
@@ -207,6 +216,16 @@ mod tests {
             virtual_ms: t * 1000,
             wall_ms: 0,
         }
+    }
+
+    #[test]
+    fn an_entry_keeps_path_and_query_in_one_string() {
+        let mut e = entry("/v1/record/task/list?app_id=a&page=2", 0);
+        assert_eq!((e.path(), e.query()), ("/v1/record/task/list", "app_id=a&page=2"));
+        e.target = "/v1/x".into();
+        assert_eq!((e.path(), e.query()), ("/v1/x", ""));
+        e.target = "/v1/x?".into();
+        assert_eq!((e.path(), e.query()), ("/v1/x", ""));
     }
 
     #[test]
