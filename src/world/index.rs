@@ -50,6 +50,21 @@ impl<K: Ord> RankedSet<K> {
 
     /// Add `key`; false if it was there already.
     pub fn insert(&mut self, key: K) -> bool {
+        // Keys mostly arrive in order (creation order): past the last key, append without searching, and
+        // start a new block when the last is full (so appended blocks are full, never split in half).
+        if let Some(last) = self.blocks.last_mut() {
+            if last.last().is_some_and(|l| *l < key) {
+                if last.len() >= BLOCK {
+                    let mut block = Vec::with_capacity(BLOCK);
+                    block.push(key);
+                    self.blocks.push(block);
+                } else {
+                    last.push(key);
+                }
+                self.len += 1;
+                return true;
+            }
+        }
         if self.blocks.is_empty() {
             // Grown as needed: most sets (one group's tasks) hold a handful of keys.
             self.blocks.push(Vec::new());
@@ -352,6 +367,38 @@ mod tests {
         let empty: RankedSet<u64> = RankedSet::new();
         assert_eq!(empty.iter_rev_from(0).count(), 0);
         assert_eq!(empty.iter_from(0).count(), 0);
+    }
+
+    #[test]
+    fn appends_mixed_with_inserts_and_removals_keep_the_order() {
+        // Creation order appends past the last key (the fast path); restored or back-dated keys land in
+        // the middle, and removals empty blocks: the set must agree with a BTreeSet throughout.
+        let mut r = RankedSet::new();
+        let mut b = std::collections::BTreeSet::new();
+        let mut next = 0u64;
+        for i in 0..20 * BLOCK as u64 {
+            match i % 7 {
+                0 => {
+                    let k = (i * 7919) % (next + 1);
+                    assert_eq!(r.insert(k), b.insert(k));
+                }
+                1 => {
+                    let k = (i * 104_729) % (next + 1);
+                    assert_eq!(r.remove(&k), b.remove(&k));
+                }
+                _ => {
+                    next += 3;
+                    assert_eq!(r.insert(next), b.insert(next));
+                }
+            }
+            assert_eq!(r.len(), b.len());
+        }
+        let sorted: Vec<u64> = b.iter().copied().collect();
+        assert_eq!(r.iter().copied().collect::<Vec<_>>(), sorted);
+        for k in [0, 1, BLOCK - 1, BLOCK, 5 * BLOCK + 3, sorted.len() - 1, sorted.len()] {
+            assert_eq!(r.nth(k), sorted.get(k));
+        }
+        assert!(r.blocks.iter().all(|blk| !blk.is_empty() && blk.len() < 2 * BLOCK));
     }
 
     #[test]

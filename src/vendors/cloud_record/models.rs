@@ -418,8 +418,8 @@ impl TaskTable {
     /// Add a task (or replace the one with its record id). A task numbered below the newest one (only a
     /// hand-made state dump has those) makes the table re-sort itself, so the order stays exact.
     pub fn insert(&mut self, task: RecordTask) {
-        let id = task.recording.id.clone();
-        if let Some(&s) = self.ids.get(id.as_str()) {
+        if let Some(&s) = self.ids.get(task.recording.id.as_str()) {
+            let id = task.recording.id.clone();
             self.slots[s as usize] = Some(task);
             self.reindex(&id);
             return;
@@ -430,7 +430,7 @@ impl TaskTable {
             .rev()
             .flatten()
             .next()
-            .is_none_or(|last| (last.no, &last.recording.id) < (task.no, &id));
+            .is_none_or(|last| (last.no, &last.recording.id) < (task.no, &task.recording.id));
         let Ok(slot) = Slot::try_from(self.slots.len()) else { return };
         if !in_order {
             let mut all: Vec<RecordTask> = self.slots.take_all().flatten().collect();
@@ -438,24 +438,26 @@ impl TaskTable {
             *self = all.into_iter().collect();
             return;
         }
-        self.slots.push(Some(task));
-        self.filed.push(u8::MAX);
-        self.ids.insert(id.as_str().into(), slot);
-        self.live.insert(slot);
-        if let Some(t) = &self.slots[slot as usize] {
-            match self.groups.get_mut(t.group_id.as_str()) {
-                Some(g) => {
-                    file_slot(&mut g.all, slot);
-                }
-                None => {
-                    self.groups.insert(
-                        t.group_id.as_str().into(),
-                        GroupSlots { all: vec![slot], active: Vec::new() },
-                    );
+        // Filed as `reindex` would file it, without looking the new task and its group up again.
+        let (status, active) = (status_slot(task.status()) as u8, task.recording.is_active());
+        match self.groups.get_mut(task.group_id.as_str()) {
+            Some(g) => {
+                file_slot(&mut g.all, slot);
+                if active {
+                    file_slot(&mut g.active, slot);
                 }
             }
+            None => {
+                let active = if active { vec![slot] } else { Vec::new() };
+                self.groups.insert(task.group_id.as_str().into(), GroupSlots { all: vec![slot], active });
+            }
         }
-        self.reindex(&id);
+        self.active_count += usize::from(active);
+        self.by_status[status as usize].insert(slot);
+        self.filed.push(status);
+        self.live.insert(slot);
+        self.ids.insert(task.recording.id.as_str().into(), slot);
+        self.slots.push(Some(task));
     }
 
     /// Remove a task.
