@@ -6,7 +6,7 @@
 //! hold a lock across an `.await`), and records the exchange in the journal.
 
 use crate::faults::{form_pairs_borrowed, FaultTarget, Probe};
-use crate::journal::Recorded;
+use crate::journal::Exchanged;
 use crate::world::{VendorKind, World};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -243,7 +243,7 @@ where
             tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
         }
         if action.drop {
-            record(world, dialect.kind(), req, body, 0, Bytes::new(), Some(id), now_ms, wall_ms);
+            record(world, dialect.kind(), req, &body, 0, b"", Some(id), now_ms, wall_ms);
             return dropped_response();
         }
         if let Some(code) = action.error_code {
@@ -256,15 +256,16 @@ where
             });
         }
     }
-    let reply = match reply {
-        Some(r) => r,
+    let (reply, body) = match reply {
+        Some(r) => (r, body),
         None => {
             // Latency-only faults shift arrival; the handler sees the clock as it is now.
             let now_ms = if fault_id.is_some() { world.clock.now_ms() } else { now_ms };
-            handle(&Exchange::new(req, body.clone(), now_ms, world.given_public_url()))
+            let ex = Exchange::new(req, body, now_ms, world.given_public_url());
+            (handle(&ex), ex.body)
         }
     };
-    record(world, dialect.kind(), req, body, reply.status, reply.body.clone(), fault_id, now_ms, wall_ms);
+    record(world, dialect.kind(), req, &body, reply.status, &reply.body, fault_id, now_ms, wall_ms);
     reply.into_response()
 }
 
@@ -273,18 +274,19 @@ fn record(
     world: &World,
     vendor: VendorKind,
     req: &HttpRequest,
-    body: Bytes,
+    body: &[u8],
     status: u16,
-    response: Bytes,
+    response: &[u8],
     fault: Option<u64>,
     now_ms: i64,
     wall_ms: i64,
 ) {
-    // The bodies are kept as the shared buffers they are (text is made only when the journal is read).
-    world.journal.record(Recorded {
+    // Copied into the journal's own buffer (one allocation); text is made only when the journal is read.
+    world.journal.record(&Exchanged {
         vendor: Some(vendor),
         method: method_name(req.method()),
-        target: req.uri().path_and_query().map_or(req.path(), |pq| pq.as_str()).into(),
+        path: req.path(),
+        query: req.query_string(),
         body,
         status,
         response,
