@@ -197,7 +197,20 @@ pub mod calendar {
         let t = unix_s + offset_s;
         let days = t.div_euclid(86_400);
         let secs = t.rem_euclid(86_400);
-        let (y, m, d) = days_to_civil(days);
+        thread_local! {
+            // The civil date of the last day converted: a list page formats two times per row, nearly
+            // always of a few days, and the calendar arithmetic (a dozen divisions) is most of the cost.
+            static LAST_DAY: std::cell::Cell<(i64, (i64, u32, u32))> =
+                const { std::cell::Cell::new((i64::MIN, (0, 0, 0))) };
+        }
+        let (y, m, d) = LAST_DAY.with(|last| match last.get() {
+            (day, ymd) if day == days => ymd,
+            _ => {
+                let ymd = days_to_civil(days);
+                last.set((days, ymd));
+                ymd
+            }
+        });
         (y, m, d, (secs / 3600) as u32, ((secs / 60) % 60) as u32, (secs % 60) as u32)
     }
 
@@ -296,5 +309,19 @@ mod tests {
         assert_eq!(calendar::parse_beijing("2026-13-01"), None);
         assert_eq!(calendar::parse_beijing("yesterday"), None);
         assert_eq!(calendar::parse_beijing("300000000000-01-01"), None);
+    }
+
+    #[test]
+    fn formatting_across_days_in_any_order_round_trips() {
+        // The last converted day is remembered per thread: times of one day, the next, back to the first,
+        // a leap day and far-apart years must all format as themselves.
+        let base = 1_767_225_600;
+        let mut times =
+            vec![base, base + 86_399, base + 86_400, base + 5, base - 1, 1_582_905_600, 0, base + 3];
+        times.extend((0..200).map(|i| base + i * 43_201));
+        for t in times {
+            let text = calendar::beijing_datetime(t);
+            assert_eq!(calendar::parse_beijing(&text), Some(t), "{t} formatted as {text}");
+        }
     }
 }
