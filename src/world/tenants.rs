@@ -60,36 +60,33 @@ impl<S> TenantLock<S> {
 
     /// Exclusive access: for anything that changes the tenant (or must not interleave with a change).
     pub fn lock(&self) -> RwLockWriteGuard<'_, S> {
-        let mut spins = 0;
-        loop {
-            if let Some(guard) = self.state.try_write() {
-                return guard;
-            }
-            // Watch with plain loads (no writes to the lock's line) until it looks free, then try again.
-            while self.state.is_locked() && spins < SPINS_BEFORE_BLOCKING {
-                std::hint::spin_loop();
-                spins += 1;
-            }
-            if spins >= SPINS_BEFORE_BLOCKING {
-                return self.state.write();
-            }
-        }
+        spin_then_block(|| self.state.try_write(), || self.state.is_locked(), || self.state.write())
     }
 
     /// Shared access: for answers that only read.
     pub fn read(&self) -> RwLockReadGuard<'_, S> {
-        let mut spins = 0;
-        loop {
-            if let Some(guard) = self.state.try_read() {
-                return guard;
-            }
-            while self.state.is_locked_exclusive() && spins < SPINS_BEFORE_BLOCKING {
-                std::hint::spin_loop();
-                spins += 1;
-            }
-            if spins >= SPINS_BEFORE_BLOCKING {
-                return self.state.read();
-            }
+        spin_then_block(|| self.state.try_read(), || self.state.is_locked_exclusive(), || self.state.read())
+    }
+}
+
+/// Take a lock: `try_take` it; while it is `busy`, watch it with plain loads (no writes to the lock's line)
+/// and try again when it looks free; after [`SPINS_BEFORE_BLOCKING`] checks, `block` for it.
+fn spin_then_block<G>(
+    try_take: impl Fn() -> Option<G>,
+    busy: impl Fn() -> bool,
+    block: impl FnOnce() -> G,
+) -> G {
+    let mut spins = 0;
+    loop {
+        if let Some(guard) = try_take() {
+            return guard;
+        }
+        while busy() && spins < SPINS_BEFORE_BLOCKING {
+            std::hint::spin_loop();
+            spins += 1;
+        }
+        if spins >= SPINS_BEFORE_BLOCKING {
+            return block();
         }
     }
 }
