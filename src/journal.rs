@@ -201,7 +201,8 @@ pub struct Journal {
 }
 
 impl Journal {
-    /// A journal keeping at most `capacity` entries (0 keeps none).
+    /// A journal showing the newest `capacity` entries (0 keeps none); each of its shards holds up to
+    /// `capacity`, so memory is bounded by four times `capacity` entries (at most four shards).
     pub fn new(capacity: usize) -> Self {
         let n = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, MAX_SHARDS);
         Journal { shards: (0..n).map(|_| Shard::default()).collect(), next_id: AtomicU64::new(1), capacity }

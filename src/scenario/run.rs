@@ -541,20 +541,7 @@ impl Run<'_> {
                     .or_else(|| given(query, "identifier"))
                     .or_else(|| app.pointer("/admins/0").and_then(Value::as_str).map(str::to_string))
                     .unwrap_or_else(|| "admin".into());
-                let usersig = match &over.usersig {
-                    Some(s) => s.clone(),
-                    None => {
-                        let key = over
-                            .key
-                            .clone()
-                            .or_else(|| app["key"].as_str().map(str::to_string))
-                            .ok_or_else(|| {
-                                format!("ilvb_edu app {sdkappid} has no `key` in the fixture: give auth.key")
-                            })?;
-                        let now = self.now().await?;
-                        crate::tlssig::sign(sdkappid, &key, &identifier, now, 86_400)
-                    }
-                };
+                let usersig = self.usersig("ilvb_edu", over, sdkappid, &app, &identifier).await?;
                 for (k, v) in [
                     ("sdkappid", sdkappid.to_string()),
                     ("identifier", identifier),
@@ -692,20 +679,7 @@ impl Run<'_> {
                 let identifier = over.identifier.clone().or_else(|| given(query, "identifier")).ok_or(
                     "a live_sdk call is made by a user: give auth.identifier (or `identifier` in query)",
                 )?;
-                let usersig = match &over.usersig {
-                    Some(s) => s.clone(),
-                    None => {
-                        let key = over
-                            .key
-                            .clone()
-                            .or_else(|| app["key"].as_str().map(str::to_string))
-                            .ok_or_else(|| {
-                                format!("live_sdk app {sdkappid} has no `key` in the fixture: give auth.key")
-                            })?;
-                        let now = self.now().await?;
-                        crate::tlssig::sign(sdkappid, &key, &identifier, now, 86_400)
-                    }
-                };
+                let usersig = self.usersig("live_sdk", over, sdkappid, &app, &identifier).await?;
                 for (k, v) in
                     [("sdkappid", sdkappid.to_string()), ("identifier", identifier), ("usersig", usersig)]
                 {
@@ -738,6 +712,27 @@ impl Run<'_> {
     }
 
     /// The app of `vendor.<list>` with `sdkappid` (the override, else the query's, else the first).
+    /// The `usersig` of `identifier` (000 and 002): `over.usersig` as given, else a TLS-sig signed with
+    /// the app's key (`over.key`, else the fixture's) at the server's virtual time, valid a day.
+    async fn usersig(
+        &self,
+        vendor: &str,
+        over: &AuthOverride,
+        sdkappid: u64,
+        app: &Value,
+        identifier: &str,
+    ) -> Result<String, String> {
+        if let Some(s) = &over.usersig {
+            return Ok(s.clone());
+        }
+        let key =
+            over.key.clone().or_else(|| app["key"].as_str().map(str::to_string)).ok_or_else(|| {
+                format!("{vendor} app {sdkappid} has no `key` in the fixture: give auth.key")
+            })?;
+        let now = self.now().await?;
+        Ok(crate::tlssig::sign(sdkappid, &key, identifier, now, 86_400))
+    }
+
     fn app(
         &self,
         vendor: &str,
