@@ -1,13 +1,20 @@
-//! The application: the world, the vendor modules on it, the fixtures it started from, and the runner
-//! that executes due jobs in order.
+//! The application: the composition root. [`Emulator`] builds the world, the front door and the vendor
+//! modules on them, loads the fixtures it started from, resets, dumps and restores, and runs due jobs in
+//! order (the runner).
 
 use crate::clock::ClockReading;
 use crate::config::Config;
 use crate::fixture::{self, FixtureDoc, FixtureError};
 use crate::ids::IdState;
 use crate::scheduler::{Job, SchedulerState};
+use crate::faults::Faults;
+use crate::feed::{Change, Feed};
+use crate::files::StoredFile;
+use crate::http::FrontDoor;
+use crate::outbox::Outbox;
 use crate::vendors::{self, Vendor};
-use crate::world::{StoredFile, Timings, VendorKind, World};
+use crate::world::{Timings, World};
+use crate::VendorKind;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -81,10 +88,14 @@ pub struct StateDump {
     pub vendors: serde_json::Map<String, Value>,
 }
 
-/// The application.
-pub struct App {
-    /// the shared core
+/// The emulator: the world, the front door, and the vendors on them.
+pub struct Emulator {
+    /// the simulation kernel
     pub world: Arc<World>,
+    /// the HTTP front door (journal, fault rules, routes, public URL)
+    pub door: Arc<FrontDoor>,
+    /// the fault rules (the front door's and the outbox's)
+    pub faults: Arc<Faults>,
     vendors: Vec<Arc<dyn Vendor>>,
     start_fixtures: Vec<FixtureDoc>,
     frozen_override: bool,
@@ -93,9 +104,9 @@ pub struct App {
     runner: tokio::sync::Mutex<()>,
 }
 
-impl std::fmt::Debug for App {
+impl std::fmt::Debug for Emulator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("App").field("vendors", &self.vendors.len()).finish()
+        f.debug_struct("Emulator").field("vendors", &self.vendors.len()).finish()
     }
 }
 
@@ -131,29 +142,41 @@ pub enum StartError {
     },
 }
 
-impl App {
+impl Emulator {
     /// Build the world and the vendors, and load the configured fixtures.
-    pub fn new(config: &Config, public_url: String) -> Result<Arc<App>, StartError> {
+    pub fn new(config: &Config, public_url: String) -> Result<Arc<Emulator>, StartError> {
         let seed = config.seed.unwrap_or_else(rand::random);
         let clock = crate::clock::Clock::new(
             crate::clock::wall_now_ms(),
             config.frozen_clock,
             config.time_scale.unwrap_or(1.0),
         );
-        let world = Arc::new(World::new(clock, seed, config.journal_size, public_url, config.max_body_bytes));
-        world.outbox.set_timeout_ms(config.callback_timeout_ms);
+        let feed = Arc::new(Feed::default());
+        let faults = Arc::new(Faults::default());
+        let outbox = Arc::new(Outbox::new(faults.clone(), feed.clone()));
+        outbox.set_timeout_ms(config.callback_timeout_ms);
+        let world = Arc::new(World::new(clock, seed, outbox, feed));
+        let door = Arc::new(FrontDoor::new(
+            world.clone(),
+            faults.clone(),
+            config.journal_size,
+            config.max_body_bytes,
+            public_url,
+        ));
         if let Some(u) = &config.public_url {
-            world.give_public_url(u);
+            door.give_public_url(u);
         }
-        let vendors = vendors::all(&world);
+        let vendors = vendors::all(&world, &door);
         let mut docs = Vec::new();
         for src in &config.fixtures {
             let doc =
                 src.read().map_err(|e| StartError::Fixture { name: format!("{src:?}"), errors: vec![e] })?;
             docs.push(doc);
         }
-        let app = Arc::new(App {
+        let app = Arc::new(Emulator {
             world,
+            door,
+            faults,
             vendors,
             start_fixtures: docs,
             frozen_override: config.frozen_clock,
@@ -292,8 +315,8 @@ impl App {
                 self.world.scheduler.clear();
                 self.world.files.clear();
                 self.world.outbox.clear();
-                self.world.journal.clear();
-                self.world.faults.clear();
+                self.door.journal.clear();
+                self.faults.clear();
                 *self.world.timings.write() = Timings::default();
                 self.world.callback_policies.write().clear();
                 self.world.outbox.set_timeout_ms(self.callback_timeout_ms);
@@ -310,6 +333,8 @@ impl App {
                     })?;
                     loaded.push(r);
                 }
+                self.world.feed.publish(|| Change::Reset { tenant: None });
+                self.world.clock_changed();
                 Ok(json!({ "reset": "all", "loaded": loaded }))
             }
             Some(t) => {
@@ -335,6 +360,7 @@ impl App {
                     })?;
                     reloaded |= !r.tenants.is_empty();
                 }
+                self.world.feed.publish(|| Change::Reset { tenant: Some(t.into()) });
                 Ok(json!({ "reset": t, "reloaded_from_fixtures": reloaded }))
             }
         }
@@ -350,7 +376,7 @@ impl App {
 
     /// The whole world.
     pub fn dump(&self) -> StateDump {
-        let (rules, next) = self.world.faults.state();
+        let (rules, next) = self.faults.state();
         StateDump {
             recmock_state: 1,
             clock: self.world.clock.reading(),
@@ -428,13 +454,15 @@ impl App {
         *self.world.timings.write() = dump.timings;
         self.world.scheduler.restore(dump.scheduler);
         self.world.files.restore(dump.files);
-        self.world.faults.restore(faults.rules, faults.next_id);
+        self.faults.restore(faults.rules, faults.next_id);
         self.world.outbox.set_timeout_ms(settings.timeout_ms.unwrap_or(self.callback_timeout_ms));
         *self.world.callback_policies.write() = settings.policies;
         self.world
             .outbox
             .restore(&dump.outbox, &self.world.scheduler, dump.clock.now_ms)
             .map_err(|e| format!("outbox: {e}"))?;
+        self.world.feed.publish(|| Change::Reset { tenant: None });
+        self.world.clock_changed();
         Ok(())
     }
 
@@ -447,7 +475,14 @@ impl App {
     pub fn apply_event(&self, event: &Value, at_ms: i64) -> Result<Value, String> {
         let (kind, name) = self.check_event(event)?;
         let v = self.vendor(kind).ok_or_else(|| format!("vendor {kind} is not emulated yet"))?;
-        v.apply_event(&name, event, at_ms)
+        let outcome = v.apply_event(&name, event, at_ms)?;
+        self.world.feed.publish(|| Change::WorldEvent {
+            vendor: kind,
+            event: Arc::new(event.clone()),
+            outcome: Arc::new(outcome.clone()),
+            at_ms,
+        });
+        Ok(outcome)
     }
 
     /// Run every job due at or before `until_ms`, in due order. With `advancing`, the clock is moved to
@@ -509,7 +544,7 @@ impl App {
                     if advancing {
                         let world = &self.world;
                         let results = futures_util::future::join_all(
-                            batch.iter().map(|id| world.outbox.deliver(world, id, at_ms)),
+                            batch.iter().map(|id| world.outbox.deliver(&world.scheduler, &world.ids, id, at_ms)),
                         )
                         .await;
                         for (vendor, description) in results.into_iter().flatten() {
@@ -526,7 +561,7 @@ impl App {
                             let world = self.world.clone();
                             world.outbox.take_off();
                             tokio::spawn(async move {
-                                world.outbox.deliver(&world, &id, at_ms).await;
+                                world.outbox.deliver(&world.scheduler, &world.ids, &id, at_ms).await;
                                 world.outbox.land();
                             });
                         }
@@ -536,6 +571,7 @@ impl App {
         }
         if advancing {
             self.world.clock.advance_to(until_ms);
+            self.world.clock_changed();
         }
         ran
     }
@@ -584,7 +620,7 @@ fn check_event_with(vendors: &[Arc<dyn Vendor>], event: &Value) -> Result<(Vendo
 pub fn check_with(vendors: &[Arc<dyn Vendor>], doc: &Value) -> Vec<FixtureError> {
     let mut errors = Vec::new();
     fixture::parse_common(doc, &mut errors);
-    for kind in VendorKind::ALL {
+    for &kind in VendorKind::all() {
         let Some(section) = doc.get(kind.as_str()) else { continue };
         match vendors.iter().find(|v| v.kind() == kind) {
             Some(v) => v.check_section(section, kind.as_str(), &mut errors),

@@ -4,7 +4,7 @@
 //! code in the vendor's own envelope, answer a bare HTTP status, add latency, or drop the connection; for
 //! the next N matches (`times`) or always. The first matching rule in creation order wins.
 
-use crate::world::VendorKind;
+use crate::VendorKind;
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -334,7 +334,7 @@ mod tests {
     fn probe<'a>(path: &'a str, body: &'a [u8]) -> Probe<'a> {
         Probe {
             target: FaultTarget::Request,
-            vendor: Some(VendorKind::CloudRecord),
+            vendor: Some(VendorKind::new(1, "cloud_record")),
             method: "POST",
             path,
             query: "app_id=a%20b&x=1",

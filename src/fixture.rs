@@ -5,104 +5,12 @@
 //! events. Unknown keys are errors, and every error names its JSON path (`cloud_record.accounts[0].dev_id`).
 //! Several documents merge: their sections add up; a later `clock` or `timings` key wins.
 
+pub use crate::checks::{join, parse_at, parse_list, unknown_keys, FixtureError};
 use crate::outbox::RetryPolicy;
-use crate::world::{TimingsPatch, VendorKind};
-use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use crate::world::TimingsPatch;
+use crate::VendorKind;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::fmt;
-
-/// One problem in a fixture, at a JSON path.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FixtureError {
-    /// where: `cloud_record.accounts[0].token_timeout_s`
-    pub path: String,
-    /// what is wrong
-    pub message: String,
-}
-
-impl fmt::Display for FixtureError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", if self.path.is_empty() { "(document)" } else { &self.path }, self.message)
-    }
-}
-
-impl FixtureError {
-    /// An error at `path`.
-    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
-        FixtureError { path: path.into(), message: message.into() }
-    }
-}
-
-/// Join a path and a key: `a` + `b` → `a.b`.
-pub fn join(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_string()
-    } else {
-        format!("{path}.{key}")
-    }
-}
-
-/// Deserialize `v` as `T`, reporting a failure at its exact path under `path`.
-pub fn parse_at<T: DeserializeOwned>(v: &Value, path: &str, errors: &mut Vec<FixtureError>) -> Option<T> {
-    match serde_path_to_error::deserialize::<_, T>(v) {
-        Ok(t) => Some(t),
-        Err(e) => {
-            let inner = e.path().to_string();
-            let full = if inner == "." {
-                path.to_string()
-            } else if inner.starts_with('[') {
-                format!("{path}{inner}")
-            } else {
-                join(path, &inner)
-            };
-            errors.push(FixtureError::new(full, e.into_inner().to_string()));
-            None
-        }
-    }
-}
-
-/// Deserialize each element of the array `section[key]` on its own, so every bad element is reported.
-/// A missing key is an empty list.
-pub fn parse_list<T: DeserializeOwned>(
-    section: &Value,
-    path: &str,
-    key: &str,
-    errors: &mut Vec<FixtureError>,
-) -> Vec<(String, T)> {
-    let p = join(path, key);
-    match section.get(key) {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .enumerate()
-            .filter_map(|(i, item)| {
-                let ip = format!("{p}[{i}]");
-                parse_at::<T>(item, &ip, errors).map(|t| (ip, t))
-            })
-            .collect(),
-        Some(_) => {
-            errors.push(FixtureError::new(p, "expected an array"));
-            Vec::new()
-        }
-    }
-}
-
-/// Report keys of the object `section` that are not in `known`.
-pub fn unknown_keys(section: &Value, path: &str, known: &[&str], errors: &mut Vec<FixtureError>) {
-    match section {
-        Value::Object(m) => {
-            for k in m.keys() {
-                if !known.contains(&k.as_str()) {
-                    errors.push(FixtureError::new(
-                        join(path, k),
-                        format!("unknown key `{k}` (expected one of: {})", known.join(", ")),
-                    ));
-                }
-            }
-        }
-        _ => errors.push(FixtureError::new(path, "expected an object")),
-    }
-}
 
 /// The optional `clock` key.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -126,29 +34,20 @@ pub struct TimelineStep {
     pub event: Value,
 }
 
-/// The optional `callbacks` key: delivery timeout and per-vendor retry policies.
+/// The optional `callbacks` key: delivery timeout and per-vendor retry policies (`"<vendor>": {...}`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct CallbacksSpec {
     /// milliseconds one delivery attempt may take before it counts as "no answer"
     pub timeout_ms: Option<u64>,
-    /// seed 000's policy
-    pub ilvb_edu: Option<RetryPolicy>,
-    /// seed 004's policy
-    pub iclass: Option<RetryPolicy>,
+    /// the policy of each vendor named
+    #[serde(flatten)]
+    pub vendors: std::collections::BTreeMap<VendorKind, RetryPolicy>,
 }
 
 impl CallbacksSpec {
     /// The per-vendor policies given.
     pub fn policies(&self) -> Vec<(VendorKind, RetryPolicy)> {
-        let mut v = Vec::new();
-        if let Some(p) = self.ilvb_edu {
-            v.push((VendorKind::IlvbEdu, p));
-        }
-        if let Some(p) = self.iclass {
-            v.push((VendorKind::Iclass, p));
-        }
-        v
+        self.vendors.iter().map(|(k, p)| (*k, *p)).collect()
     }
 }
 

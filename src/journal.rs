@@ -9,7 +9,7 @@
 //! with `--journal-size 0`. Each shard keeps the newest `capacity` entries of its thread, so together
 //! they always hold the newest `capacity` of all, which is what a read shows.
 
-use crate::world::VendorKind;
+use crate::VendorKind;
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use std::cell::Cell;
@@ -51,7 +51,7 @@ pub struct JournalEntry {
 /// One request and its answer as the journal holds it: path, query, request body and response body in
 /// one buffer (bodies cut to [`MAX_BODY_KEPT`]); [`JournalEntry`] is made from it when the journal is read.
 #[derive(Debug, Clone)]
-pub struct Recorded {
+pub struct StoredEntry {
     /// which vendor module answered
     pub vendor: Option<VendorKind>,
     /// HTTP method
@@ -75,9 +75,9 @@ fn cut(b: &[u8]) -> (&[u8], Option<String>) {
     (&b[..b.len().min(MAX_BODY_KEPT)], (b.len() > MAX_BODY_KEPT).then(|| format!("…[{} bytes]", b.len())))
 }
 
-/// What a [`Recorded`] is made from.
+/// What a [`StoredEntry`] is made from.
 #[derive(Debug, Clone, Copy)]
-pub struct Exchanged<'a> {
+pub struct NewEntry<'a> {
     /// which vendor module answered
     pub vendor: Option<VendorKind>,
     /// HTTP method
@@ -100,10 +100,10 @@ pub struct Exchanged<'a> {
     pub wall_ms: i64,
 }
 
-impl Recorded {
+impl StoredEntry {
     /// Copy an exchange into one buffer, bodies cut to [`MAX_BODY_KEPT`] bytes (a cut one ends with
     /// `…[<length> bytes]`).
-    pub fn new(x: &Exchanged<'_>) -> Recorded {
+    pub fn new(x: &NewEntry<'_>) -> StoredEntry {
         let (body, body_note) = cut(x.body);
         let (response, response_note) = cut(x.response);
         let note_len = |n: &Option<String>| n.as_ref().map_or(0, String::len);
@@ -126,7 +126,7 @@ impl Recorded {
         data.extend_from_slice(response_note.as_deref().unwrap_or_default().as_bytes());
         // A path and query are far below 4 GiB and each body is cut to 16 KiB: the offsets fit.
         let at = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-        Recorded {
+        StoredEntry {
             vendor: x.vendor,
             method: x.method,
             status: x.status,
@@ -187,7 +187,7 @@ pub fn body_text(bytes: &[u8]) -> String {
 }
 
 /// One worker thread's share of the journal: its entries, oldest first, with their ids.
-type Shard = Mutex<VecDeque<(u64, Recorded)>>;
+type Shard = Mutex<VecDeque<(u64, StoredEntry)>>;
 
 /// The most shards: each keeps up to `capacity` entries, so memory is bounded by this many times it.
 const MAX_SHARDS: usize = 4;
@@ -224,31 +224,33 @@ impl Journal {
         &self.shards[turn % self.shards.len()]
     }
 
-    /// Record an exchange (its id is assigned here).
-    pub fn record(&self, x: &Exchanged<'_>) {
+    /// Record an exchange; returns the id it was given (none when the journal keeps nothing).
+    pub fn record(&self, x: &NewEntry<'_>) -> Option<u64> {
         if self.capacity == 0 {
-            return;
+            return None;
         }
-        let e = Recorded::new(x);
-        let oldest = {
+        let e = StoredEntry::new(x);
+        let (id, oldest) = {
             let mut shard = self.shard().lock();
             // Taken under the shard's lock, so each shard's ids increase from front to back.
             let id = self.next_id.fetch_add(1, Ordering::Relaxed);
             let oldest = if shard.len() >= self.capacity { shard.pop_front() } else { None };
             shard.push_back((id, e));
-            oldest
+            (id, oldest)
         };
+        // The pushed-out entry is freed outside the lock.
         drop(oldest);
+        Some(id)
     }
 
     /// Entries matching `f`, oldest first.
     pub fn list(&self, f: &JournalFilter) -> Vec<JournalEntry> {
         let shards: Vec<_> = self.shards.iter().map(|s| s.lock()).collect();
-        let mut all: Vec<&(u64, Recorded)> = shards.iter().flat_map(|s| s.iter()).collect();
+        let mut all: Vec<&(u64, StoredEntry)> = shards.iter().flat_map(|s| s.iter()).collect();
         all.sort_unstable_by_key(|(id, _)| *id);
         // The newest `capacity` of all (each shard holds the newest `capacity` of its own).
         let newest = &all[all.len().saturating_sub(self.capacity)..];
-        let matching: Vec<&(u64, Recorded)> = newest
+        let matching: Vec<&(u64, StoredEntry)> = newest
             .iter()
             .copied()
             .filter(|(_, e)| f.vendor.is_none_or(|v| e.vendor == Some(v)))
@@ -303,10 +305,10 @@ impl Journal {
 mod tests {
     use super::*;
 
-    fn exchange(target: &str, t: i64) -> Exchanged<'_> {
+    fn exchange(target: &str, t: i64) -> NewEntry<'_> {
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
-        Exchanged {
-            vendor: Some(VendorKind::CloudRecord),
+        NewEntry {
+            vendor: Some(VendorKind::new(1, "cloud_record")),
             method: "GET",
             path,
             query,
@@ -321,16 +323,16 @@ mod tests {
 
     #[test]
     fn an_entry_keeps_its_parts_in_one_buffer_and_cuts_long_bodies() {
-        let e = Recorded::new(&Exchanged {
+        let e = StoredEntry::new(&NewEntry {
             body: b"{\"a\":1}",
             ..exchange("/v1/record/task/list?app_id=a&page=2", 0)
         });
         assert_eq!((e.path(), e.query()), ("/v1/record/task/list", "app_id=a&page=2"));
         assert_eq!((e.body(), e.response()), (&b"{\"a\":1}"[..], &b"{}"[..]));
-        let e = Recorded::new(&exchange("/v1/x", 0));
+        let e = StoredEntry::new(&exchange("/v1/x", 0));
         assert_eq!((e.path(), e.query(), e.body()), ("/v1/x", "", &b""[..]));
         let long = vec![b'a'; MAX_BODY_KEPT + 5];
-        let e = Recorded::new(&Exchanged { body: &long, response: &long, ..exchange("/v1/x", 0) });
+        let e = StoredEntry::new(&NewEntry { body: &long, response: &long, ..exchange("/v1/x", 0) });
         let note = format!("…[{} bytes]", MAX_BODY_KEPT + 5);
         assert_eq!(e.body().len(), MAX_BODY_KEPT + note.len());
         assert!(e.body().ends_with(note.as_bytes()) && e.response().ends_with(note.as_bytes()));

@@ -312,7 +312,7 @@ fn print_banner(app: &Application, args: &ServeArgs) {
             let _ = writeln!(out, $($t)*);
         }};
     }
-    let a = app.app();
+    let a = app.emulator();
     let url = app.url();
     let clock = a.world.clock.reading();
     let mode = if clock.frozen {
@@ -408,7 +408,7 @@ impl Unchecked {
 /// Check one fixture or scenario file against an empty world: every error at once, or a summary.
 fn check_file(f: &std::path::Path) -> Result<String, Unchecked> {
     let config = Config { fixtures: vec![], port: 0, ..Config::default() };
-    let app = recmock::App::new(&config, "http://127.0.0.1:0".into())
+    let app = recmock::Emulator::new(&config, "http://127.0.0.1:0".into())
         .map_err(|e| Unchecked::Unreadable(e.to_string()))?;
     let mut doc =
         FixtureSource::File(f.to_path_buf()).read().map_err(|e| Unchecked::Unreadable(e.message))?;
@@ -583,7 +583,7 @@ fn sig(s: SigCommand) -> ExitCode {
         SigCommand::Md5 { key, expire } => {
             let expire = expire.unwrap_or_else(|| recmock::clock::wall_now_ms() / 1000 + 300);
             println!("expire_time={expire}");
-            println!("sign={}", recmock::world::files::md5_hex(&format!("{key}{expire}")));
+            println!("sign={}", recmock::files::md5_hex(&format!("{key}{expire}")));
             ExitCode::SUCCESS
         }
     }

@@ -10,11 +10,14 @@
 //! other receivers) are never held up. Nothing accepted is lost: a callback ends `delivered` or `failed`
 //! (and `redeliver` can send it again); with no URL registered it waits as `held` until one is set.
 
-use crate::faults::{FaultTarget, Probe};
+use crate::faults::{FaultTarget, Faults, Probe};
+use crate::feed::{Change, Feed};
+use crate::files::md5_hex;
 use crate::ids::IdSource;
 use crate::journal::body_text;
 use crate::scheduler::{Job, Scheduler};
-use crate::world::{files::md5_hex, VendorKind, World};
+use crate::VendorKind;
+use std::sync::Arc;
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -105,6 +108,18 @@ pub enum CallbackState {
     Delivered,
     /// every attempt failed
     Failed,
+}
+
+impl CallbackState {
+    /// The state's name, as dumps and `/__admin/callbacks` show it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallbackState::Held => "held",
+            CallbackState::Pending => "pending",
+            CallbackState::Delivered => "delivered",
+            CallbackState::Failed => "failed",
+        }
+    }
 }
 
 /// What one attempt came to.
@@ -211,8 +226,6 @@ pub struct NewCallback {
     pub signer: Signer,
     /// success rule
     pub success: SuccessRule,
-    /// retry policy
-    pub policy: RetryPolicy,
 }
 
 /// Filters of `GET /__admin/callbacks`.
@@ -345,10 +358,15 @@ pub struct Outbox {
     landed: tokio::sync::Notify,
     /// slots for deliveries in flight ([`MAX_IN_FLIGHT`])
     slots: tokio::sync::Semaphore,
+    /// fault rules (those with target `callback` shape deliveries)
+    faults: Arc<Faults>,
+    /// where accepted callbacks and attempts are announced
+    feed: Arc<Feed>,
 }
 
-impl Default for Outbox {
-    fn default() -> Self {
+impl Outbox {
+    /// An empty outbox whose deliveries obey the callback rules of `faults` and are announced on `feed`.
+    pub fn new(faults: Arc<Faults>, feed: Arc<Feed>) -> Self {
         Outbox {
             book: Mutex::new(Book::default()),
             timeout_ms: AtomicU64::new(5000),
@@ -363,7 +381,17 @@ impl Default for Outbox {
             flights: std::sync::atomic::AtomicUsize::new(0),
             landed: tokio::sync::Notify::new(),
             slots: tokio::sync::Semaphore::new(MAX_IN_FLIGHT),
+            faults,
+            feed,
         }
+    }
+
+    fn announce(&self, c: &Callback) {
+        self.feed.publish(|| Change::Callback {
+            id: c.id.as_str().into(),
+            vendor: c.vendor,
+            state: c.state.as_str(),
+        });
     }
 }
 
@@ -490,7 +518,7 @@ impl Outbox {
     }
 
     /// Accept a callback; it is attempted at once (when it heads its resources) or held without a URL.
-    pub fn enqueue(&self, scheduler: &Scheduler, cb: NewCallback, now_ms: i64) -> String {
+    pub fn enqueue(&self, scheduler: &Scheduler, cb: NewCallback, policy: RetryPolicy, now_ms: i64) -> String {
         let mut book = self.book.lock();
         book.next += 1;
         let n = book.next;
@@ -508,7 +536,7 @@ impl Outbox {
                 payload: cb.payload,
                 signer: cb.signer,
                 success: cb.success,
-                policy: cb.policy,
+                policy,
                 created_ms: now_ms,
                 state,
                 body: None,
@@ -521,6 +549,9 @@ impl Outbox {
             },
         );
         book.refile(n);
+        if let Some(c) = book.callbacks.get(&n) {
+            self.announce(c);
+        }
         if state == CallbackState::Pending && book.is_head(n) {
             if let Some(c) = book.callbacks.get_mut(&n) {
                 c.next_attempt_ms = Some(now_ms);
@@ -533,7 +564,13 @@ impl Outbox {
 
     /// Make one delivery attempt of callback `id` due at `at_ms`; `None` if there was nothing to do.
     /// Returns the vendor and a description for the run report.
-    pub async fn deliver(&self, world: &World, id: &str, at_ms: i64) -> Option<(Option<VendorKind>, String)> {
+    pub async fn deliver(
+        &self,
+        scheduler: &Scheduler,
+        ids: &IdSource,
+        id: &str,
+        at_ms: i64,
+    ) -> Option<(Option<VendorKind>, String)> {
         let n = number_of(id)?;
         let (vendor, success, url, body, signature) = {
             let mut book = self.book.lock();
@@ -552,7 +589,7 @@ impl Outbox {
             let url = c.url.clone()?;
             c.in_flight = true;
             c.next_attempt_ms = None;
-            let (signed_url, body, signature) = sign(c, &url, at_ms, &world.ids);
+            let (signed_url, body, signature) = sign(c, &url, at_ms, ids);
             // Only what the attempt needs leaves the lock (not a copy of the whole callback and its history).
             (c.vendor, c.success, signed_url, body, signature)
         };
@@ -567,7 +604,7 @@ impl Outbox {
             query: url.split_once('?').map_or("", |(_, q)| q),
             body: &body_bytes,
         };
-        let fault = world.faults.take(&probe);
+        let fault = self.faults.take(&probe);
         let mut fault_id = None;
         let mut result: Option<Result<(u16, String), String>> = None;
         if let Some((fid, action)) = fault {
@@ -666,7 +703,7 @@ impl Outbox {
             Outcome::Retry => {
                 let due = at_ms.saturating_add((c.policy.interval_s * 1000.0).round() as i64);
                 c.next_attempt_ms = Some(due);
-                world.scheduler.schedule(due, Job::Delivery { callback_id: id.to_string() });
+                scheduler.schedule(due, Job::Delivery { callback_id: id.to_string() });
             }
             Outcome::Delivered | Outcome::Failed => {
                 c.state = if outcome == Outcome::Delivered {
@@ -679,11 +716,14 @@ impl Outbox {
                     if let Some(nc) = book.callbacks.get_mut(&next) {
                         if nc.next_attempt_ms.is_none() && !nc.in_flight {
                             nc.next_attempt_ms = Some(at_ms);
-                            world.scheduler.schedule(at_ms, Job::Delivery { callback_id: nc.id.clone() });
+                            scheduler.schedule(at_ms, Job::Delivery { callback_id: nc.id.clone() });
                         }
                     }
                 }
             }
+        }
+        if let Some(c) = book.callbacks.get(&n) {
+            self.announce(c);
         }
         Some((Some(vendor), description))
     }
@@ -708,6 +748,7 @@ impl Outbox {
             c.next_attempt_ms = Some(now_ms);
             scheduler.schedule(now_ms, Job::Delivery { callback_id: id.to_string() });
         }
+        self.announce(c);
         Ok(c.clone())
     }
 
@@ -854,7 +895,7 @@ mod tests {
         let ids = IdSource::new(1);
         let mut cb = Callback {
             id: "cb-000001".into(),
-            vendor: VendorKind::Iclass,
+            vendor: VendorKind::new(4, "iclass"),
             owner: "iclass:1".into(),
             resources: vec![],
             event: "class_begin".into(),

@@ -5,7 +5,7 @@
 //! (`seq`), so a run is deterministic. Nothing here sleeps: the runner in [`crate::App`] pops what is due,
 //! either when the clock is advanced through the control plane or, in real time, from a background pump.
 
-use crate::world::VendorKind;
+use crate::VendorKind;
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use std::cmp::{Ordering, Reverse};

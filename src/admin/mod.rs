@@ -2,10 +2,11 @@
 //! fixtures, the virtual clock, world events, the request journal, fault rules and callbacks.
 //! Paths and shapes are a contract (DESIGN.md): add fields freely, never rename.
 
-use crate::app::App;
+use crate::app::Emulator;
 use crate::clock::{MAX_SCALE, MAX_TIME_MS};
 use crate::faults::{form_pairs, FaultSpec};
 use crate::fixture::FixtureDoc;
+use crate::http::routes::{method_or_not_found, noted_resource};
 use crate::http::RouteBook;
 use crate::journal::JournalFilter;
 use crate::outbox::CallbackFilter;
@@ -21,7 +22,7 @@ const MAX_ADMIN_BODY: usize = 256 * 1024 * 1024;
 /// Register the control-plane routes, noting each in `book`. Each path is one resource whose other
 /// methods get a JSON 405.
 pub fn routes(cfg: &mut web::ServiceConfig, book: &RouteBook) {
-    let resource = |path: &str, allowed: &'static str| crate::noted_resource(book, "/__admin", path, allowed);
+    let resource = |path: &str, allowed: &'static str| noted_resource(book, "/__admin", path, allowed);
     cfg.service(
         web::scope("/__admin")
             .service(resource("/health", "GET").route(web::get().to(health)))
@@ -60,7 +61,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, book: &RouteBook) {
             .service(resource("/callbacks/url", "POST").route(web::post().to(set_callback_url)))
             .service(resource("/callbacks/{id}", "GET").route(web::get().to(get_callback)))
             .service(resource("/callbacks/{id}/redeliver", "POST").route(web::post().to(redeliver)))
-            .default_service(web::to(crate::method_or_not_found)),
+            .default_service(web::to(method_or_not_found)),
     );
 }
 
@@ -114,7 +115,7 @@ fn query(req: &HttpRequest, name: &str) -> Option<String> {
     form_pairs(req.query_string()).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
 }
 
-async fn health(app: web::Data<App>) -> HttpResponse {
+async fn health(app: web::Data<Emulator>) -> HttpResponse {
     HttpResponse::Ok().json(json!({
         "status": "ok",
         "version": crate::VERSION,
@@ -123,7 +124,7 @@ async fn health(app: web::Data<App>) -> HttpResponse {
     }))
 }
 
-async fn reset(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> AdminResult {
+async fn reset(app: web::Data<Emulator>, req: HttpRequest, body: web::Payload) -> AdminResult {
     read_json(body, true).await?;
     match app.reset(query(&req, "tenant").as_deref()) {
         Ok(v) => Ok(HttpResponse::Ok().json(v)),
@@ -132,17 +133,17 @@ async fn reset(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> Adm
     }
 }
 
-async fn get_state(app: web::Data<App>) -> HttpResponse {
+async fn get_state(app: web::Data<Emulator>) -> HttpResponse {
     HttpResponse::Ok().json(app.dump())
 }
 
-async fn put_state(app: web::Data<App>, body: web::Payload) -> AdminResult {
+async fn put_state(app: web::Data<Emulator>, body: web::Payload) -> AdminResult {
     let dump = parse(read_json(body, false).await?, "state dump")?;
     app.restore(dump).map_err(|e| error(400, e))?;
     Ok(HttpResponse::Ok().json(json!({ "restored": true, "now": app.world.clock.now_s() })))
 }
 
-async fn post_fixture(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> AdminResult {
+async fn post_fixture(app: web::Data<Emulator>, req: HttpRequest, body: web::Payload) -> AdminResult {
     let v = read_json(body, false).await?;
     let name = query(&req, "name").unwrap_or_else(|| "POST /__admin/fixtures".into());
     if query(&req, "dry_run").is_some_and(|d| d == "true" || d == "1") {
@@ -178,11 +179,11 @@ async fn post_fixture(app: web::Data<App>, req: HttpRequest, body: web::Payload)
     })
 }
 
-async fn tenants(app: web::Data<App>) -> HttpResponse {
+async fn tenants(app: web::Data<Emulator>) -> HttpResponse {
     HttpResponse::Ok().json(json!({ "tenants": app.tenant_list() }))
 }
 
-fn clock_json(app: &App) -> Value {
+fn clock_json(app: &Emulator) -> Value {
     let r = app.world.clock.reading();
     json!({
         "now": r.now_ms.div_euclid(1000),
@@ -194,7 +195,7 @@ fn clock_json(app: &App) -> Value {
     })
 }
 
-async fn get_clock(app: web::Data<App>) -> HttpResponse {
+async fn get_clock(app: web::Data<Emulator>) -> HttpResponse {
     HttpResponse::Ok().json(clock_json(&app))
 }
 
@@ -206,7 +207,7 @@ struct ClockChange {
     now: Option<f64>,
 }
 
-async fn post_clock(app: web::Data<App>, body: web::Payload) -> AdminResult {
+async fn post_clock(app: web::Data<Emulator>, body: web::Payload) -> AdminResult {
     let change: ClockChange = parse(read_json(body, false).await?, "clock")?;
     if let Some(s) = change.scale {
         if !(s.is_finite() && s > 0.0 && s <= MAX_SCALE) {
@@ -233,6 +234,7 @@ async fn post_clock(app: web::Data<App>, body: web::Payload) -> AdminResult {
         ran = app.run_due(target, true).await;
     }
     app.world.clock.set(change.frozen, change.scale, None).map_err(|e| error(400, e.to_string()))?;
+    app.world.clock_changed();
     let mut v = clock_json(&app);
     v["ran"] = json!(ran);
     Ok(HttpResponse::Ok().json(v))
@@ -244,7 +246,7 @@ struct Advance {
     seconds: f64,
 }
 
-async fn advance(app: web::Data<App>, body: web::Payload) -> AdminResult {
+async fn advance(app: web::Data<Emulator>, body: web::Payload) -> AdminResult {
     let a: Advance = parse(read_json(body, false).await?, "advance")?;
     if !(a.seconds.is_finite() && a.seconds >= 0.0) {
         return Err(error(400, format!("seconds must be a number >= 0, got {}", a.seconds)));
@@ -260,7 +262,7 @@ async fn advance(app: web::Data<App>, body: web::Payload) -> AdminResult {
     Ok(HttpResponse::Ok().json(v))
 }
 
-async fn events(app: web::Data<App>, body: web::Payload) -> AdminResult {
+async fn events(app: web::Data<Emulator>, body: web::Payload) -> AdminResult {
     let list = match read_json(body, false).await? {
         Value::Array(items) => items,
         v @ Value::Object(_) => vec![v],
@@ -290,7 +292,7 @@ async fn events(app: web::Data<App>, body: web::Payload) -> AdminResult {
 
 /// `POST /__admin/seed`: `{"tenant": "<vendor>:<id>", ...}` bulk-creates entities in an existing tenant;
 /// the other keys say what and how many, per vendor (docs/fixtures.md).
-async fn seed(app: web::Data<App>, body: web::Payload) -> AdminResult {
+async fn seed(app: web::Data<Emulator>, body: web::Payload) -> AdminResult {
     let spec = read_json(body, false).await?;
     let tenant = spec
         .get("tenant")
@@ -299,7 +301,7 @@ async fn seed(app: web::Data<App>, body: web::Payload) -> AdminResult {
     let (kind, id) = tenant
         .split_once(':')
         .ok_or_else(|| error(400, format!("tenant `{tenant}` is not `<vendor>:<id>`")))?;
-    let kind: crate::world::VendorKind = kind.parse().map_err(|e: String| error(400, e))?;
+    let kind: crate::VendorKind = kind.parse().map_err(|e: String| error(400, e))?;
     let v = app.vendor(kind).ok_or_else(|| error(400, format!("vendor {kind} is not emulated yet")))?;
     if !v.tenant_ids().iter().any(|t| t == id) {
         return Err(error(404, format!("no tenant `{tenant}`")));
@@ -311,7 +313,7 @@ async fn seed(app: web::Data<App>, body: web::Payload) -> AdminResult {
     Ok(HttpResponse::Ok().json(created))
 }
 
-async fn get_requests(app: web::Data<App>, req: HttpRequest) -> AdminResult {
+async fn get_requests(app: web::Data<Emulator>, req: HttpRequest) -> AdminResult {
     let mut f = JournalFilter::default();
     for (k, v) in form_pairs(req.query_string()) {
         match k.as_str() {
@@ -331,25 +333,25 @@ async fn get_requests(app: web::Data<App>, req: HttpRequest) -> AdminResult {
             }
         }
     }
-    let list = app.world.journal.list(&f);
+    let list = app.door.journal.list(&f);
     Ok(HttpResponse::Ok().json(json!({
         "count": list.len(),
-        "held": app.world.journal.len(),
-        "capacity": app.world.journal.capacity(),
+        "held": app.door.journal.len(),
+        "capacity": app.door.journal.capacity(),
         "requests": list,
     })))
 }
 
-async fn delete_requests(app: web::Data<App>) -> HttpResponse {
-    app.world.journal.clear();
+async fn delete_requests(app: web::Data<Emulator>) -> HttpResponse {
+    app.door.journal.clear();
     HttpResponse::Ok().json(json!({ "cleared": true }))
 }
 
-async fn get_faults(app: web::Data<App>) -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "faults": app.world.faults.list() }))
+async fn get_faults(app: web::Data<Emulator>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "faults": app.faults.list() }))
 }
 
-async fn post_fault(app: web::Data<App>, body: web::Payload) -> AdminResult {
+async fn post_fault(app: web::Data<Emulator>, body: web::Payload) -> AdminResult {
     let spec: FaultSpec = parse(read_json(body, false).await?, "fault rule")?;
     if let Some(p) = spec.problem() {
         return Err(error(400, p));
@@ -359,24 +361,24 @@ async fn post_fault(app: web::Data<App>, body: web::Payload) -> AdminResult {
             return Err(error(400, format!("vendor {v} is not emulated yet")));
         }
     }
-    Ok(HttpResponse::Created().json(app.world.faults.add(spec)))
+    Ok(HttpResponse::Created().json(app.faults.add(spec)))
 }
 
-async fn delete_faults(app: web::Data<App>) -> HttpResponse {
-    app.world.faults.clear();
+async fn delete_faults(app: web::Data<Emulator>) -> HttpResponse {
+    app.faults.clear();
     HttpResponse::Ok().json(json!({ "cleared": true }))
 }
 
-async fn delete_fault(app: web::Data<App>, path: web::Path<String>) -> AdminResult {
+async fn delete_fault(app: web::Data<Emulator>, path: web::Path<String>) -> AdminResult {
     let id: u64 = path.parse().map_err(|_| error(400, format!("fault id must be a number, got `{path}`")))?;
-    if app.world.faults.remove(id) {
+    if app.faults.remove(id) {
         Ok(HttpResponse::Ok().json(json!({ "deleted": id })))
     } else {
         Err(error(404, format!("no fault rule {id}")))
     }
 }
 
-async fn get_callbacks(app: web::Data<App>, req: HttpRequest) -> AdminResult {
+async fn get_callbacks(app: web::Data<Emulator>, req: HttpRequest) -> AdminResult {
     let mut f = CallbackFilter::default();
     for (k, v) in form_pairs(req.query_string()) {
         match k.as_str() {
@@ -401,12 +403,12 @@ async fn get_callbacks(app: web::Data<App>, req: HttpRequest) -> AdminResult {
     Ok(HttpResponse::Ok().json(json!({ "count": list.len(), "callbacks": list })))
 }
 
-async fn get_callback(app: web::Data<App>, path: web::Path<String>) -> AdminResult {
+async fn get_callback(app: web::Data<Emulator>, path: web::Path<String>) -> AdminResult {
     let cb = app.world.outbox.get(&path).ok_or_else(|| error(404, format!("no callback `{path}`")))?;
     Ok(HttpResponse::Ok().json(cb))
 }
 
-async fn redeliver(app: web::Data<App>, path: web::Path<String>, body: web::Payload) -> AdminResult {
+async fn redeliver(app: web::Data<Emulator>, path: web::Path<String>, body: web::Payload) -> AdminResult {
     read_json(body, true).await?;
     let now = app.world.clock.now_ms();
     match app.world.outbox.redeliver(&app.world.scheduler, &path, now) {
@@ -423,7 +425,7 @@ struct CallbackUrl {
     url: String,
 }
 
-async fn set_callback_url(app: web::Data<App>, body: web::Payload) -> AdminResult {
+async fn set_callback_url(app: web::Data<Emulator>, body: web::Payload) -> AdminResult {
     let c: CallbackUrl = parse(read_json(body, false).await?, "callback url")?;
     if !(c.url.starts_with("http://") || c.url.starts_with("https://")) {
         return Err(error(400, format!("url must start with http:// or https://, got `{}`", c.url)));
@@ -432,7 +434,7 @@ async fn set_callback_url(app: web::Data<App>, body: web::Payload) -> AdminResul
         .tenant
         .split_once(':')
         .ok_or_else(|| error(400, format!("tenant `{}` is not `<vendor>:<id>`", c.tenant)))?;
-    let kind: crate::world::VendorKind = kind.parse().map_err(|e: String| error(400, e))?;
+    let kind: crate::VendorKind = kind.parse().map_err(|e: String| error(400, e))?;
     let v = app.vendor(kind).ok_or_else(|| error(400, format!("vendor {kind} is not emulated yet")))?;
     if !v.tenant_ids().iter().any(|t| t == id) {
         return Err(error(404, format!("no tenant `{}`", c.tenant)));
@@ -444,9 +446,9 @@ async fn set_callback_url(app: web::Data<App>, body: web::Payload) -> AdminResul
 }
 
 /// `GET /__admin/routes`: every `(method, path)` this server answers, with the vendor owning it.
-async fn list_routes(app: web::Data<App>) -> HttpResponse {
+async fn list_routes(app: web::Data<Emulator>) -> HttpResponse {
     let routes: Vec<Value> = app
-        .world
+        .door
         .routes
         .list()
         .into_iter()

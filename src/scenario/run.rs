@@ -2,11 +2,12 @@
 //! report each step's outcome with what differed.
 
 use super::matchers::{self, check, check_all};
-use super::model::{self, Action, AuthOverride, CallbackExpect, Expect, RequestSpec};
+use super::model::{self, Action, CallbackExpect, Expect, RequestSpec};
 use super::receiver::Receiver;
 use super::Scenario;
-use crate::outbox::{md5_sign, Signer};
-use crate::{Application, Config, FixtureSource};
+use crate::vendors::{self, AuthRequest, ClientAnswer, ClientSession, OutgoingRequest};
+use crate::{Application, Config, FixtureSource, VendorKind};
+use futures_util::future::BoxFuture;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -131,8 +132,10 @@ struct Run<'a> {
     fixture: Value,
     vars: BTreeMap<String, Value>,
     receiver: &'a Receiver,
-    /// 001 access tokens by dev_id: (token, virtual expiry in unix seconds)
-    tokens: HashMap<String, (String, i64)>,
+    /// credentials vendors issued, kept for their client sides: (value, virtual expiry in unix seconds)
+    kept: HashMap<String, (String, i64)>,
+    /// the server's routes (path segments) and the vendor of each, from `GET /__admin/routes`
+    routes: Vec<(Vec<String>, VendorKind)>,
     /// callbacks already looked at by an `expect_callbacks` step
     mark: usize,
     random: u64,
@@ -176,7 +179,8 @@ pub async fn run(scenario: &Scenario, target: &Target) -> Report {
         fixture,
         vars: BTreeMap::new(),
         receiver: &receiver,
-        tokens: HashMap::new(),
+        kept: HashMap::new(),
+        routes: Vec::new(),
         mark: 0,
         random: 0,
     };
@@ -228,28 +232,6 @@ fn label_of_raw(raw: &Value) -> String {
     match raw.get("name").and_then(Value::as_str) {
         Some(n) => format!("{n} — {what}"),
         None => what,
-    }
-}
-
-fn vendor_of_path(path: &str) -> &'static str {
-    let p = path.split('?').next().unwrap_or(path);
-    if p.starts_with("/v4/ilvb_edu") {
-        "ilvb_edu"
-    } else if p.starts_with("/paas/") {
-        "iclass"
-    } else if ["/v1/record", "/access/token", "/server/address", "/generate/token"]
-        .iter()
-        .any(|x| p.starts_with(x))
-    {
-        "cloud_record"
-    } else if p.starts_with("/live_sdk/") || p == crate::vendors::live_sdk::vod::PATH {
-        "live_sdk"
-    } else if p.starts_with("/meeting/") {
-        "meeting"
-    } else if p.starts_with("/__admin") {
-        "admin"
-    } else {
-        "none"
     }
 }
 
@@ -321,6 +303,7 @@ impl Run<'_> {
         };
         self.vars.insert("receiver".into(), json!(self.receiver.url()));
         self.vars.insert("base".into(), json!(self.base));
+        self.routes = self.vendor_routes().await?;
         Ok(server)
     }
 
@@ -464,293 +447,85 @@ impl Run<'_> {
         problems
     }
 
+    /// Which vendor serves `path`, by the server's own route table (a `{param}` segment matches any).
+    fn vendor_of_path(&self, path: &str) -> Option<VendorKind> {
+        let segments: Vec<&str> = path.split('/').collect();
+        self.routes
+            .iter()
+            .find(|(route, _)| {
+                route.len() == segments.len()
+                    && route.iter().zip(&segments).all(|(r, s)| (r.starts_with('{') && !s.is_empty()) || r == s)
+            })
+            .map(|(_, v)| *v)
+    }
+
+    /// Every vendor route of the server, as path segments.
+    async fn vendor_routes(&self) -> Result<Vec<(Vec<String>, VendorKind)>, String> {
+        let a = self.send_json("GET", "/__admin/routes", None).await?;
+        let routes = a.json.as_ref().and_then(|v| v["routes"].as_array()).ok_or_else(|| {
+            format!("GET /__admin/routes: no route table in the {}", a.shown())
+        })?;
+        Ok(routes
+            .iter()
+            .filter_map(|r| {
+                let vendor = r["vendor"].as_str()?.parse().ok()?;
+                let path = r["path"].as_str()?;
+                Some((path.split('/').map(str::to_string).collect(), vendor))
+            })
+            .collect())
+    }
+
     async fn request(&mut self, r: &RequestSpec) -> Result<Answer, String> {
-        let mut query: Vec<(String, String)> = r.query.iter().map(|(k, v)| (k.clone(), text_of(v))).collect();
-        let mut headers: Vec<(String, String)> =
-            r.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        let mut body = r.body.clone();
-        let mut form: Option<Vec<(String, String)>> =
-            r.form.as_ref().map(|f| f.iter().map(|(k, v)| (k.clone(), text_of(v))).collect());
         let method = r.method.clone().unwrap_or_else(|| default_method(r).into()).to_ascii_uppercase();
-        let vendor = r.vendor.clone().unwrap_or_else(|| vendor_of_path(&r.path).to_string());
         let path_only = r.path.split('?').next().unwrap_or(&r.path).to_string();
-        match &r.auth {
-            Some(Value::String(s)) if s == "none" => {}
-            auth => {
-                let over: AuthOverride = match auth {
-                    Some(a) => serde_json::from_value(a.clone()).map_err(|e| format!("auth: {e}"))?,
-                    None => AuthOverride::default(),
-                };
-                let mut sent = Sent {
-                    method: &method,
-                    query: &mut query,
-                    headers: &mut headers,
-                    body: &mut body,
-                    form: &mut form,
-                };
-                self.authorize(&vendor, &path_only, &over, &mut sent).await?;
-            }
+        let mut out = OutgoingRequest {
+            method: method.clone(),
+            path: path_only.clone(),
+            host: host_of(&self.base),
+            query: r.query.iter().map(|(k, v)| (k.clone(), text_of(v))).collect(),
+            headers: r.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            body: r.body.clone(),
+            form: r.form.as_ref().map(|f| f.iter().map(|(k, v)| (k.clone(), text_of(v))).collect()),
+        };
+        let vendor = match r.vendor.as_deref() {
+            Some(name) => name.parse::<VendorKind>().ok(),
+            None => self.vendor_of_path(&path_only),
+        };
+        let auth = match &r.auth {
+            Some(Value::String(s)) if s == "none" => AuthRequest::None,
+            Some(a) => AuthRequest::Override(a),
+            None => AuthRequest::Fixture,
+        };
+        if let Some((_, client)) = vendor.and_then(|v| vendors::clients().into_iter().find(|(k, _)| *k == v)) {
+            let mut session = Session {
+                client: &self.client,
+                base: &self.base,
+                fixture: &self.fixture,
+                random: &mut self.random,
+                kept: &mut self.kept,
+            };
+            client.authorize(&mut session, &mut out, auth).await?;
         }
         let m = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
         let mut rb = self.client.request(m, self.url(&r.path));
-        if !query.is_empty() {
-            rb = rb.query(&query);
+        if !out.query.is_empty() {
+            rb = rb.query(&out.query);
         }
-        for (k, v) in &headers {
+        for (k, v) in &out.headers {
             rb = rb.header(k.as_str(), v.as_str());
         }
-        if let Some(b) = &body {
+        if let Some(b) = &out.body {
             rb = rb.json(b);
-        } else if let Some(pairs) = &form {
+        } else if let Some(pairs) = &out.form {
             rb = rb.form(pairs);
         } else if let Some(raw) = &r.raw {
             rb = rb.body(raw.clone());
         }
-        // Whatever replaces or supersedes 001 access tokens makes the cached ones stale.
-        if path_only == "/access/token"
-            || ["/__admin/reset", "/__admin/state", "/__admin/fixtures"].contains(&path_only.as_str())
-        {
-            self.tokens.clear();
+        // Whatever replaces the world makes the credentials kept for it stale.
+        if ["/__admin/reset", "/__admin/state", "/__admin/fixtures"].contains(&path_only.as_str()) {
+            self.kept.clear();
         }
         self.send(rb).await
-    }
-
-    /// Add the vendor's authentication, from the fixture's keys unless `over` says otherwise.
-    async fn authorize(
-        &mut self,
-        vendor: &str,
-        path: &str,
-        over: &AuthOverride,
-        sent: &mut Sent<'_>,
-    ) -> Result<(), String> {
-        let Sent { method, query, headers, body, form } = sent;
-        let method: &str = method;
-        let has = |q: &Vec<(String, String)>, k: &str| q.iter().any(|(n, _)| n == k);
-        let given =
-            |q: &Vec<(String, String)>, k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-        match vendor {
-            "ilvb_edu" => {
-                if !path.starts_with("/v4/") {
-                    return Ok(());
-                }
-                let (sdkappid, app) =
-                    self.app("ilvb_edu", "apps", over.sdkappid, given(query, "sdkappid"))?;
-                let identifier = over
-                    .identifier
-                    .clone()
-                    .or_else(|| given(query, "identifier"))
-                    .or_else(|| app.pointer("/admins/0").and_then(Value::as_str).map(str::to_string))
-                    .unwrap_or_else(|| "admin".into());
-                let usersig = self.usersig("ilvb_edu", over, sdkappid, &app, &identifier).await?;
-                for (k, v) in [
-                    ("sdkappid", sdkappid.to_string()),
-                    ("identifier", identifier),
-                    ("usersig", usersig),
-                    ("contenttype", "json".to_string()),
-                ] {
-                    if !has(query, k) {
-                        query.push((k.into(), v));
-                    }
-                }
-            }
-            "iclass" => {
-                let (sdkappid, app) = self.app("iclass", "apps", over.sdkappid, given(query, "sdkappid"))?;
-                let key = over
-                    .tic_key
-                    .clone()
-                    .or_else(|| app["tic_key"].as_str().map(str::to_string))
-                    .ok_or_else(|| {
-                        format!("iclass app {sdkappid} has no `tic_key` in the fixture: give auth.tic_key")
-                    })?;
-                let in_body = body.as_ref().and_then(|b| b.get("expire_time")).and_then(Value::as_i64);
-                let expire = match over.expire_time.or(in_body) {
-                    Some(e) => e,
-                    None => self.now().await? + crate::outbox::SIGN_VALIDITY_S,
-                };
-                match body {
-                    None => **body = Some(json!({ "expire_time": expire })),
-                    Some(Value::Object(m)) if !m.contains_key("expire_time") => {
-                        m.insert("expire_time".into(), json!(expire));
-                    }
-                    _ => {}
-                }
-                self.random += 1;
-                for (k, v) in [
-                    ("sdkappid", sdkappid.to_string()),
-                    ("random", self.random.to_string()),
-                    ("sign", md5_sign(&key, expire)),
-                ] {
-                    if !has(query, k) {
-                        query.push((k.into(), v));
-                    }
-                }
-            }
-            "cloud_record" => {
-                if !path.starts_with("/v1/")
-                    || headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("authorization"))
-                {
-                    return Ok(());
-                }
-                let named_app = body
-                    .as_ref()
-                    .and_then(|b| b.get("app_id"))
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-                    .or_else(|| given(query, "app_id"));
-                let accounts = self.fixture.pointer("/cloud_record/accounts").and_then(Value::as_array);
-                let account = accounts.and_then(|list| {
-                    list.iter()
-                        .find(|a| over.dev_id.as_deref().is_some_and(|d| a["dev_id"] == d))
-                        .or_else(|| {
-                            list.iter().find(|a| named_app.as_deref().is_some_and(|n| a["app_id"] == n))
-                        })
-                        .or_else(|| if over.dev_id.is_none() { list.first() } else { None })
-                });
-                let dev_id = over
-                    .dev_id
-                    .clone()
-                    .or_else(|| account.and_then(|a| a["dev_id"].as_str()).map(str::to_string))
-                    .ok_or("no cloud_record account in the fixture: give auth.dev_id and auth.token")?;
-                let token = over
-                    .token
-                    .clone()
-                    .or_else(|| account.and_then(|a| a["token"].as_str()).map(str::to_string))
-                    .ok_or_else(|| format!("no developer token for dev_id {dev_id}: give auth.token"))?;
-                let now = self.now().await?;
-                let access = match self.tokens.get(&dev_id) {
-                    Some((t, until)) if now < *until => t.clone(),
-                    _ => {
-                        let rb = self
-                            .client
-                            .get(self.url("/access/token"))
-                            .query(&[("dev_id", dev_id.as_str()), ("token", token.as_str())]);
-                        let a = self.send(rb).await?;
-                        let result = a.json.as_ref().map(|v| &v["result"]);
-                        let Some(t) = result.and_then(|r| r["access_token"].as_str()) else {
-                            return Err(format!(
-                                "GET /access/token for dev_id {dev_id} gave no token: {}",
-                                a.shown()
-                            ));
-                        };
-                        let timeout = result.and_then(|r| r["timeout"].as_i64()).unwrap_or(7200);
-                        self.tokens.insert(dev_id.clone(), (t.to_string(), now + timeout - 1));
-                        t.to_string()
-                    }
-                };
-                headers.push(("Authorization".into(), access));
-            }
-            "live_sdk" if path == crate::vendors::live_sdk::vod::PATH => {
-                use crate::vendors::live_sdk::vod;
-                let (sdkappid, app) = self.app("live_sdk", "apps", over.sdkappid, None)?;
-                let field = |o: &Option<String>, k: &str| {
-                    o.clone().or_else(|| app[k].as_str().map(str::to_string)).ok_or_else(|| {
-                        format!("live_sdk app {sdkappid} has no `{k}` in the fixture: give auth.{}", &k[4..])
-                    })
-                };
-                let secret_id = field(&over.secret_id, "vod_secret_id")?;
-                let secret_key = field(&over.secret_key, "vod_secret_key")?;
-                let sig_method = vod::SignatureMethod::parse(over.signature_method.as_deref())
-                    .ok_or("auth.signature_method must be HmacSHA1 or HmacSHA256")?;
-                let now = self.now().await?;
-                self.random += 1;
-                // POST sends the parameters as a form body, GET as the query.
-                let params: &mut Vec<(String, String)> =
-                    if method == "POST" { form.get_or_insert_with(Vec::new) } else { query };
-                for (k, v) in [
-                    ("Region", "gz".to_string()),
-                    ("SecretId", secret_id),
-                    ("SignatureMethod", sig_method.as_str().to_string()),
-                    ("Timestamp", now.to_string()),
-                    ("Nonce", self.random.to_string()),
-                ] {
-                    if !params.iter().any(|(n, _)| n == k) {
-                        params.push((k.into(), v));
-                    }
-                }
-                if !params.iter().any(|(n, _)| n == "Signature") {
-                    let host = host_of(&self.base);
-                    let text = vod::string_to_sign(method, &host, params, true);
-                    params.push(("Signature".into(), vod::sign(&secret_key, sig_method, &text)));
-                }
-            }
-            "live_sdk" => {
-                let (sdkappid, app) =
-                    self.app("live_sdk", "apps", over.sdkappid, given(query, "sdkappid"))?;
-                let identifier = over.identifier.clone().or_else(|| given(query, "identifier")).ok_or(
-                    "a live_sdk call is made by a user: give auth.identifier (or `identifier` in query)",
-                )?;
-                let usersig = self.usersig("live_sdk", over, sdkappid, &app, &identifier).await?;
-                for (k, v) in
-                    [("sdkappid", sdkappid.to_string()), ("identifier", identifier), ("usersig", usersig)]
-                {
-                    if !has(query, k) {
-                        query.push((k.into(), v));
-                    }
-                }
-            }
-            "meeting" => {
-                if path.starts_with("/meeting/live/")
-                    || headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("auth"))
-                {
-                    return Ok(());
-                }
-                let tenants = self.fixture.pointer("/meeting/tenants").and_then(Value::as_array);
-                let tenant = tenants.and_then(|t| match over.ent_id {
-                    Some(id) => t.iter().find(|x| x["ent_id"].as_u64() == Some(id)),
-                    None => t.first(),
-                });
-                let auth = over
-                    .auth
-                    .clone()
-                    .or_else(|| tenant.and_then(|t| t["auth"].as_str()).map(str::to_string))
-                    .ok_or("no meeting tenant in the fixture: give auth.auth (the header value)")?;
-                headers.push(("auth".into(), auth));
-            }
-            _ => {}
-        }
-        Ok(())
-    }
-
-    /// The app of `vendor.<list>` with `sdkappid` (the override, else the query's, else the first).
-    /// The `usersig` of `identifier` (000 and 002): `over.usersig` as given, else a TLS-sig signed with
-    /// the app's key (`over.key`, else the fixture's) at the server's virtual time, valid a day.
-    async fn usersig(
-        &self,
-        vendor: &str,
-        over: &AuthOverride,
-        sdkappid: u64,
-        app: &Value,
-        identifier: &str,
-    ) -> Result<String, String> {
-        if let Some(s) = &over.usersig {
-            return Ok(s.clone());
-        }
-        let key =
-            over.key.clone().or_else(|| app["key"].as_str().map(str::to_string)).ok_or_else(|| {
-                format!("{vendor} app {sdkappid} has no `key` in the fixture: give auth.key")
-            })?;
-        let now = self.now().await?;
-        Ok(crate::tlssig::sign(sdkappid, &key, identifier, now, 86_400))
-    }
-
-    fn app(
-        &self,
-        vendor: &str,
-        list: &str,
-        over: Option<u64>,
-        query: Option<String>,
-    ) -> Result<(u64, Value), String> {
-        let apps = self.fixture.get(vendor).and_then(|s| s.get(list)).and_then(Value::as_array);
-        let wanted = over.or_else(|| query.and_then(|q| q.parse().ok()));
-        let found = apps.and_then(|a| match wanted {
-            Some(id) => a.iter().find(|x| x["sdkappid"].as_u64() == Some(id)),
-            None => a.first(),
-        });
-        match (wanted, found) {
-            (_, Some(app)) => Ok((app["sdkappid"].as_u64().unwrap_or_default(), app.clone())),
-            (Some(id), None) => Ok((id, Value::Null)),
-            (None, None) => Err(format!("no {vendor} app in the fixture: give auth.sdkappid and its key")),
-        }
     }
 
     /// `expect_callbacks`: wait (bounded) until the receiver's callbacks satisfy `c`.
@@ -852,39 +627,70 @@ impl Run<'_> {
             .as_object()
             .map(|m| m.iter().map(|(k, v)| (k.clone(), text_of(v))).collect())
             .unwrap_or_default();
-        let body = &cb["body"];
-        let key_of = |vendor: &str, key: &str, id: Option<u64>| -> Result<(u64, String), String> {
-            let id = id.ok_or_else(|| format!("no sdkappid to tell which {vendor} app signed it"))?;
-            self.fixture
-                .get(vendor)
-                .and_then(|s| s["apps"].as_array())
-                .and_then(|a| a.iter().find(|x| x["sdkappid"].as_u64() == Some(id)))
-                .and_then(|x| x[key].as_str())
-                .map(|k| (id, k.to_string()))
-                .ok_or_else(|| format!("{vendor} app {id} has no `{key}` in the fixture"))
-        };
-        let signer = match cb["vendor"].as_str() {
-            Some("ilvb_edu") => {
-                Signer::BodyMd5 { key: key_of("ilvb_edu", "key", body["sdkappid"].as_u64())?.1 }
-            }
-            Some("iclass") => {
-                let (sdkappid, key) =
-                    key_of("iclass", "tic_key", query.get("sdkappid").and_then(|s| s.parse().ok()))?;
-                Signer::UrlMd5 { key, sdkappid }
-            }
-            _ => return Err("cannot tell which vendor sent it, so not how it is signed".into()),
-        };
-        signer.verify(&query, body)
+        let vendor: Option<VendorKind> = cb["vendor"].as_str().and_then(|v| v.parse().ok());
+        let client = vendor.and_then(|v| vendors::clients().into_iter().find(|(k, _)| *k == v));
+        match client {
+            Some((_, c)) => c.verify_callback(&self.fixture, &query, &cb["body"]),
+            None => Err("cannot tell which vendor sent it, so not how it is signed".into()),
+        }
     }
 }
 
-/// What a request will send, for [`Run::authorize`] to add to.
-struct Sent<'a> {
-    method: &'a str,
-    query: &'a mut Vec<(String, String)>,
-    headers: &'a mut Vec<(String, String)>,
-    body: &'a mut Option<Value>,
-    form: &'a mut Option<Vec<(String, String)>>,
+/// What a vendor's client side may use while it signs a request: the run's client, server and keys.
+struct Session<'r> {
+    client: &'r reqwest::Client,
+    base: &'r str,
+    fixture: &'r Value,
+    random: &'r mut u64,
+    kept: &'r mut HashMap<String, (String, i64)>,
+}
+
+impl ClientSession for Session<'_> {
+    fn fixture(&self) -> &Value {
+        self.fixture
+    }
+
+    fn now(&mut self) -> BoxFuture<'_, Result<i64, String>> {
+        Box::pin(async move {
+            let a = self.get("/__admin/clock".into(), Vec::new()).await?;
+            a.json
+                .as_ref()
+                .and_then(|v| v["now"].as_i64())
+                .ok_or_else(|| format!("GET /__admin/clock: no `now` in the {}", a.shown))
+        })
+    }
+
+    fn next_random(&mut self) -> u64 {
+        *self.random += 1;
+        *self.random
+    }
+
+    fn get(&mut self, path: String, query: Vec<(String, String)>) -> BoxFuture<'_, Result<ClientAnswer, String>> {
+        Box::pin(async move {
+            let mut rb = self.client.get(format!("{}{path}", self.base));
+            if !query.is_empty() {
+                rb = rb.query(&query);
+            }
+            let resp = rb.send().await.map_err(|e| format!("no answer: {e}"))?;
+            let status = resp.status().as_u16();
+            let bytes = resp.bytes().await.map_err(|e| format!("reading the answer failed: {e}"))?.to_vec();
+            let json = serde_json::from_slice(&bytes).ok();
+            let a = Answer { status, bytes, json };
+            Ok(ClientAnswer { status: a.status, shown: a.shown(), json: a.json })
+        })
+    }
+
+    fn kept(&mut self, key: &str, now: i64) -> Option<String> {
+        self.kept.get(key).filter(|(_, until)| now < *until).map(|(v, _)| v.clone())
+    }
+
+    fn keep(&mut self, key: &str, value: String, until: i64) {
+        self.kept.insert(key.to_string(), (value, until));
+    }
+
+    fn forget_kept(&mut self) {
+        self.kept.clear();
+    }
 }
 
 /// `host:port` of a base URL, as the Host header will say it.

@@ -1,5 +1,12 @@
-//! The five vendor modules: each owns its dialect (paths, wire types, auth, error table, fixture section,
-//! world events) and nothing else. They share behaviour only through [`crate::world`].
+//! The vendor modules. Each folder is one vendor and holds everything it does: routes, wire types, errors,
+//! state, world events, its fixture section, its callbacks, and how the scenario runner signs requests to
+//! it and checks its callbacks ([`ScenarioClient`]). What they share is written once, in [`kit`] and below
+//! them (the front door, the world, the platform).
+//!
+//! A vendor registers itself from its own folder with `inventory::submit!` (its [`VendorKind`] and its
+//! [`Registration`]); the `pub mod` line below is the only line outside the folder a new vendor adds.
+
+pub mod kit;
 
 pub mod cloud_record;
 pub mod iclass;
@@ -7,11 +14,15 @@ pub mod ilvb_edu;
 pub mod live_sdk;
 pub mod meeting;
 
-use crate::fixture::FixtureError;
-use crate::http::Dialect;
+use crate::checks::FixtureError;
+use crate::http::{Envelope, FrontDoor};
+use crate::tenants::TenantTable;
 use crate::world::World;
+use crate::VendorKind;
 use actix_web::web;
+use futures_util::future::BoxFuture;
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// What one run of a scheduled vendor job did, for the `clock/advance` report.
@@ -22,7 +33,7 @@ pub struct JobReport {
 }
 
 /// A vendor module, as the application and the control plane see it.
-pub trait Vendor: Dialect + Send + Sync + 'static {
+pub trait Vendor: Envelope + Send + Sync + 'static {
     /// Register the vendor's routes.
     fn routes(self: Arc<Self>, cfg: &mut web::ServiceConfig);
 
@@ -49,20 +60,39 @@ pub trait Vendor: Dialect + Send + Sync + 'static {
     /// Run a scheduled job of this vendor.
     fn run_job(&self, tenant: &str, task: &str, target: &str, due_ms: i64) -> Option<JobReport>;
 
+    /// The vendor's tenants (accounts, apps), as one table: ids, reset, dump and restore go through it.
+    fn tenants(&self) -> &dyn TenantTable;
+
+    /// Rebuild what the vendor derives from its tenants (look-up indexes), after a reset or a restore.
+    fn reindex(&self) {}
+
     /// Ids of every tenant (account) of this vendor.
-    fn tenant_ids(&self) -> Vec<String>;
+    fn tenant_ids(&self) -> Vec<String> {
+        self.tenants().ids()
+    }
 
     /// Forget every tenant, or only `tenant`.
-    fn reset(&self, tenant: Option<&str>);
+    fn reset(&self, tenant: Option<&str>) {
+        self.tenants().reset(tenant);
+        self.reindex();
+    }
 
     /// The vendor's whole state, for a dump.
-    fn dump(&self) -> Value;
+    fn dump(&self) -> Value {
+        self.tenants().dump()
+    }
 
     /// Check a dump's section of this vendor without changing anything.
-    fn check_state(&self, state: &Value) -> Result<(), String>;
+    fn check_state(&self, state: &Value) -> Result<(), String> {
+        self.tenants().check_dump(state)
+    }
 
     /// Replace the vendor's state with a dump's (checked with [`Vendor::check_state`] first).
-    fn restore(&self, state: &Value) -> Result<(), String>;
+    fn restore(&self, state: &Value) -> Result<(), String> {
+        self.tenants().restore_dump(state)?;
+        self.reindex();
+        Ok(())
+    }
 
     /// Register the callback URL of tenant `tenant` (`POST /__admin/callbacks/url`).
     fn set_callback_url(&self, tenant: &str, _url: &str) -> Result<(), String> {
@@ -86,13 +116,144 @@ pub trait Vendor: Dialect + Send + Sync + 'static {
 /// Most entities one `POST /__admin/seed` call creates.
 pub const MAX_SEED: u64 = 2_000_000;
 
-/// Every implemented vendor module, built on one world.
-pub fn all(world: &Arc<World>) -> Vec<Arc<dyn Vendor>> {
-    vec![
-        Arc::new(ilvb_edu::IlvbEdu::new(world.clone())),
-        Arc::new(cloud_record::CloudRecord::new(world.clone())),
-        Arc::new(live_sdk::LiveSdk::new(world.clone())),
-        Arc::new(meeting::Meeting::new(world.clone())),
-        Arc::new(iclass::Iclass::new(world.clone())),
-    ]
+/// How a vendor folder registers itself (`inventory::submit!`).
+pub struct Registration {
+    /// which vendor
+    pub kind: VendorKind,
+    /// the server side: the module on a world behind a front door
+    pub build: fn(&Arc<World>, &Arc<FrontDoor>) -> Arc<dyn Vendor>,
+    /// the client side, for the scenario runner
+    pub client: &'static dyn ScenarioClient,
+}
+
+inventory::collect!(Registration);
+
+fn registrations() -> Vec<&'static Registration> {
+    let mut all: Vec<&Registration> = inventory::iter::<Registration>.into_iter().collect();
+    all.sort_by_key(|r| r.kind);
+    all
+}
+
+/// Every registered vendor module, built on one world and front door, in seed order.
+pub fn all(world: &Arc<World>, door: &Arc<FrontDoor>) -> Vec<Arc<dyn Vendor>> {
+    registrations().into_iter().map(|r| (r.build)(world, door)).collect()
+}
+
+/// The client side of every registered vendor, in seed order.
+pub fn clients() -> Vec<(VendorKind, &'static dyn ScenarioClient)> {
+    registrations().into_iter().map(|r| (r.kind, r.client)).collect()
+}
+
+/// A request the scenario runner is about to send, for a vendor's [`ScenarioClient`] to sign.
+#[derive(Debug, Clone, Default)]
+pub struct OutgoingRequest {
+    /// `GET`, `POST`, ...
+    pub method: String,
+    /// the path, without the query
+    pub path: String,
+    /// `host[:port]` the request goes to, as its `Host` header will say
+    pub host: String,
+    /// query parameters, in order
+    pub query: Vec<(String, String)>,
+    /// headers
+    pub headers: Vec<(String, String)>,
+    /// a JSON body
+    pub body: Option<Value>,
+    /// a form body
+    pub form: Option<Vec<(String, String)>>,
+}
+
+impl OutgoingRequest {
+    /// The first value of query parameter `name`.
+    pub fn query_value(&self, name: &str) -> Option<String> {
+        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    }
+
+    /// Add query parameters the request does not have yet.
+    pub fn add_query(&mut self, pairs: impl IntoIterator<Item = (&'static str, String)>) {
+        for (k, v) in pairs {
+            if !self.query.iter().any(|(n, _)| n == k) {
+                self.query.push((k.to_string(), v));
+            }
+        }
+    }
+
+    /// Whether the request has header `name` (any case).
+    pub fn has_header(&self, name: &str) -> bool {
+        self.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name))
+    }
+}
+
+/// How a scenario step asked its request to be authorized.
+#[derive(Debug, Clone, Copy)]
+pub enum AuthRequest<'a> {
+    /// `"auth": "none"`: send as written
+    None,
+    /// no `auth`: the fixture's credentials
+    Fixture,
+    /// `"auth": {...}`: overrides of the fixture's credentials, in the vendor's terms
+    Override(&'a Value),
+}
+
+/// An answer the runner got on a vendor's behalf.
+#[derive(Debug, Clone)]
+pub struct ClientAnswer {
+    /// HTTP status
+    pub status: u16,
+    /// the body as JSON, when it is
+    pub json: Option<Value>,
+    /// the answer as a person reads it (for error messages)
+    pub shown: String,
+}
+
+/// What the scenario runner offers a vendor's client side while it signs a request.
+pub trait ClientSession: Send {
+    /// The scenario's fixture (where the keys come from).
+    fn fixture(&self) -> &Value;
+    /// The server's virtual time, unix seconds.
+    fn now(&mut self) -> BoxFuture<'_, Result<i64, String>>;
+    /// A number never handed out before in this run (nonces, `random`).
+    fn next_random(&mut self) -> u64;
+    /// `GET path?query` on the server.
+    fn get(&mut self, path: String, query: Vec<(String, String)>) -> BoxFuture<'_, Result<ClientAnswer, String>>;
+    /// A credential kept for `key` until virtual second `until` (tokens the vendor issued).
+    fn kept(&mut self, key: &str, now: i64) -> Option<String>;
+    /// Keep a credential for `key` until virtual second `until`.
+    fn keep(&mut self, key: &str, value: String, until: i64);
+    /// Forget every kept credential (whatever replaced them made them stale).
+    fn forget_kept(&mut self);
+}
+
+/// The client side of a vendor: how the scenario runner signs requests to it and checks its callbacks, from
+/// the fixture's keys (never from the server's state: it may run against a remote server).
+pub trait ScenarioClient: Send + Sync {
+    /// The keys this vendor's `auth` override object may have.
+    fn auth_keys(&self) -> &'static [&'static str];
+
+    /// Add the vendor's authentication to `req`.
+    fn authorize<'a>(
+        &'a self,
+        session: &'a mut dyn ClientSession,
+        req: &'a mut OutgoingRequest,
+        auth: AuthRequest<'a>,
+    ) -> BoxFuture<'a, Result<(), String>>;
+
+    /// Check a received callback's signature as the vendor's receiver would, with the fixture's keys:
+    /// `query` is the decoded query of the URL it was posted to, `body` its JSON body.
+    fn verify_callback(
+        &self,
+        _fixture: &Value,
+        _query: &BTreeMap<String, String>,
+        _body: &Value,
+    ) -> Result<(), String> {
+        Err("this vendor sends no signed callbacks".into())
+    }
+}
+
+/// Parse a step's `auth` override object as the vendor's own override type (unknown keys are errors).
+pub fn parse_override<T: serde::de::DeserializeOwned + Default>(auth: AuthRequest<'_>) -> Result<T, String> {
+    match auth {
+        AuthRequest::Override(v) => serde_json::from_value(v.clone()).map_err(|e| format!("auth: {e}")),
+        _ => Ok(T::default()),
+    }
 }

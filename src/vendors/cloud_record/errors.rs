@@ -1,5 +1,6 @@
 //! The cloud-recording error table (seed 001), plus the access-service codes of vendor-facts.md.
 
+use crate::vendors::kit::{worded, CodeTable};
 use crate::http::Reply;
 use serde_json::{json, Map, Value};
 
@@ -49,48 +50,51 @@ pub const TOKEN_AUTH_FAILED: i64 = 606_000_000;
 pub const TOKEN_TIMEOUT: i64 = 606_000_001;
 
 /// Every documented code with the vendor's own description.
-pub const TABLE: &[(i64, &str)] = &[
-    (EXCEPTION, "异常失败"),
-    (CONTEXT_NOT_FOUND, "上下文不存在"),
-    (BAD_PARAMS, "参数错误"),
-    (LINK_EXISTS, "链接已经存在"),
-    (JSON_PARSE, "json解析错误"),
-    (NOT_LOGGED_IN, "未登录"),
-    (AUTH_FAILED, "鉴权失败"),
-    (NO_SPACE, "剩余空间不足"),
-    (LOAD_LIMIT_ACCOUNT, "服务器上下文已达负载上限"),
-    (LOAD_LIMIT_GROUP, "服务器上下文已达负载上限"),
-    (LOAD_LIMIT_INPUTS, "服务器上下文已达负载上限"),
-    (CONTEXT_EXISTS, "上下文已经存在"),
-    (6_050_030_013, "虚拟用户登录失败"),
-    (6_050_030_016, "给资源平台发送命令失败"),
-    (6_050_030_017, "解析资源平台消息错误"),
-    (6_050_030_018, "资源平台record 响应返回失败"),
-    (6_050_030_020, "创建输入通道失败，没有Parameter参数"),
-    (6_050_030_021, "创建输入通道失败，输入通道已经存在"),
-    (INPUT_MISSING, "移除输入通道失败，不存在指定的输入通道"),
-    (6_050_030_023, "设置输出参数失败，媒体服务器内部原因"),
-    (OUTPUT_INPUT_MISSING, "设置输出参数失败，不存在指定的输入通道或者输入同道类型不对"),
-    (CANVAS_WITHOUT_LAYOUT, "设置输出参数失败，设置了幕布大小却没有设置布局"),
-    (LAYOUT_WITHOUT_CANVAS, "设置输出参数失败，没有设置幕布大小却设置布局"),
-    (6_050_030_027, "设置输出叠加台标字幕失败，媒体服务器内部原因"),
-    (6_050_030_028, "认证失败"),
-    (6_050_030_029, "心跳异常"),
-    (6_050_030_031, "文件读取异常"),
-    (6_050_030_032, "媒体服务返回超时"),
-    (PAUSED_LAYOUT, "录制任务暂停，设置输出失败"),
-    (6_050_030_034, "下载中间文件失败"),
-    (AUTO_NO_MANUAL_LAYOUT, "自动录制不支持 手动设置布局"),
-    (6_050_030_036, "自动录制 登陆事件网关失败"),
-    (AUTO_EXISTS, "自动录制 该房间存在一个自动录制任务"),
-    (CANNOT_SUSPEND, "不能暂停  录制中才可以"),
-    (TOKEN_AUTH_FAILED, "Authentication failed"),
-    (TOKEN_TIMEOUT, "access_token timeout"),
-];
+pub const TABLE: CodeTable = CodeTable::new(
+    &[
+        (EXCEPTION, "异常失败"),
+        (CONTEXT_NOT_FOUND, "上下文不存在"),
+        (BAD_PARAMS, "参数错误"),
+        (LINK_EXISTS, "链接已经存在"),
+        (JSON_PARSE, "json解析错误"),
+        (NOT_LOGGED_IN, "未登录"),
+        (AUTH_FAILED, "鉴权失败"),
+        (NO_SPACE, "剩余空间不足"),
+        (LOAD_LIMIT_ACCOUNT, "服务器上下文已达负载上限"),
+        (LOAD_LIMIT_GROUP, "服务器上下文已达负载上限"),
+        (LOAD_LIMIT_INPUTS, "服务器上下文已达负载上限"),
+        (CONTEXT_EXISTS, "上下文已经存在"),
+        (6_050_030_013, "虚拟用户登录失败"),
+        (6_050_030_016, "给资源平台发送命令失败"),
+        (6_050_030_017, "解析资源平台消息错误"),
+        (6_050_030_018, "资源平台record 响应返回失败"),
+        (6_050_030_020, "创建输入通道失败，没有Parameter参数"),
+        (6_050_030_021, "创建输入通道失败，输入通道已经存在"),
+        (INPUT_MISSING, "移除输入通道失败，不存在指定的输入通道"),
+        (6_050_030_023, "设置输出参数失败，媒体服务器内部原因"),
+        (OUTPUT_INPUT_MISSING, "设置输出参数失败，不存在指定的输入通道或者输入同道类型不对"),
+        (CANVAS_WITHOUT_LAYOUT, "设置输出参数失败，设置了幕布大小却没有设置布局"),
+        (LAYOUT_WITHOUT_CANVAS, "设置输出参数失败，没有设置幕布大小却设置布局"),
+        (6_050_030_027, "设置输出叠加台标字幕失败，媒体服务器内部原因"),
+        (6_050_030_028, "认证失败"),
+        (6_050_030_029, "心跳异常"),
+        (6_050_030_031, "文件读取异常"),
+        (6_050_030_032, "媒体服务返回超时"),
+        (PAUSED_LAYOUT, "录制任务暂停，设置输出失败"),
+        (6_050_030_034, "下载中间文件失败"),
+        (AUTO_NO_MANUAL_LAYOUT, "自动录制不支持 手动设置布局"),
+        (6_050_030_036, "自动录制 登陆事件网关失败"),
+        (AUTO_EXISTS, "自动录制 该房间存在一个自动录制任务"),
+        (CANNOT_SUSPEND, "不能暂停  录制中才可以"),
+        (TOKEN_AUTH_FAILED, "Authentication failed"),
+        (TOKEN_TIMEOUT, "access_token timeout"),
+    ],
+    "其他错误",
+);
 
 /// The vendor's description of `code`.
 pub fn describe(code: i64) -> &'static str {
-    TABLE.iter().find(|(c, _)| *c == code).map_or("其他错误", |(_, d)| d)
+    TABLE.describe(code)
 }
 
 /// A refused request: a documented code and what exactly was wrong.
@@ -115,11 +119,7 @@ impl CloudError {
 
     /// The `msg`: the vendor's description, then the detail.
     pub fn msg(&self) -> String {
-        if self.detail.is_empty() {
-            describe(self.code).to_string()
-        } else {
-            format!("{}: {}", describe(self.code), self.detail)
-        }
+        worded(describe(self.code), &self.detail)
     }
 
     /// The error envelope `{code, msg}` plus echoed fields (`record_id`, `seq`) when the request had them.

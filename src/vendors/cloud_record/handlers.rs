@@ -7,9 +7,11 @@ use super::token;
 use super::CloudRecord;
 use crate::clock::calendar;
 use crate::http::{Exchange, Reply};
-use crate::world::{MediaKind, Recording, Refusal, VendorKind};
+use super::KIND;
+use crate::recording::{MediaKind, Recording, Refusal};
+use crate::vendors::kit::{self, BodyProblem};
 use serde::de::DeserializeOwned;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 type Res<T> = Result<T, CloudError>;
 
@@ -20,39 +22,14 @@ pub const DEFAULT_PAGE_SIZE: i64 = 50;
 
 /// `{code: 0, msg: "OK", ...fields}`.
 fn ok(fields: Value) -> Reply {
-    let mut m = Map::new();
-    m.insert("code".into(), json!(0));
-    m.insert("msg".into(), json!("OK"));
-    if let Value::Object(f) = fields {
-        m.extend(f);
-    }
-    Reply::json(&Value::Object(m))
+    kit::success(&[("code", json!(0)), ("msg", json!("OK"))], fields)
 }
 
 /// Parse a JSON object body: syntax errors are 6050030005, wrong types 6050030003 (naming the field).
 pub(super) fn parse_body<T: DeserializeOwned>(ex: &Exchange) -> Res<T> {
-    if ex.body.iter().all(u8::is_ascii_whitespace) {
-        return Err(CloudError::new(JSON_PARSE, "the body is empty; a JSON object is expected"));
-    }
-    // The usual body, a well-formed object of the right types, goes straight into `T`. Anything else
-    // (syntax the lenient parser forgives, a wrong type, a duplicate key, not an object) takes the path
-    // below, which decides what to answer exactly as before.
-    if ex.body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
-        let mut de = serde_json::Deserializer::from_slice(&ex.body);
-        if let Ok(v) = T::deserialize(&mut de) {
-            if de.end().is_ok() {
-                return Ok(v);
-            }
-        }
-    }
-    let value: Value = crate::wire::lenient_json(&ex.body)
-        .map_err(|e| CloudError::new(JSON_PARSE, format!("the body is not valid JSON: {e}")))?;
-    if !value.is_object() {
-        return Err(CloudError::new(JSON_PARSE, "the body must be a JSON object"));
-    }
-    serde_path_to_error::deserialize(&value).map_err(|e| {
-        let path = e.path().to_string();
-        CloudError::params(format!("field `{path}`: {}", e.into_inner()))
+    kit::json_body(ex).map_err(|p| match p {
+        BodyProblem::Field { .. } => CloudError::params(p.to_string()),
+        _ => CloudError::new(JSON_PARSE, p.to_string()),
     })
 }
 
@@ -232,7 +209,7 @@ impl CloudRecord {
                 .ok_or_else(|| CloudError::new(AUTH_FAILED, format!("unknown developer id `{dev}`")))?;
             let cfg = self
                 .accounts
-                .with(&app, |a| a.config.clone())
+                .read(&app, |a| a.config.clone())
                 .ok_or_else(|| CloudError::new(AUTH_FAILED, "account is gone"))?;
             return Self::developer_token_ok(&cfg, tok, ex.now_s())
                 .map(|_| app)
@@ -262,7 +239,7 @@ impl CloudRecord {
         };
         let Some(app) = self.app_of_dev(&dev) else { return fail(&format!("unknown dev_id `{dev}`")) };
         let ids = &self.world.ids;
-        let issued = self.accounts.with(&app, |a| {
+        let issued = self.accounts.write(&app, |a| {
             Self::developer_token_ok(&a.config, &tok, ex.now_s())?;
             let new =
                 AccessToken { token: ids.hex(32), expires_ms: ex.now_ms + a.config.token_timeout_s * 1000 };
@@ -323,7 +300,7 @@ impl CloudRecord {
         let (Some(app_id), Some(secret)) = (req.app_id, req.app_secret) else {
             return fail("appId and appSecret are required");
         };
-        let Some(cfg) = self.accounts.with(&app_id, |a| a.config.clone()) else {
+        let Some(cfg) = self.accounts.read(&app_id, |a| a.config.clone()) else {
             return fail(&format!("unknown appId `{app_id}`"));
         };
         if cfg.app_secret.as_deref() != Some(secret.as_str()) {
@@ -472,7 +449,7 @@ impl CloudRecord {
             let due = idle.max(task.last_command_ms) + task.timeout_s * 1000;
             self.world.schedule_vendor(
                 due,
-                VendorKind::CloudRecord,
+                KIND,
                 app,
                 super::TIMEOUT_TASK,
                 &task.recording.id,
@@ -503,7 +480,7 @@ impl CloudRecord {
             let mut out = act(task, &timings)?;
             task.last_command_ms = ex.now_ms;
             self.arm_timeout(&app, task);
-            self.world.schedule_recording_step(VendorKind::CloudRecord, &app, &task.recording);
+            self.world.schedule_recording_step(KIND, &app, &task.recording);
             acc.refresh(&record_id);
             out["record_id"] = json!(record_id);
             Ok(out)
@@ -682,7 +659,7 @@ impl CloudRecord {
                 format!("record task {record_id} records automatically"),
             ));
         }
-        if task.recording.phase == crate::world::Phase::Paused {
+        if task.recording.phase == crate::recording::Phase::Paused {
             return Err(CloudError::new(
                 PAUSED_LAYOUT,
                 format!("record task {record_id} is suspended; resume it first"),
@@ -727,7 +704,7 @@ impl CloudRecord {
                 ));
             }
         }
-        if task.recording.phase == crate::world::Phase::Initialised {
+        if task.recording.phase == crate::recording::Phase::Initialised {
             let _ = task.recording.start(now);
         }
         task.layout = Some(Box::new(layout));

@@ -7,15 +7,19 @@
 //! fixtures and world events (`cloud_record.join`, `leave`, `stream_open`, `stream_close`).
 
 pub mod api;
+mod client;
 pub mod errors;
 mod handlers;
 pub mod models;
 pub mod token;
 
-use crate::fixture::{self, FixtureError};
-use crate::http::{endpoint, Dialect, Reply};
-use crate::vendors::{JobReport, Vendor};
-use crate::world::{engine, event_fields, Phase, Tenants, VendorKind, World};
+use crate::checks::{self, event_fields, FixtureError};
+use crate::http::{endpoint, Envelope, FrontDoor, Reply};
+use crate::recording::{self, Phase};
+use crate::tenants::{TenantTable, Tenants};
+use crate::vendors::{kit, JobReport, Registration, Vendor};
+use crate::world::World;
+use crate::VendorKind;
 use actix_web::http::Method;
 use actix_web::web;
 use errors::CloudError;
@@ -25,6 +29,18 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
+
+/// Seed 001.
+pub const KIND: VendorKind = VendorKind::new(1, "cloud_record");
+
+inventory::submit! { KIND }
+inventory::submit! {
+    Registration {
+        kind: KIND,
+        build: |world, door| Arc::new(CloudRecord::new(world.clone(), door.clone())),
+        client: &client::CloudRecordClient,
+    }
+}
 
 /// Fixture items with their JSON paths.
 type Located<T> = Vec<(String, T)>;
@@ -36,6 +52,7 @@ pub const TIMEOUT_TASK: &str = "timeout_check";
 #[derive(Debug)]
 pub struct CloudRecord {
     world: Arc<World>,
+    door: Arc<FrontDoor>,
     /// accounts by app_id
     accounts: Tenants<Account>,
     /// dev_id → app_id (derived from `accounts`)
@@ -127,14 +144,12 @@ enum CloudEvent {
 impl CloudEvent {
     fn parse(name: &str, event: &Value) -> Result<CloudEvent, String> {
         let e = match name {
-            "join" => CloudEvent::Join(event_fields(VendorKind::CloudRecord, name, event)?),
-            "leave" => CloudEvent::Leave(event_fields(VendorKind::CloudRecord, name, event)?),
-            "stream_open" => CloudEvent::StreamOpen(event_fields(VendorKind::CloudRecord, name, event)?),
-            "stream_close" => CloudEvent::StreamClose(event_fields(VendorKind::CloudRecord, name, event)?),
-            "recording_fail" => CloudEvent::Fail(event_fields(VendorKind::CloudRecord, name, event)?),
-            other => {
-                return Err(format!("unknown event cloud_record.{other} (known: {})", EVENTS.join(", ")))
-            }
+            "join" => CloudEvent::Join(event_fields(KIND, name, event)?),
+            "leave" => CloudEvent::Leave(event_fields(KIND, name, event)?),
+            "stream_open" => CloudEvent::StreamOpen(event_fields(KIND, name, event)?),
+            "stream_close" => CloudEvent::StreamClose(event_fields(KIND, name, event)?),
+            "recording_fail" => CloudEvent::Fail(event_fields(KIND, name, event)?),
+            other => return Err(kit::unknown_event(KIND, other, &EVENTS)),
         };
         match &e {
             CloudEvent::Join(j) => check_streams(&j.streams)?,
@@ -170,10 +185,11 @@ fn check_streams(streams: &[Stream]) -> Result<(), String> {
 
 impl CloudRecord {
     /// The module on `world`, with no accounts.
-    pub fn new(world: Arc<World>) -> Self {
+    pub fn new(world: Arc<World>, door: Arc<FrontDoor>) -> Self {
         CloudRecord {
+            accounts: Tenants::new(KIND, "accounts", &world.feed),
             world,
-            accounts: Tenants::default(),
+            door,
             dev_ids: RwLock::new(HashMap::new()),
             access_tokens: RwLock::new(HashMap::new()),
         }
@@ -196,7 +212,7 @@ impl CloudRecord {
     }
 
     /// Rebuild the derived indexes from the accounts.
-    fn reindex(&self) {
+    fn rebuild_indexes(&self) {
         let mut devs = HashMap::new();
         let mut toks = HashMap::new();
         for (app, t) in self.accounts.all() {
@@ -250,20 +266,22 @@ impl CloudRecord {
                 let _ = task.recording.fail(at, &reason);
                 task.stop_reason = Some(reason);
             } else {
-                let owner = format!("{}:{app}", VendorKind::CloudRecord);
+                let owner = format!("{KIND}:{app}");
                 let ext = task.recording.media.format();
                 let many = task.recording.segments.len() > 1;
                 let base = task.file_name.clone();
-                for seg in &mut task.recording.segments {
-                    let name =
-                        if many { format!("{base}_{}.{ext}", seg.index) } else { format!("{base}.{ext}") };
-                    let f = self.world.files.create(&self.world.ids, &owner, &name, ext, seg.size, at);
-                    seg.file_key = Some(f.key);
-                }
+                let name_of = |seg: &crate::recording::Segment| {
+                    if many {
+                        format!("{base}_{}.{ext}", seg.index)
+                    } else {
+                        format!("{base}.{ext}")
+                    }
+                };
+                kit::store_segments(&self.world, &owner, &mut task.recording, ext, at, name_of).for_each(drop);
                 acc.stored += total;
             }
         }
-        self.world.schedule_recording_step(VendorKind::CloudRecord, app, &task.recording);
+        self.world.schedule_recording_step(KIND, app, &task.recording);
         let after = task.status();
         acc.refresh(record_id);
         Some(JobReport { description: format!("record {record_id}: status {before} → {after}") })
@@ -281,7 +299,7 @@ impl CloudRecord {
         let (before, timeout_s) = (task.status(), task.timeout_s);
         task.recording.stop(at, &timings).ok()?;
         task.stop_reason = Some(format!("timeout: nothing to record and no command for {timeout_s} s"));
-        self.world.schedule_recording_step(VendorKind::CloudRecord, app, &task.recording);
+        self.world.schedule_recording_step(KIND, app, &task.recording);
         let after = task.status();
         acc.refresh(record_id);
         Some(JobReport {
@@ -296,31 +314,28 @@ impl CloudRecord {
         path: &str,
         errors: &mut Vec<FixtureError>,
     ) -> (Located<AccountConfig>, Located<GroupFixture>) {
-        fixture::unknown_keys(section, path, &["accounts", "groups"], errors);
-        let accounts = fixture::parse_list::<AccountConfig>(section, path, "accounts", errors);
-        let groups = fixture::parse_list::<GroupFixture>(section, path, "groups", errors);
+        checks::unknown_keys(section, path, &["accounts", "groups"], errors);
+        let accounts = checks::parse_list::<AccountConfig>(section, path, "accounts", errors);
+        let groups = checks::parse_list::<GroupFixture>(section, path, "groups", errors);
         (accounts, groups)
     }
 }
 
-impl Dialect for CloudRecord {
+impl Envelope for CloudRecord {
     fn kind(&self) -> VendorKind {
-        VendorKind::CloudRecord
+        KIND
     }
 
-    fn world(&self) -> &World {
-        &self.world
+    fn door(&self) -> &FrontDoor {
+        &self.door
     }
 
-    fn error_reply(&self, code: i64, msg: Option<&str>) -> Reply {
-        CloudError::new(code, msg.unwrap_or("")).reply(&[])
+    fn refusal(&self, code: i64, detail: &str) -> Reply {
+        CloudError::new(code, detail).reply(&[])
     }
 
-    fn body_too_large(&self, limit: usize) -> Reply {
-        let mut r =
-            CloudError::new(errors::JSON_PARSE, format!("the body is larger than {limit} bytes")).reply(&[]);
-        r.status = 413;
-        r
+    fn too_large_code(&self) -> i64 {
+        errors::JSON_PARSE
     }
 }
 
@@ -453,7 +468,7 @@ impl Vendor for CloudRecord {
             loaded.push(app);
         }
         for (_, g) in groups {
-            self.accounts.with(&g.app_id, |acc| {
+            self.accounts.write(&g.app_id, |acc| {
                 let group = acc.groups.entry(g.group_id.clone()).or_default();
                 for u in g.users {
                     let streams = group.users.entry(u.user_id).or_default();
@@ -465,7 +480,7 @@ impl Vendor for CloudRecord {
                 }
             });
         }
-        self.reindex();
+        self.rebuild_indexes();
         Ok(loaded)
     }
 
@@ -561,35 +576,18 @@ impl Vendor for CloudRecord {
 
     fn run_job(&self, tenant: &str, task: &str, target: &str, due_ms: i64) -> Option<JobReport> {
         match task {
-            engine::STEP_TASK => self.step_recording(tenant, target, due_ms),
+            recording::STEP_TASK => self.step_recording(tenant, target, due_ms),
             TIMEOUT_TASK => self.check_timeout(tenant, target, due_ms),
             _ => None,
         }
     }
 
-    fn tenant_ids(&self) -> Vec<String> {
-        self.accounts.ids()
+    fn tenants(&self) -> &dyn TenantTable {
+        &self.accounts
     }
 
-    fn reset(&self, tenant: Option<&str>) {
-        self.accounts.reset(tenant);
-        self.reindex();
-    }
-
-    fn dump(&self) -> Value {
-        json!({ "accounts": self.accounts.snapshot() })
-    }
-
-    fn check_state(&self, state: &Value) -> Result<(), String> {
-        crate::world::parse_dump::<Account>(state, "accounts").map(|_| ())
-    }
-
-    fn restore(&self, state: &Value) -> Result<(), String> {
-        let mut accounts = crate::world::parse_dump::<Account>(state, "accounts")?;
-        accounts.values_mut().for_each(Account::rebuild);
-        self.accounts.restore(accounts);
-        self.reindex();
-        Ok(())
+    fn reindex(&self) {
+        self.rebuild_indexes();
     }
 
     /// `{"tasks": N, "group_id": "seed"}`: N record tasks in the group (created if absent), numbered and
@@ -629,10 +627,10 @@ impl Vendor for CloudRecord {
         for _ in 0..spec.tasks {
             acc.tasks_created += 1;
             let record_id = format!("{prefix}_{}", 10_000 + acc.tasks_created);
-            let mut recording = crate::world::Recording::new(
+            let mut recording = crate::recording::Recording::new(
                 record_id.clone(),
                 spec.group_id.clone(),
-                crate::world::MediaKind::Video,
+                crate::recording::MediaKind::Video,
                 3600,
                 at_ms,
             );

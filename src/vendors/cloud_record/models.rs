@@ -1,8 +1,7 @@
 //! Tenant state of the cloud-recording vendor: accounts, their groups and streams, their record tasks.
 
-use crate::world::index::{Chunked, FastMap};
-use crate::world::RankedSet;
-use crate::world::{Phase, Recording};
+use crate::index::{Chunked, FastMap, RankedSet};
+use crate::recording::{Phase, Recording};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -621,7 +620,7 @@ impl<'de> Deserialize<'de> for TaskTable {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::world::{MediaKind, Timings};
+    use crate::recording::{MediaKind, Timings};
 
     fn task(id: &str, group: &str) -> RecordTask {
         RecordTask {
@@ -696,5 +695,11 @@ mod tests {
         assert_eq!(dumped.as_object().unwrap().keys().collect::<Vec<_>>(), ["r0", "r1", "r2", "r3", "r4"]);
         let back: TaskTable = serde_json::from_value(dumped).unwrap();
         assert_eq!(back, rebuilt);
+    }
+}
+
+impl crate::tenants::TenantState for Account {
+    fn rebuild(&mut self) {
+        Account::rebuild(self);
     }
 }

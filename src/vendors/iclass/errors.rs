@@ -3,6 +3,7 @@
 //! Every answer carries `error_code` and `error_msg`; the message is the vendor's description of the code
 //! followed by what exactly was wrong, so a client developer can fix the request from the answer alone.
 
+use crate::vendors::kit::{worded, CodeTable};
 use crate::http::Reply;
 use serde_json::{json, Map, Value};
 
@@ -70,43 +71,46 @@ pub const NO_SUCH_ACCOUNT: i64 = 10_270;
 pub const IM_GROUP_FAILED: i64 = 10_280;
 
 /// Every documented code with the vendor's description.
-pub const TABLE: &[(i64, &str)] = &[
-    (OK, "success"),
-    (GENERIC, "generic error"),
-    (PARSE, "parse failure"),
-    (SERIALIZE, "serialisation failure"),
-    (DESERIALIZE, "deserialisation failure"),
-    (INVALID_PARAM, "invalid parameter"),
-    (READ_BODY, "failed to read the request body"),
-    (ENCRYPT, "encryption failure"),
-    (DECRYPT, "decryption failure"),
-    (DATABASE, "database operation failed"),
-    (NO_PERMISSION, "insufficient permission"),
-    (REGISTER_FAILED, "register failed"),
-    (LOGIN_FAILED, "login failed"),
-    (LOGOUT_FAILED, "logout failed"),
-    (VISITOR_UNAVAILABLE, "visitor account unavailable"),
-    (DUPLICATE_USER, "duplicate user"),
-    (NO_SUCH_USER, "user does not exist"),
-    (TOKEN_EXPIRED, "token expired"),
-    (SIGN_FAILED, "sign authentication failed"),
-    (WRONG_PASSWORD, "wrong login password"),
-    (SCHEDULE_FAILED, "failed to get the class schedule"),
-    (NO_CLASSES, "no classes at all"),
-    (CLASS_ID_FAILED, "failed to generate a class id"),
-    (CLASS_IN_PROGRESS, "cannot modify or delete: the class is in progress"),
-    (CLASS_ENDED, "cannot join: the class has ended"),
-    (WRONG_CLASS_PASSWORD, "wrong class password"),
-    (NO_SUCH_CLASS, "class does not exist"),
-    (DOC_ID_FAILED, "failed to generate a document id"),
-    (TRANSCODE_FAILED, "failed to create the transcode task"),
-    (NO_SUCH_ACCOUNT, "enterprise (account) does not exist"),
-    (IM_GROUP_FAILED, "failed to create the IM group"),
-];
+pub const TABLE: CodeTable = CodeTable::new(
+    &[
+        (OK, "success"),
+        (GENERIC, "generic error"),
+        (PARSE, "parse failure"),
+        (SERIALIZE, "serialisation failure"),
+        (DESERIALIZE, "deserialisation failure"),
+        (INVALID_PARAM, "invalid parameter"),
+        (READ_BODY, "failed to read the request body"),
+        (ENCRYPT, "encryption failure"),
+        (DECRYPT, "decryption failure"),
+        (DATABASE, "database operation failed"),
+        (NO_PERMISSION, "insufficient permission"),
+        (REGISTER_FAILED, "register failed"),
+        (LOGIN_FAILED, "login failed"),
+        (LOGOUT_FAILED, "logout failed"),
+        (VISITOR_UNAVAILABLE, "visitor account unavailable"),
+        (DUPLICATE_USER, "duplicate user"),
+        (NO_SUCH_USER, "user does not exist"),
+        (TOKEN_EXPIRED, "token expired"),
+        (SIGN_FAILED, "sign authentication failed"),
+        (WRONG_PASSWORD, "wrong login password"),
+        (SCHEDULE_FAILED, "failed to get the class schedule"),
+        (NO_CLASSES, "no classes at all"),
+        (CLASS_ID_FAILED, "failed to generate a class id"),
+        (CLASS_IN_PROGRESS, "cannot modify or delete: the class is in progress"),
+        (CLASS_ENDED, "cannot join: the class has ended"),
+        (WRONG_CLASS_PASSWORD, "wrong class password"),
+        (NO_SUCH_CLASS, "class does not exist"),
+        (DOC_ID_FAILED, "failed to generate a document id"),
+        (TRANSCODE_FAILED, "failed to create the transcode task"),
+        (NO_SUCH_ACCOUNT, "enterprise (account) does not exist"),
+        (IM_GROUP_FAILED, "failed to create the IM group"),
+    ],
+    "error",
+);
 
 /// The vendor's description of `code` (`error` for a code outside the table).
 pub fn describe(code: i64) -> &'static str {
-    TABLE.iter().find(|(c, _)| *c == code).map_or("error", |(_, d)| d)
+    TABLE.describe(code)
 }
 
 /// A refused request: a documented code, what exactly was wrong, and any fields the answer still carries
@@ -140,11 +144,7 @@ impl IclassError {
 
     /// `error_msg`: the vendor's description, then the detail.
     pub fn msg(&self) -> String {
-        if self.detail.is_empty() {
-            describe(self.code).to_string()
-        } else {
-            format!("{}: {}", describe(self.code), self.detail)
-        }
+        worded(describe(self.code), &self.detail)
     }
 
     /// The envelope `{error_code, error_msg, ...fields}` with HTTP 200.
@@ -167,8 +167,8 @@ mod tests {
 
     #[test]
     fn every_code_is_described_once() {
-        for (i, (c, _)) in TABLE.iter().enumerate() {
-            assert!(!TABLE[..i].iter().any(|(d, _)| d == c), "code {c} twice");
+        for (i, (c, _)) in TABLE.entries().iter().enumerate() {
+            assert!(!TABLE.entries()[..i].iter().any(|(d, _)| d == c), "code {c} twice");
         }
         assert_eq!(describe(NO_SUCH_CLASS), "class does not exist");
         assert_eq!(describe(12345), "error");

@@ -5,9 +5,10 @@ use super::errors::*;
 use super::models::*;
 use super::Iclass;
 use crate::http::{Exchange, Reply};
+use crate::vendors::kit::{self, BodyProblem};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
 type Res<T> = Result<T, IclassError>;
@@ -34,13 +35,7 @@ pub const TRANSCODE_EXTS: [&str; 2] = ["ppt", "pptx"];
 
 /// `{error_code: 0, error_msg: "", ...fields}`.
 fn ok(fields: Value) -> Reply {
-    let mut m = Map::new();
-    m.insert("error_code".into(), json!(OK));
-    m.insert("error_msg".into(), json!(""));
-    if let Value::Object(f) = fields {
-        m.extend(f);
-    }
-    Reply::json(&Value::Object(m))
+    kit::success(&[("error_code", json!(OK)), ("error_msg", json!(""))], fields)
 }
 
 fn respond(r: Res<Value>) -> Reply {
@@ -52,18 +47,12 @@ fn respond(r: Res<Value>) -> Reply {
 
 /// The body as a JSON object, or 10002.
 fn parse_object(ex: &Exchange) -> Res<Value> {
-    if ex.body.iter().all(u8::is_ascii_whitespace) {
-        return Err(IclassError::new(
-            DESERIALIZE,
-            "the body is empty; a JSON object with expire_time is expected",
-        ));
-    }
-    let value: Value = crate::wire::lenient_json(&ex.body)
-        .map_err(|e| IclassError::new(DESERIALIZE, format!("the body is not valid JSON: {e}")))?;
-    if !value.is_object() {
-        return Err(IclassError::new(DESERIALIZE, "the body must be a JSON object"));
-    }
-    Ok(value)
+    kit::json_body::<Value>(ex).map_err(|p| match p {
+        BodyProblem::Empty => {
+            IclassError::new(DESERIALIZE, "the body is empty; a JSON object with expire_time is expected")
+        }
+        p => IclassError::new(DESERIALIZE, p.to_string()),
+    })
 }
 
 /// The body as the endpoint's request type; a field of the wrong type is 10000, naming it.
@@ -528,7 +517,7 @@ fn user_json(u: &User) -> Value {
 pub(super) fn document_json(d: &Document, base: &str) -> Value {
     let t = d.transcode.as_ref();
     let h5_url = t.map_or(String::new(), |t| match &t.file_key {
-        Some(key) => crate::world::files::file_key_url(base, key, super::H5_FILE_NAME),
+        Some(key) => crate::files::file_key_url(base, key, super::H5_FILE_NAME),
         None => t.h5_url.clone(),
     });
     json!({
@@ -661,7 +650,7 @@ impl Iclass {
 
     /// Run `f` on the tenant's state under its lock.
     fn locked<R>(&self, tenant: &str, f: impl FnOnce(&mut Account) -> Res<R>) -> Res<R> {
-        self.apps.with(tenant, f).unwrap_or_else(|| Err(Self::gone()))
+        self.apps.write(tenant, f).unwrap_or_else(|| Err(Self::gone()))
     }
 
     /// Run `f` on the tenant's state under its lock shared with other readers (answers that only read).
@@ -749,7 +738,7 @@ impl Iclass {
         let role = if m.get("role") == Some("0") { "teacher" } else { "student" };
         let found = class_id.and_then(|id| {
             self.apps
-                .with(app, |acc| {
+                .write(app, |acc| {
                     acc.classes.get(&id).map(|c| {
                         let members: Vec<&str> = c.members.iter().map(|x| x.user_id.as_str()).collect();
                         (

@@ -11,15 +11,19 @@
 //! to the app's URL as `{expire_time, event, data}` with `sdkappid`, `random`, `sign` on the URL.
 
 pub mod api;
+mod client;
 pub mod errors;
 mod handlers;
 pub mod models;
 
-use crate::fixture::{self, FixtureError};
-use crate::http::{endpoint, Dialect, Reply};
+use crate::checks::{self, event_fields, FixtureError};
+use crate::http::{endpoint, Envelope, FrontDoor, Reply};
 use crate::outbox::{NewCallback, Signer, SuccessRule};
-use crate::vendors::{JobReport, Vendor};
-use crate::world::{engine, event_fields, MediaKind, Phase, Recording, Tenants, VendorKind, World};
+use crate::recording::{self, MediaKind, Phase, Recording};
+use crate::tenants::{TenantTable, Tenants};
+use crate::vendors::{kit, JobReport, Registration, Vendor};
+use crate::world::World;
+use crate::VendorKind;
 use actix_web::http::Method;
 use actix_web::web;
 use errors::IclassError;
@@ -28,6 +32,18 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
+
+/// Seed 004.
+pub const KIND: VendorKind = VendorKind::new(4, "iclass");
+
+inventory::submit! { KIND }
+inventory::submit! {
+    Registration {
+        kind: KIND,
+        build: |world, door| Arc::new(Iclass::new(world.clone(), door.clone())),
+        client: &client::IclassClient,
+    }
+}
 
 /// Fixture items with their JSON paths.
 type Located<T> = Vec<(String, T)>;
@@ -50,6 +66,7 @@ pub const H5_FILE_NAME: &str = "index.html";
 #[derive(Debug)]
 pub struct Iclass {
     world: Arc<World>,
+    door: Arc<FrontDoor>,
     /// apps by sdkappid (as a string)
     apps: Tenants<Account>,
 }
@@ -249,15 +266,15 @@ fn video_type(code: i64, path: &str) -> Result<VideoType, String> {
 impl IclassEvent {
     fn parse(name: &str, event: &Value) -> Result<IclassEvent, String> {
         let e = match name {
-            "class_begin" => IclassEvent::Begin(event_fields(VendorKind::Iclass, name, event)?),
-            "class_over" => IclassEvent::Over(event_fields(VendorKind::Iclass, name, event)?),
-            "join_class" => IclassEvent::Join(event_fields(VendorKind::Iclass, name, event)?),
-            "quit_class" => IclassEvent::Quit(event_fields(VendorKind::Iclass, name, event)?),
-            "stream_open" => IclassEvent::StreamOpen(event_fields(VendorKind::Iclass, name, event)?),
-            "stream_close" => IclassEvent::StreamClose(event_fields(VendorKind::Iclass, name, event)?),
-            "recording_fail" => IclassEvent::RecordingFail(event_fields(VendorKind::Iclass, name, event)?),
-            "transcode_fail" => IclassEvent::TranscodeFail(event_fields(VendorKind::Iclass, name, event)?),
-            other => return Err(format!("unknown event iclass.{other} (known: {})", EVENTS.join(", "))),
+            "class_begin" => IclassEvent::Begin(event_fields(KIND, name, event)?),
+            "class_over" => IclassEvent::Over(event_fields(KIND, name, event)?),
+            "join_class" => IclassEvent::Join(event_fields(KIND, name, event)?),
+            "quit_class" => IclassEvent::Quit(event_fields(KIND, name, event)?),
+            "stream_open" => IclassEvent::StreamOpen(event_fields(KIND, name, event)?),
+            "stream_close" => IclassEvent::StreamClose(event_fields(KIND, name, event)?),
+            "recording_fail" => IclassEvent::RecordingFail(event_fields(KIND, name, event)?),
+            "transcode_fail" => IclassEvent::TranscodeFail(event_fields(KIND, name, event)?),
+            other => return Err(kit::unknown_event(KIND, other, &EVENTS)),
         };
         match &e {
             IclassEvent::Begin(b) => {
@@ -350,9 +367,11 @@ fn close_stream(acc: &mut Account, class_id: u64, user: &str, vt: VideoType, at_
 
 impl Iclass {
     /// The module on `world`, with no apps.
-    pub fn new(world: Arc<World>) -> Self {
+    pub fn new(world: Arc<World>, door: Arc<FrontDoor>) -> Self {
         // The app's key never changes: signs are checked against it without the app's lock.
-        Iclass { world, apps: Tenants::with_fixed(|a: &Account| a.config.tic_key.as_str().into()) }
+        let apps =
+            Tenants::new(KIND, "apps", &world.feed).with_fixed(|a: &Account| a.config.tic_key.as_str().into());
+        Iclass { world, door, apps }
     }
 
     // ----- callbacks ------------------------------------------------------------------------------
@@ -360,7 +379,7 @@ impl Iclass {
     /// Hand one event to the outbox: `{event, data}` (the outbox adds `expire_time` and signs the URL).
     fn send(&self, tenant: &str, acc: &Account, resource: String, event: &str, data: Value, at_ms: i64) {
         let cb = NewCallback {
-            vendor: VendorKind::Iclass,
+            vendor: KIND,
             tenant: tenant.to_string(),
             resources: vec![resource],
             event: event.to_string(),
@@ -368,7 +387,6 @@ impl Iclass {
             payload: json!({ "event": event, "data": data }),
             signer: Signer::UrlMd5 { key: acc.config.tic_key.clone(), sdkappid: acc.config.sdkappid },
             success: SuccessRule::Http2xxErrorCodeZero,
-            policy: self.world.callback_policy(VendorKind::Iclass),
         };
         self.world.send_callback(cb, at_ms);
     }
@@ -394,7 +412,7 @@ impl Iclass {
     /// Schedule the next transcode step of `doc_id`, one step interval after `from_ms`.
     fn schedule_transcode(&self, tenant: &str, acc: &Account, doc_id: &str, from_ms: i64) {
         let step_ms = (acc.config.transcode_step_s * 1000.0).round() as i64;
-        self.world.schedule_vendor(from_ms + step_ms, VendorKind::Iclass, tenant, TRANSCODE_TASK, doc_id);
+        self.world.schedule_vendor(from_ms + step_ms, KIND, tenant, TRANSCODE_TASK, doc_id);
     }
 
     // ----- jobs -----------------------------------------------------------------------------------
@@ -403,7 +421,7 @@ impl Iclass {
         let handle = self.apps.get(tenant)?;
         let mut guard = handle.lock();
         let acc = &mut *guard;
-        let owner = format!("{}:{tenant}", VendorKind::Iclass);
+        let owner = format!("{}:{tenant}", KIND);
         let doc = acc.documents.get_mut(doc_id)?;
         let t = doc.transcode.as_mut()?;
         let before = format!("{} {}", t.status.as_str(), t.progress);
@@ -424,7 +442,7 @@ impl Iclass {
                 );
                 t.status = TranscodeStatus::Finished;
                 t.progress = 100;
-                t.h5_url = self.world.file_url(&f);
+                t.h5_url = self.door.file_url(&f);
                 t.file_key = Some(f.key);
             }
             TranscodeStatus::Finished | TranscodeStatus::Failed => return None,
@@ -449,12 +467,12 @@ impl Iclass {
         let before = rec.recording.phase;
         let phase = rec.recording.step(at_ms, &timings)?;
         if phase != Phase::Done {
-            self.world.schedule_recording_step(VendorKind::Iclass, tenant, &rec.recording);
+            self.world.schedule_recording_step(KIND, tenant, &rec.recording);
             return Some(JobReport {
                 description: format!("class {class_id} recording: {before:?} → {phase:?}"),
             });
         }
-        let owner = format!("{}:{tenant}", VendorKind::Iclass);
+        let owner = format!("{}:{tenant}", KIND);
         let started = rec.recording.started_ms.unwrap_or(rec.recording.created_ms);
         let stopped = rec.recording.stopped_ms.unwrap_or(at_ms);
         let mut files = Vec::new();
@@ -498,7 +516,7 @@ impl Iclass {
             .iter()
             .map(|f| {
                 let url =
-                    self.world.files.get(&f.file_key).map(|s| self.world.file_url(&s)).unwrap_or_default();
+                    self.world.files.get(&f.file_key).map(|s| self.door.file_url(&s)).unwrap_or_default();
                 json!({
                     "video_play_time": f.video_play_time,
                     "video_size": f.video_size,
@@ -685,7 +703,7 @@ impl Iclass {
                 s.stop_ms = Some(at_ms);
             }
             if rec.recording.stop(at_ms, &timings).is_ok() {
-                self.world.schedule_recording_step(VendorKind::Iclass, tenant, &rec.recording);
+                self.world.schedule_recording_step(KIND, tenant, &rec.recording);
                 recording = json!(format!("stopped after {} s; processing", rec.recording.recorded_s()));
             }
         }
@@ -832,12 +850,12 @@ impl Iclass {
     // ----- fixtures -------------------------------------------------------------------------------
 
     fn section(section: &Value, path: &str, errors: &mut Vec<FixtureError>) -> Section {
-        fixture::unknown_keys(section, path, &["apps", "users", "classes", "documents"], errors);
+        checks::unknown_keys(section, path, &["apps", "users", "classes", "documents"], errors);
         Section {
-            apps: fixture::parse_list::<AppConfig>(section, path, "apps", errors),
-            users: fixture::parse_list::<UserFixture>(section, path, "users", errors),
-            classes: fixture::parse_list::<ClassFixture>(section, path, "classes", errors),
-            documents: fixture::parse_list::<DocumentFixture>(section, path, "documents", errors),
+            apps: checks::parse_list::<AppConfig>(section, path, "apps", errors),
+            users: checks::parse_list::<UserFixture>(section, path, "users", errors),
+            classes: checks::parse_list::<ClassFixture>(section, path, "classes", errors),
+            documents: checks::parse_list::<DocumentFixture>(section, path, "documents", errors),
         }
     }
 
@@ -911,7 +929,7 @@ impl Iclass {
             let pages = d.pages.unwrap_or_else(|| handlers::pages_of(doc_size));
             let f = self.world.files.create(
                 &self.world.ids,
-                &format!("{}:{tenant}", VendorKind::Iclass),
+                &format!("{}:{tenant}", KIND),
                 H5_FILE_NAME,
                 "html",
                 u64::from(pages) * H5_BYTES_PER_PAGE,
@@ -922,7 +940,7 @@ impl Iclass {
                 progress: 100,
                 code: 0,
                 msg: String::new(),
-                h5_url: self.world.file_url(&f),
+                h5_url: self.door.file_url(&f),
                 pages,
                 resolution: TRANSCODE_RESOLUTION.into(),
                 title: handlers::title_of(&doc_name, &d.doc_url),
@@ -973,36 +991,22 @@ fn check_word<T>(
     parsed
 }
 
-impl Dialect for Iclass {
+impl Envelope for Iclass {
     fn kind(&self) -> VendorKind {
-        VendorKind::Iclass
+        KIND
     }
 
-    fn world(&self) -> &World {
-        &self.world
+    fn door(&self) -> &FrontDoor {
+        &self.door
     }
 
-    fn error_reply(&self, code: i64, msg: Option<&str>) -> Reply {
-        IclassError::new(code, msg.unwrap_or("")).reply()
+    fn refusal(&self, code: i64, detail: &str) -> Reply {
+        IclassError::new(code, detail).reply()
     }
 
-    fn body_too_large(&self, limit: usize) -> Reply {
-        let mut r =
-            IclassError::new(errors::READ_BODY, format!("the body is larger than {limit} bytes")).reply();
-        r.status = 413;
-        r
+    fn too_large_code(&self) -> i64 {
+        errors::READ_BODY
     }
-}
-
-/// A dump's section of this vendor: apps by sdkappid, each under its own id.
-fn parse_state(state: &Value) -> Result<BTreeMap<String, Account>, String> {
-    let apps = crate::world::parse_dump::<Account>(state, "apps")?;
-    for (k, a) in &apps {
-        if k != &a.config.sdkappid.to_string() {
-            return Err(format!("apps.{k}: holds the app {}", a.config.sdkappid));
-        }
-    }
-    Ok(apps)
 }
 
 impl Vendor for Iclass {
@@ -1049,14 +1053,7 @@ impl Vendor for Iclass {
                     "must not be empty (omit it to accept any record_user_sig)",
                 ));
             }
-            if let Some(u) = &a.callback_url {
-                if !(u.starts_with("http://") || u.starts_with("https://")) {
-                    errors.push(FixtureError::new(
-                        format!("{p}.callback_url"),
-                        "must start with http:// or https://",
-                    ));
-                }
-            }
+            kit::check_callback_url(a.callback_url.as_deref(), &format!("{p}.callback_url"), errors);
             if !(a.transcode_step_s.is_finite() && (0.0..=86_400.0).contains(&a.transcode_step_s)) {
                 errors.push(FixtureError::new(
                     format!("{p}.transcode_step_s"),
@@ -1229,7 +1226,7 @@ impl Vendor for Iclass {
         }
         // What exists once this section is loaded: the world's plus the section's.
         let existing = |app: u64, f: &dyn Fn(&Account) -> bool| -> bool {
-            self.apps.with(&app.to_string(), |acc| f(acc)).unwrap_or(false)
+            self.apps.write(&app.to_string(), |acc| f(acc)).unwrap_or(false)
         };
         let app_known = |app: u64| new_apps.contains(&app) || self.apps.get(&app.to_string()).is_some();
         let declared: BTreeSet<(u64, &str)> =
@@ -1333,21 +1330,21 @@ impl Vendor for Iclass {
         }
         for (_, u) in users {
             let tenant = u.sdkappid.to_string();
-            self.apps.with(&tenant, |acc| {
+            self.apps.write(&tenant, |acc| {
                 let user = self.build_user(acc, u, now_s);
                 acc.users.insert(user.user_id.clone(), user);
             });
         }
         for (_, c) in classes {
             let tenant = c.sdkappid.to_string();
-            self.apps.with(&tenant, |acc| {
+            self.apps.write(&tenant, |acc| {
                 let class = Self::build_class(acc, c, now_s);
                 acc.classes.insert(class.class_id, class);
             });
         }
         for (_, d) in documents {
             let tenant = d.sdkappid.to_string();
-            self.apps.with(&tenant, |acc| {
+            self.apps.write(&tenant, |acc| {
                 let doc = self.build_document(&tenant, acc, d, now_ms);
                 acc.documents.insert(doc.doc_id.clone(), doc);
             });
@@ -1369,36 +1366,19 @@ impl Vendor for Iclass {
 
     fn run_job(&self, tenant: &str, task: &str, target: &str, due_ms: i64) -> Option<JobReport> {
         match task {
-            engine::STEP_TASK => self.step_recording(tenant, target, due_ms),
+            recording::STEP_TASK => self.step_recording(tenant, target, due_ms),
             TRANSCODE_TASK => self.step_transcode(tenant, target, due_ms),
             _ => None,
         }
     }
 
-    fn tenant_ids(&self) -> Vec<String> {
-        self.apps.ids()
-    }
-
-    fn reset(&self, tenant: Option<&str>) {
-        self.apps.reset(tenant);
-    }
-
-    fn dump(&self) -> Value {
-        json!({ "apps": self.apps.snapshot() })
-    }
-
-    fn check_state(&self, state: &Value) -> Result<(), String> {
-        parse_state(state).map(|_| ())
-    }
-
-    fn restore(&self, state: &Value) -> Result<(), String> {
-        self.apps.restore(parse_state(state)?);
-        Ok(())
+    fn tenants(&self) -> &dyn TenantTable {
+        &self.apps
     }
 
     fn set_callback_url(&self, tenant: &str, url: &str) -> Result<(), String> {
         self.apps
-            .with(tenant, |a| a.config.callback_url = Some(url.to_string()))
+            .write(tenant, |a| a.config.callback_url = Some(url.to_string()))
             .ok_or_else(|| format!("no app {tenant}"))
     }
 
@@ -1509,10 +1489,22 @@ impl Vendor for Iclass {
         let (_, t) = self.apps.all().into_iter().next()?;
         let a = t.lock();
         let expire = self.world.clock.now_s() + 86_400;
-        let sign = crate::world::files::md5_hex(&format!("{}{expire}", a.config.tic_key));
+        let sign = crate::files::md5_hex(&format!("{}{expire}", a.config.tic_key));
         Some(format!(
             "curl -X POST '{base}/paas/v1/user/list?sdkappid={}&random=1&sign={sign}' -H 'Content-Type: application/json' -d '{{\"expire_time\":{expire}}}'",
             a.config.sdkappid
         ))
+    }
+}
+
+impl crate::tenants::TenantState for Account {
+    /// Each app stands under its own sdkappid.
+    fn check_dump(apps: &BTreeMap<String, Self>) -> Result<(), String> {
+        for (k, a) in apps {
+            if k != &a.config.sdkappid.to_string() {
+                return Err(format!("apps.{k}: holds the app {}", a.config.sdkappid));
+            }
+        }
+        Ok(())
     }
 }

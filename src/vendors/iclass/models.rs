@@ -1,8 +1,8 @@
 //! Tenant state of the TIC PaaS vendor: one app (sdkappid) with its users, classes, documents and the
 //! cloud recordings of its classes.
 
-use crate::world::index::{Chunked, FastMap};
-use crate::world::{RankedSet, Recording};
+use crate::index::{Chunked, FastMap, RankedSet};
+use crate::recording::Recording;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 

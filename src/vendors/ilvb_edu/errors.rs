@@ -1,5 +1,6 @@
 //! The education recording service's error table (seed 000, 后台错误码).
 
+use crate::vendors::kit::{worded, CodeTable};
 use crate::http::Reply;
 use serde_json::{json, Map, Value};
 
@@ -19,20 +20,23 @@ pub const NO_PERMISSION: i64 = -9004;
 pub const DUPLICATE: i64 = -12011;
 
 /// Every documented code with the document's description.
-pub const TABLE: &[(i64, &str)] = &[
-    (0, "成功"),
-    (GENERIC, "通用的失败错误码"),
-    (DATA_PARSE, "数据解析错误"),
-    (SERIALIZE, "序列化失败"),
-    (DESERIALIZE, "反序列化失败"),
-    (INVALID_PARAM, "参数无效"),
-    (NO_PERMISSION, "权限不足"),
-    (DUPLICATE, "重复操作"),
-];
+pub const TABLE: CodeTable = CodeTable::new(
+    &[
+        (0, "成功"),
+        (GENERIC, "通用的失败错误码"),
+        (DATA_PARSE, "数据解析错误"),
+        (SERIALIZE, "序列化失败"),
+        (DESERIALIZE, "反序列化失败"),
+        (INVALID_PARAM, "参数无效"),
+        (NO_PERMISSION, "权限不足"),
+        (DUPLICATE, "重复操作"),
+    ],
+    "未知错误",
+);
 
 /// The document's description of `code`.
 pub fn describe(code: i64) -> &'static str {
-    TABLE.iter().find(|(c, _)| *c == code).map_or("未知错误", |(_, d)| d)
+    TABLE.describe(code)
 }
 
 /// A refused request.
@@ -57,11 +61,7 @@ impl EduError {
 
     /// `{error_code, error_msg}`.
     pub fn reply(&self) -> Reply {
-        let msg = if self.detail.is_empty() {
-            describe(self.code).to_string()
-        } else {
-            format!("{}: {}", describe(self.code), self.detail)
-        };
+        let msg = worded(describe(self.code), &self.detail);
         let mut m = Map::new();
         m.insert("error_code".into(), json!(self.code));
         m.insert("error_msg".into(), json!(msg));

@@ -5,38 +5,23 @@ use super::errors::*;
 use super::models::*;
 use super::IlvbEdu;
 use crate::http::{Exchange, Reply};
-use crate::world::{MediaKind, Recording};
-use serde_json::{json, Map, Value};
+use crate::recording::{MediaKind, Recording};
+use crate::vendors::kit::{self, BodyProblem};
+use serde_json::{json, Value};
 
 type Res<T> = Result<T, EduError>;
 
 /// `{error_code: 0, error_msg: "", ...fields}`.
 fn ok(fields: Value) -> Reply {
-    let mut m = Map::new();
-    m.insert("error_code".into(), json!(0));
-    m.insert("error_msg".into(), json!(""));
-    if let Value::Object(f) = fields {
-        m.extend(f);
-    }
-    Reply::json(&Value::Object(m))
+    kit::success(&[("error_code", json!(0)), ("error_msg", json!(""))], fields)
 }
 
 /// The document's three body failures: nothing parsable (-9000), not standard JSON (-9002), bad fields (-9003).
 fn parse_body(ex: &Exchange) -> Res<RecordRequest> {
-    if ex.body.iter().all(u8::is_ascii_whitespace) {
-        return Err(EduError::new(DATA_PARSE, "the body is empty; a JSON object is expected"));
-    }
-    if std::str::from_utf8(&ex.body).is_err() {
-        return Err(EduError::new(DATA_PARSE, "the body is not UTF-8 text"));
-    }
-    let v = crate::wire::lenient_json(&ex.body)
-        .map_err(|e| EduError::new(DESERIALIZE, format!("the body is not standard JSON: {e}")))?;
-    if !v.is_object() {
-        return Err(EduError::new(DATA_PARSE, "the body must be a JSON object"));
-    }
-    serde_path_to_error::deserialize(&v).map_err(|e| {
-        let path = e.path().to_string();
-        EduError::param(format!("field `{path}`: {}", e.into_inner()))
+    kit::json_body(ex).map_err(|p| match p {
+        BodyProblem::NotJson(e) => EduError::new(DESERIALIZE, format!("the body is not standard JSON: {e}")),
+        BodyProblem::Field { .. } => EduError::param(p.to_string()),
+        _ => EduError::new(DATA_PARSE, p.to_string()),
     })
 }
 
@@ -62,7 +47,7 @@ impl IlvbEdu {
         let tenant = sdkappid.to_string();
         let cfg = self
             .apps
-            .with(&tenant, |a| a.config.clone())
+            .read(&tenant, |a| a.config.clone())
             .ok_or_else(|| EduError::param(format!("sdkappid {sdkappid} is not a known app")))?;
         let identifier = ex
             .query("identifier")
@@ -184,7 +169,7 @@ impl IlvbEdu {
             let due = now + (timings.encode_queue_s * 1000.0).round() as i64;
             self.world.schedule_vendor(
                 due,
-                crate::world::VendorKind::IlvbEdu,
+                super::KIND,
                 tenant,
                 super::PICKUP_TASK,
                 "",
@@ -197,7 +182,7 @@ impl IlvbEdu {
         let roomid = Self::room_of(req)?;
         let files = &self.world.files;
         self.apps
-            .with(tenant, |app| {
+            .write(tenant, |app| {
                 let room = app.rooms.get(&roomid).filter(|r| r.class.is_some() || r.recording.is_some());
                 let room = room.ok_or_else(|| EduError::param(format!("room {roomid} never held a class")))?;
                 let (class, status, record_files) = match &room.recording {
@@ -249,7 +234,7 @@ impl IlvbEdu {
             .or_else(|| req.groupid.clone())
             .filter(|g| !g.is_empty())
             .ok_or_else(|| EduError::param("group_id is required"))?;
-        self.apps.with(tenant, |app| {
+        self.apps.write(tenant, |app| {
             app.groups.insert(group.clone(), now);
         });
         Ok(json!({}))

@@ -8,23 +8,39 @@
 //! (`ilvb_edu.class_start`, `ilvb_edu.class_end`); failures from `ilvb_edu.recording_fail`.
 
 pub mod api;
+mod client;
 pub mod errors;
 mod handlers;
 pub mod models;
 
-use crate::fixture::{self, FixtureError};
-use crate::http::{endpoint, Dialect, Reply};
+use crate::checks::{self, event_fields, FixtureError};
+use crate::http::{endpoint, Envelope, FrontDoor, Reply};
 use crate::outbox::{NewCallback, Signer, SuccessRule};
-use crate::vendors::{JobReport, Vendor};
-use crate::world::{engine, event_fields, Phase, Tenants, VendorKind, World};
+use crate::recording::{self, Phase};
+use crate::tenants::{TenantTable, Tenants};
+use crate::vendors::{kit, JobReport, Registration, Vendor};
+use crate::world::World;
+use crate::VendorKind;
 use actix_web::http::Method;
 use actix_web::web;
 use errors::EduError;
 use models::*;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
+
+/// Seed 000.
+pub const KIND: VendorKind = VendorKind::new(0, "ilvb_edu");
+
+inventory::submit! { KIND }
+inventory::submit! {
+    Registration {
+        kind: KIND,
+        build: |world, door| std::sync::Arc::new(IlvbEdu::new(world.clone(), door.clone())),
+        client: &client::IlvbEduClient,
+    }
+}
 
 /// Scheduler task: the recording back end picks up the queued rooms of an app.
 pub const PICKUP_TASK: &str = "pickup";
@@ -36,6 +52,7 @@ type Located<T> = Vec<(String, T)>;
 #[derive(Debug)]
 pub struct IlvbEdu {
     world: Arc<World>,
+    door: Arc<FrontDoor>,
     /// apps by sdkappid (as text)
     apps: Tenants<EduApp>,
 }
@@ -116,10 +133,10 @@ enum EduEvent {
 impl EduEvent {
     fn parse(name: &str, v: &Value) -> Result<EduEvent, String> {
         let e = match name {
-            "class_start" => EduEvent::Start(event_fields(VendorKind::IlvbEdu, name, v)?),
-            "class_end" => EduEvent::End(event_fields(VendorKind::IlvbEdu, name, v)?),
-            "recording_fail" => EduEvent::Fail(event_fields(VendorKind::IlvbEdu, name, v)?),
-            other => return Err(format!("unknown event ilvb_edu.{other} (known: {})", EVENTS.join(", "))),
+            "class_start" => EduEvent::Start(event_fields(KIND, name, v)?),
+            "class_end" => EduEvent::End(event_fields(KIND, name, v)?),
+            "recording_fail" => EduEvent::Fail(event_fields(KIND, name, v)?),
+            other => return Err(kit::unknown_event(KIND, other, &EVENTS)),
         };
         if let EduEvent::Fail(f) = &e {
             if f.error_code == Some(0) {
@@ -140,14 +157,15 @@ impl EduEvent {
 
 impl IlvbEdu {
     /// The module on `world`, with no apps.
-    pub fn new(world: Arc<World>) -> Self {
-        IlvbEdu { world, apps: Tenants::default() }
+    pub fn new(world: Arc<World>, door: Arc<FrontDoor>) -> Self {
+        let apps = Tenants::new(KIND, "apps", &world.feed);
+        IlvbEdu { world, door, apps }
     }
 
     fn callback(&self, cfg: &AppConfig, rooms: &[u64], event: &str, payload: Value, at: i64) {
         self.world.send_callback(
             NewCallback {
-                vendor: VendorKind::IlvbEdu,
+                vendor: KIND,
                 tenant: cfg.sdkappid.to_string(),
                 resources: rooms.iter().map(|r| format!("room:{r}")).collect(),
                 event: event.to_string(),
@@ -155,7 +173,6 @@ impl IlvbEdu {
                 payload,
                 signer: Signer::BodyMd5 { key: cfg.key.clone() },
                 success: SuccessRule::Http2xxNoErrorCode,
-                policy: self.world.callback_policy(VendorKind::IlvbEdu),
             },
             at,
         );
@@ -177,7 +194,7 @@ impl IlvbEdu {
             let _ = rec.recording.start(at);
             let _ = rec.recording.stop_with_media(at, media_ms, &timings);
             rec.state = RecordState::Recording;
-            self.world.schedule_recording_step(VendorKind::IlvbEdu, tenant, &rec.recording);
+            self.world.schedule_recording_step(KIND, tenant, &rec.recording);
             started.push(roomid);
         }
         if started.is_empty() {
@@ -203,16 +220,16 @@ impl IlvbEdu {
             return None;
         }
         let phase = rec.recording.step(at, &timings)?;
-        self.world.schedule_recording_step(VendorKind::IlvbEdu, tenant, &rec.recording);
+        self.world.schedule_recording_step(KIND, tenant, &rec.recording);
         if phase != Phase::Done {
             return Some(JobReport { description: format!("room {roomid}: recording {phase:?}") });
         }
-        let owner = format!("{}:{tenant}", VendorKind::IlvbEdu);
+        let owner = format!("{KIND}:{tenant}");
         let count = rec.recording.segments.len();
-        for seg in rec.recording.segments.iter_mut() {
-            let name = format!("class_{roomid}_{}.mp4", seg.index);
-            let f = self.world.files.create(&self.world.ids, &owner, &name, "mp4", seg.size, at);
-            seg.file_key = Some(f.key.clone());
+        let stored = kit::store_segments(&self.world, &owner, &mut rec.recording, "mp4", at, |seg| {
+            format!("class_{roomid}_{}.mp4", seg.index)
+        });
+        for (seg, f) in stored {
             rec.files.push(RecordFile {
                 file_id: seg.index,
                 video_id: self.world.ids.digits(19),
@@ -227,7 +244,7 @@ impl IlvbEdu {
             (rec.class.start_ms.div_euclid(1000), rec.class.end_ms.map_or(0, |e| e.div_euclid(1000)));
         for f in &rec.files {
             let url =
-                self.world.files.get(&f.file_key).map(|sf| self.world.file_url(&sf)).unwrap_or_default();
+                self.world.files.get(&f.file_key).map(|sf| self.door.file_url(&sf)).unwrap_or_default();
             let payload = json!({
                 "error_code": 0, "error_msg": "", "event_type": 1001, "sdkappid": cfg.sdkappid,
                 "class_roomid": roomid, "class_starttime": start_s, "class_endtime": end_s,
@@ -246,10 +263,10 @@ impl IlvbEdu {
         path: &str,
         errors: &mut Vec<FixtureError>,
     ) -> (Located<AppConfig>, Located<ClassroomFixture>) {
-        fixture::unknown_keys(section, path, &["apps", "classrooms"], errors);
+        checks::unknown_keys(section, path, &["apps", "classrooms"], errors);
         (
-            fixture::parse_list::<AppConfig>(section, path, "apps", errors),
-            fixture::parse_list::<ClassroomFixture>(section, path, "classrooms", errors),
+            checks::parse_list::<AppConfig>(section, path, "apps", errors),
+            checks::parse_list::<ClassroomFixture>(section, path, "classrooms", errors),
         )
     }
 
@@ -266,24 +283,21 @@ impl IlvbEdu {
     }
 }
 
-impl Dialect for IlvbEdu {
+impl Envelope for IlvbEdu {
     fn kind(&self) -> VendorKind {
-        VendorKind::IlvbEdu
+        KIND
     }
 
-    fn world(&self) -> &World {
-        &self.world
+    fn door(&self) -> &FrontDoor {
+        &self.door
     }
 
-    fn error_reply(&self, code: i64, msg: Option<&str>) -> Reply {
-        EduError::new(code, msg.unwrap_or("")).reply()
+    fn refusal(&self, code: i64, detail: &str) -> Reply {
+        EduError::new(code, detail).reply()
     }
 
-    fn body_too_large(&self, limit: usize) -> Reply {
-        let mut r =
-            EduError::new(errors::DATA_PARSE, format!("the body is larger than {limit} bytes")).reply();
-        r.status = 413;
-        r
+    fn too_large_code(&self) -> i64 {
+        errors::DATA_PARSE
     }
 }
 
@@ -294,7 +308,7 @@ impl Vendor for IlvbEdu {
 
     fn check_section(&self, section: &Value, path: &str, errors: &mut Vec<FixtureError>) {
         let (apps, rooms) = Self::section_parts(section, path, errors);
-        let mut seen: BTreeMap<u64, &str> = BTreeMap::new();
+        kit::report_duplicates(&apps, "sdkappid", |a| a.sdkappid, errors);
         for (p, a) in &apps {
             if a.key.is_empty() {
                 errors.push(FixtureError::new(format!("{p}.key"), "must not be empty"));
@@ -305,14 +319,7 @@ impl Vendor for IlvbEdu {
                     "needs at least one non-empty identifier",
                 ));
             }
-            if let Some(u) = &a.callback_url {
-                if !(u.starts_with("http://") || u.starts_with("https://")) {
-                    errors.push(FixtureError::new(
-                        format!("{p}.callback_url"),
-                        "must start with http:// or https://",
-                    ));
-                }
-            }
+            kit::check_callback_url(a.callback_url.as_deref(), &format!("{p}.callback_url"), errors);
             if !(60..=86_400 * 30).contains(&a.segment_s) {
                 errors.push(FixtureError::new(
                     format!("{p}.segment_s"),
@@ -323,12 +330,6 @@ impl Vendor for IlvbEdu {
                 errors.push(FixtureError::new(
                     format!("{p}.retention_s"),
                     "must be between 0 and 100 years in seconds",
-                ));
-            }
-            if let Some(first) = seen.insert(a.sdkappid, p) {
-                errors.push(FixtureError::new(
-                    format!("{p}.sdkappid"),
-                    format!("duplicate sdkappid {} (also at {first})", a.sdkappid),
                 ));
             }
         }
@@ -376,14 +377,14 @@ impl Vendor for IlvbEdu {
         let keep = |id: u64| only.is_none_or(|o| o == id.to_string());
         let apps: Vec<_> = apps.into_iter().filter(|(_, a)| keep(a.sdkappid)).collect();
         let rooms: Vec<_> = rooms.into_iter().filter(|(_, r)| keep(r.sdkappid)).collect();
-        for (p, a) in &apps {
-            if self.apps.get(&a.sdkappid.to_string()).is_some() {
-                errors.push(FixtureError::new(
-                    format!("{p}.sdkappid"),
-                    format!("app {} already exists", a.sdkappid),
-                ));
-            }
-        }
+        kit::report_existing(
+            &apps,
+            "sdkappid",
+            |a| a.sdkappid.to_string(),
+            |id| self.apps.get(id).is_some(),
+            "app",
+            &mut errors,
+        );
         for (p, r) in &rooms {
             let known = self.apps.get(&r.sdkappid.to_string()).is_some()
                 || apps.iter().any(|(_, a)| a.sdkappid == r.sdkappid);
@@ -408,7 +409,7 @@ impl Vendor for IlvbEdu {
             loaded.push(id);
         }
         for (_, r) in rooms {
-            self.apps.with(&r.sdkappid.to_string(), |app| Self::load_classroom(app, r, base));
+            self.apps.write(&r.sdkappid.to_string(), |app| Self::load_classroom(app, r, base));
         }
         Ok(loaded)
     }
@@ -479,35 +480,18 @@ impl Vendor for IlvbEdu {
     fn run_job(&self, tenant: &str, task: &str, target: &str, due_ms: i64) -> Option<JobReport> {
         match task {
             PICKUP_TASK => self.pickup(tenant, due_ms),
-            engine::STEP_TASK => self.step(tenant, target, due_ms),
+            recording::STEP_TASK => self.step(tenant, target, due_ms),
             _ => None,
         }
     }
 
-    fn tenant_ids(&self) -> Vec<String> {
-        self.apps.ids()
-    }
-
-    fn reset(&self, tenant: Option<&str>) {
-        self.apps.reset(tenant);
-    }
-
-    fn dump(&self) -> Value {
-        json!({ "apps": self.apps.snapshot() })
-    }
-
-    fn check_state(&self, state: &Value) -> Result<(), String> {
-        crate::world::parse_dump::<EduApp>(state, "apps").map(|_| ())
-    }
-
-    fn restore(&self, state: &Value) -> Result<(), String> {
-        self.apps.restore(crate::world::parse_dump::<EduApp>(state, "apps")?);
-        Ok(())
+    fn tenants(&self) -> &dyn TenantTable {
+        &self.apps
     }
 
     fn set_callback_url(&self, tenant: &str, url: &str) -> Result<(), String> {
         self.apps
-            .with(tenant, |a| a.config.callback_url = Some(url.to_string()))
+            .write(tenant, |a| a.config.callback_url = Some(url.to_string()))
             .ok_or_else(|| format!("no app {tenant}"))
     }
 

@@ -1,6 +1,6 @@
 //! Tenant state of the education recording service: apps, classrooms, their classes and recordings.
 
-use crate::world::Recording;
+use crate::recording::Recording;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -141,3 +141,5 @@ impl EduApp {
         EduApp { config, rooms: BTreeMap::new(), groups: BTreeMap::new(), pickup: Vec::new() }
     }
 }
+
+impl crate::tenants::TenantState for EduApp {}

@@ -1,6 +1,7 @@
 //! Error codes of seed 002: the SDK's recording codes (1, 2 and the ranges 30000000..30000499, of which
 //! recmock answers the concrete codes below), and the VOD API v2 common codes of the look-ups.
 
+use crate::vendors::kit::worded;
 use crate::http::Reply;
 use serde_json::{json, Map, Value};
 
@@ -89,11 +90,7 @@ impl SdkError {
 
     /// `{code, desc}`; `desc` is the document's description, a colon and the precise reason.
     pub fn reply(&self) -> Reply {
-        let desc = if self.detail.is_empty() {
-            describe(self.code).to_string()
-        } else {
-            format!("{}: {}", describe(self.code), self.detail)
-        };
+        let desc = worded(describe(self.code), &self.detail);
         let mut m = Map::new();
         m.insert("code".into(), json!(self.code));
         m.insert("desc".into(), json!(desc));

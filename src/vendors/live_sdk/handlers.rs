@@ -8,8 +8,9 @@ use super::vod::{self, SignatureMethod};
 use super::LiveSdk;
 use crate::http::{Exchange, Reply};
 use crate::tlssig::SigError;
-use crate::world::{MediaKind, Phase, Recording};
-use serde_json::{json, Map, Value};
+use crate::recording::{MediaKind, Phase, Recording};
+use crate::vendors::kit::{self, BodyProblem};
+use serde_json::{json, Value};
 use std::collections::HashSet;
 
 type Res<T> = Result<T, SdkError>;
@@ -27,28 +28,14 @@ pub const MAX_FILE_NAME: usize = 128;
 
 /// `{code: 0, desc: "", ...fields}`.
 fn ok(fields: Value) -> Reply {
-    let mut m = Map::new();
-    m.insert("code".into(), json!(0));
-    m.insert("desc".into(), json!(""));
-    if let Value::Object(f) = fields {
-        m.extend(f);
-    }
-    Reply::json(&Value::Object(m))
+    kit::success(&[("code", json!(0)), ("desc", json!(""))], fields)
 }
 
 /// The request packet: nothing parsable (30000001), a field of the wrong type (30000003).
 fn parse_body(ex: &Exchange) -> Res<RecordRequest> {
-    if ex.body.iter().all(u8::is_ascii_whitespace) {
-        return Err(SdkError::new(BAD_PACKET, "the body is empty; a JSON object is expected"));
-    }
-    let v = crate::wire::lenient_json(&ex.body)
-        .map_err(|e| SdkError::new(BAD_PACKET, format!("the body is not valid JSON: {e}")))?;
-    if !v.is_object() {
-        return Err(SdkError::new(BAD_PACKET, "the body must be a JSON object"));
-    }
-    serde_path_to_error::deserialize(&v).map_err(|e| {
-        let path = e.path().to_string();
-        SdkError::new(BAD_FIELD, format!("field `{path}`: {}", e.into_inner()))
+    kit::json_body(ex).map_err(|p| match p {
+        BodyProblem::Field { .. } => SdkError::new(BAD_FIELD, p.to_string()),
+        _ => SdkError::new(BAD_PACKET, p.to_string()),
     })
 }
 
@@ -466,7 +453,7 @@ impl LiveSdk {
             self.world
                 .files
                 .get(key)
-                .map(|sf| crate::world::files::file_url_at(base, &sf))
+                .map(|sf| crate::files::file_url_at(base, &sf))
                 .unwrap_or_default()
         };
         let play: Vec<Value> = f

@@ -9,15 +9,20 @@
 //! `DescribeVodPlayInfo` by `fileName`), whose requests are signed with the account's SecretId/SecretKey.
 
 pub mod api;
+mod client;
 pub mod errors;
 mod handlers;
 pub mod models;
 pub mod vod;
 
-use crate::fixture::{self, FixtureError};
-use crate::http::{endpoint, serve, Dialect, Reply};
-use crate::vendors::{JobReport, Vendor};
-use crate::world::{engine, event_fields, MediaKind, Phase, Recording, Tenants, VendorKind, World};
+use crate::checks::{self, event_fields, FixtureError};
+use crate::http::routes::method_not_allowed;
+use crate::http::{endpoint, serve, Envelope, FrontDoor, Reply};
+use crate::recording::{self, MediaKind, Phase, Recording};
+use crate::tenants::{TenantTable, Tenants};
+use crate::vendors::{kit, JobReport, Registration, Vendor};
+use crate::world::World;
+use crate::VendorKind;
 use actix_web::http::Method;
 use actix_web::{web, HttpRequest};
 use errors::{SdkError, VodError};
@@ -27,6 +32,18 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+
+/// Seed 002.
+pub const KIND: VendorKind = VendorKind::new(2, "live_sdk");
+
+inventory::submit! { KIND }
+inventory::submit! {
+    Registration {
+        kind: KIND,
+        build: |world, door| Arc::new(LiveSdk::new(world.clone(), door.clone())),
+        client: &client::LiveSdkClient,
+    }
+}
 
 /// Scheduler task: cut the recording's current piece when it holds 90 minutes of media.
 pub const CUT_TASK: &str = "cut";
@@ -40,6 +57,7 @@ pub const IMAGE_BYTES: u64 = 8192;
 #[derive(Debug)]
 pub struct LiveSdk {
     world: Arc<World>,
+    door: Arc<FrontDoor>,
     /// apps by sdkappid (as text)
     apps: Tenants<LiveApp>,
     /// VOD SecretId → sdkappid (derived from `apps`)
@@ -95,11 +113,11 @@ enum LiveEvent {
 impl LiveEvent {
     fn parse(name: &str, v: &Value) -> Result<LiveEvent, String> {
         let e = match name {
-            "client_gone" => LiveEvent::Gone(event_fields(VendorKind::LiveSdk, name, v)?),
-            "data_resumed" => LiveEvent::Resumed(event_fields(VendorKind::LiveSdk, name, v)?),
-            "recording_fail" => LiveEvent::Fail(event_fields(VendorKind::LiveSdk, name, v)?),
-            "vod_account" => LiveEvent::Account(event_fields(VendorKind::LiveSdk, name, v)?),
-            other => return Err(format!("unknown event live_sdk.{other} (known: {})", EVENTS.join(", "))),
+            "client_gone" => LiveEvent::Gone(event_fields(KIND, name, v)?),
+            "data_resumed" => LiveEvent::Resumed(event_fields(KIND, name, v)?),
+            "recording_fail" => LiveEvent::Fail(event_fields(KIND, name, v)?),
+            "vod_account" => LiveEvent::Account(event_fields(KIND, name, v)?),
+            other => return Err(kit::unknown_event(KIND, other, &EVENTS)),
         };
         if let LiveEvent::Account(a) = &e {
             if a.vod_enabled.is_none() && a.vod_balance.is_none() {
@@ -136,8 +154,9 @@ const TRANSCODES: [(u32, u64, u32, u32); 3] = [(10, 1, 320, 180), (20, 2, 640, 3
 
 impl LiveSdk {
     /// The module on `world`, with no apps.
-    pub fn new(world: Arc<World>) -> Self {
-        LiveSdk { world, apps: Tenants::default(), secret_ids: RwLock::new(HashMap::new()) }
+    pub fn new(world: Arc<World>, door: Arc<FrontDoor>) -> Self {
+        let apps = Tenants::new(KIND, "apps", &world.feed);
+        LiveSdk { world, door, apps, secret_ids: RwLock::new(HashMap::new()) }
     }
 
     fn tenant_of_secret(&self, secret_id: &str) -> Option<String> {
@@ -145,7 +164,7 @@ impl LiveSdk {
     }
 
     /// Rebuild the SecretId index from the apps.
-    fn reindex(&self) {
+    fn rebuild_index(&self) {
         let mut idx = HashMap::new();
         for (id, t) in self.apps.all() {
             if let Some(s) = &t.read().config.vod_secret_id {
@@ -157,7 +176,7 @@ impl LiveSdk {
 
     fn schedule_cut(&self, tenant: &str, rec: &SdkRecording) {
         if let Some(due) = cut_due(&rec.piece) {
-            self.world.schedule_vendor(due, VendorKind::LiveSdk, tenant, CUT_TASK, &rec.seq.to_string());
+            self.world.schedule_vendor(due, KIND, tenant, CUT_TASK, &rec.seq.to_string());
         }
     }
 
@@ -194,7 +213,7 @@ impl LiveSdk {
             image_key: None,
         };
         rec.file_ids.push(file_id.clone());
-        self.world.schedule_recording_step(VendorKind::LiveSdk, tenant, &file.recording);
+        self.world.schedule_recording_step(KIND, tenant, &file.recording);
         app.files.insert(file_id.clone(), file);
         Some(file_id)
     }
@@ -259,11 +278,11 @@ impl LiveSdk {
         let mut guard = t.lock();
         let f = guard.files.get_mut(file_id)?;
         let phase = f.recording.step(at, &timings)?;
-        self.world.schedule_recording_step(VendorKind::LiveSdk, tenant, &f.recording);
+        self.world.schedule_recording_step(KIND, tenant, &f.recording);
         if phase != Phase::Done {
             return Some(JobReport { description: format!("VOD file {file_id}: {phase:?}") });
         }
-        let owner = format!("{}:{tenant}", VendorKind::LiveSdk);
+        let owner = format!("{}:{tenant}", KIND);
         let duration = f.duration_s().max(1) as u64;
         let base = format!("{}_{}", f.file_name, f.index);
         let seg = f.recording.segments.first_mut()?;
@@ -280,7 +299,7 @@ impl LiveSdk {
         }];
         if f.transcode {
             for (definition, quarters, vwidth, vheight) in TRANSCODES {
-                let size = (seg.size / 4 * quarters).max(crate::world::files::MIN_FILE_SIZE);
+                let size = (seg.size / 4 * quarters).max(crate::files::MIN_FILE_SIZE);
                 let name = format!("{base}.f{definition}.mp4");
                 let sf = files.create(&self.world.ids, &owner, &name, "mp4", size, at);
                 outputs.push(PlayOutput {
@@ -311,8 +330,8 @@ impl LiveSdk {
     }
 
     fn section_apps(section: &Value, path: &str, errors: &mut Vec<FixtureError>) -> Vec<(String, AppConfig)> {
-        fixture::unknown_keys(section, path, &["apps"], errors);
-        fixture::parse_list::<AppConfig>(section, path, "apps", errors)
+        checks::unknown_keys(section, path, &["apps"], errors);
+        checks::parse_list::<AppConfig>(section, path, "apps", errors)
     }
 
     /// A user's open recording, settled at `at`.
@@ -336,44 +355,39 @@ impl LiveSdk {
 /// The VOD API's face: its errors and oversize bodies in the VOD API v2 envelope.
 struct VodFace<'a>(&'a LiveSdk);
 
-impl Dialect for VodFace<'_> {
+impl Envelope for VodFace<'_> {
     fn kind(&self) -> VendorKind {
-        VendorKind::LiveSdk
+        KIND
     }
 
-    fn world(&self) -> &World {
-        &self.0.world
+    fn door(&self) -> &FrontDoor {
+        &self.0.door
     }
 
-    fn error_reply(&self, code: i64, msg: Option<&str>) -> Reply {
-        VodError::new(code, msg.unwrap_or("")).reply()
+    fn refusal(&self, code: i64, detail: &str) -> Reply {
+        VodError::new(code, detail).reply()
     }
 
-    fn body_too_large(&self, limit: usize) -> Reply {
-        let mut r = VodError::param(format!("the body is larger than {limit} bytes")).reply();
-        r.status = 413;
-        r
+    fn too_large_code(&self) -> i64 {
+        errors::VOD_BAD_PARAMETER
     }
 }
 
-impl Dialect for LiveSdk {
+impl Envelope for LiveSdk {
     fn kind(&self) -> VendorKind {
-        VendorKind::LiveSdk
+        KIND
     }
 
-    fn world(&self) -> &World {
-        &self.world
+    fn door(&self) -> &FrontDoor {
+        &self.door
     }
 
-    fn error_reply(&self, code: i64, msg: Option<&str>) -> Reply {
-        SdkError::new(code, msg.unwrap_or("")).reply()
+    fn refusal(&self, code: i64, detail: &str) -> Reply {
+        SdkError::new(code, detail).reply()
     }
 
-    fn body_too_large(&self, limit: usize) -> Reply {
-        let mut r =
-            SdkError::new(errors::BAD_PACKET, format!("the body is larger than {limit} bytes")).reply();
-        r.status = 413;
-        r
+    fn too_large_code(&self) -> i64 {
+        errors::BAD_PACKET
     }
 }
 
@@ -384,17 +398,17 @@ impl Vendor for LiveSdk {
         let v = self.clone();
         let vod = move |req: HttpRequest, body: web::Payload| {
             let v = v.clone();
-            async move { serve(&v.world, &VodFace(&v), &req, body, |ex| v.vod(ex)).await }
+            async move { serve(&VodFace(&v), &req, body, |ex| v.vod(ex)).await }
         };
         // Noted by hand: one resource with two methods, answered in the VOD API's own envelope.
         for m in ["GET", "POST"] {
-            self.world.routes.note(m, vod::PATH, Some(self.kind()));
+            self.door.routes.note(m, vod::PATH, Some(self.kind()));
         }
         cfg.service(
             web::resource(vod::PATH)
                 .route(web::get().to(vod.clone()))
                 .route(web::post().to(vod))
-                .default_service(crate::method_not_allowed("GET, POST")),
+                .default_service(method_not_allowed("GET, POST")),
         );
     }
 
@@ -481,7 +495,7 @@ impl Vendor for LiveSdk {
             self.apps.insert(&id, LiveApp::new(a));
             loaded.push(id);
         }
-        self.reindex();
+        self.rebuild_index();
         Ok(loaded)
     }
 
@@ -512,7 +526,7 @@ impl Vendor for LiveSdk {
                 let close_at = at_ms + NO_DATA_CLOSE_S * 1000;
                 self.world.schedule_vendor(
                     close_at,
-                    VendorKind::LiveSdk,
+                    KIND,
                     &tenant,
                     NO_DATA_TASK,
                     &seq.to_string(),
@@ -557,52 +571,17 @@ impl Vendor for LiveSdk {
     fn run_job(&self, tenant: &str, task: &str, target: &str, due_ms: i64) -> Option<JobReport> {
         match task {
             CUT_TASK | NO_DATA_TASK => self.jobs_of_recording(tenant, target, due_ms),
-            engine::STEP_TASK => self.step(tenant, target, due_ms),
+            recording::STEP_TASK => self.step(tenant, target, due_ms),
             _ => None,
         }
     }
 
-    fn tenant_ids(&self) -> Vec<String> {
-        self.apps.ids()
+    fn tenants(&self) -> &dyn TenantTable {
+        &self.apps
     }
 
-    fn reset(&self, tenant: Option<&str>) {
-        self.apps.reset(tenant);
-        self.reindex();
-    }
-
-    fn dump(&self) -> Value {
-        json!({ "apps": self.apps.snapshot() })
-    }
-
-    fn check_state(&self, state: &Value) -> Result<(), String> {
-        let apps = crate::world::parse_dump::<LiveApp>(state, "apps")?;
-        let mut secrets = BTreeMap::new();
-        for (id, a) in &apps {
-            if *id != a.config.sdkappid.to_string() {
-                return Err(format!("apps.{id}: holds app {}", a.config.sdkappid));
-            }
-            if let Some(p) = a.problems() {
-                return Err(format!("apps.{id}: {p}"));
-            }
-            if let Some(s) = &a.config.vod_secret_id {
-                if let Some(other) = secrets.insert(s.clone(), id.clone()) {
-                    return Err(format!("apps.{id}: vod_secret_id `{s}` is also app {other}'s"));
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn restore(&self, state: &Value) -> Result<(), String> {
-        self.check_state(state)?;
-        let mut apps = crate::world::parse_dump::<LiveApp>(state, "apps")?;
-        for a in apps.values_mut() {
-            a.rebuild();
-        }
-        self.apps.restore(apps);
-        self.reindex();
-        Ok(())
+    fn reindex(&self) {
+        self.rebuild_index();
     }
 
     fn banner(&self) -> Vec<String> {

@@ -1,7 +1,7 @@
 //! Tenant state of the live-SDK recording service: apps, their users' recordings and the VOD files those
 //! recordings produced.
 
-use crate::world::Recording;
+use crate::recording::Recording;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -336,5 +336,29 @@ impl LiveApp {
             }
         }
         None
+    }
+}
+
+impl crate::tenants::TenantState for LiveApp {
+    fn check_dump(apps: &std::collections::BTreeMap<String, Self>) -> Result<(), String> {
+        let mut secrets = std::collections::BTreeMap::new();
+        for (id, a) in apps {
+            if *id != a.config.sdkappid.to_string() {
+                return Err(format!("apps.{id}: holds app {}", a.config.sdkappid));
+            }
+            if let Some(p) = a.problems() {
+                return Err(format!("apps.{id}: {p}"));
+            }
+            if let Some(s) = &a.config.vod_secret_id {
+                if let Some(other) = secrets.insert(s.clone(), id.clone()) {
+                    return Err(format!("apps.{id}: vod_secret_id `{s}` is also app {other}'s"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn rebuild(&mut self) {
+        LiveApp::rebuild(self);
     }
 }

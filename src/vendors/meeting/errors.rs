@@ -1,6 +1,7 @@
 //! The meeting service's status codes (seed 003: 公共响应状态码 and 常见响应状态码, plus 200009 from the
 //! vendor's fuller table) and its envelope `{code, data, message, state}`.
 
+use crate::vendors::kit::CodeTable;
 use crate::http::Reply;
 use serde::Serialize;
 use serde_json::Value;
@@ -33,21 +34,24 @@ pub const NO_CONFERENCE: i64 = 200_008;
 pub const BOOKED: i64 = 200_009;
 
 /// Every documented code with the vendor's description.
-pub const TABLE: &[(i64, &str)] = &[
-    (OK, "请求成功。"),
-    (BAD_PARAMS, "请求的参数异常。"),
-    (AUTH_FAILED, "auth认证失败（auth错误；冒用他人的auth）"),
-    (INTERNAL, "服务器内部错误，无法完成请求。"),
-    (NOT_YOUR_CONFERENCE, "会议号和当前的认证的auth不匹配"),
-    (LIVE_ON, "该会议已开启直播"),
-    (RECORDING_ON, "该会议已开启录制"),
-    (RECORD_NOT_ALLOWED, "该会议不允许录制"),
-    (LIVE_NOT_ALLOWED, "该会议不允许直播"),
-    (NOT_STARTED, "该会议还未开启"),
-    (RECORDING_OFF, "该会议未开启录制"),
-    (NO_CONFERENCE, "该会议不存在"),
-    (BOOKED, "当前时间段，此会议室已被预约"),
-];
+pub const TABLE: CodeTable = CodeTable::new(
+    &[
+        (OK, "请求成功。"),
+        (BAD_PARAMS, "请求的参数异常。"),
+        (AUTH_FAILED, "auth认证失败（auth错误；冒用他人的auth）"),
+        (INTERNAL, "服务器内部错误，无法完成请求。"),
+        (NOT_YOUR_CONFERENCE, "会议号和当前的认证的auth不匹配"),
+        (LIVE_ON, "该会议已开启直播"),
+        (RECORDING_ON, "该会议已开启录制"),
+        (RECORD_NOT_ALLOWED, "该会议不允许录制"),
+        (LIVE_NOT_ALLOWED, "该会议不允许直播"),
+        (NOT_STARTED, "该会议还未开启"),
+        (RECORDING_OFF, "该会议未开启录制"),
+        (NO_CONFERENCE, "该会议不存在"),
+        (BOOKED, "当前时间段，此会议室已被预约"),
+    ],
+    "未知错误",
+);
 
 /// What a real server says when the `auth` header is missing or empty (seen in a real client).
 pub const AUTH_MISSING_MSG: &str = "auth码不能为空";
@@ -56,7 +60,7 @@ pub const BODY_MISSING_MSG: &str = "消息体缺失,请检查";
 
 /// The vendor's description of `code`.
 pub fn describe(code: i64) -> &'static str {
-    TABLE.iter().find(|(c, _)| *c == code).map_or("未知错误", |(_, d)| d)
+    TABLE.describe(code)
 }
 
 /// How an endpoint writes `code`: the document's endpoints a string (`"200"`), `getLiveRecStatus` a number.

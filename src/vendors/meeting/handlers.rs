@@ -9,8 +9,10 @@ use super::errors::*;
 use super::models::*;
 use super::Meeting;
 use crate::http::{Exchange, Reply};
-use crate::world::files::file_url_at;
-use crate::world::{MediaKind, Recording, VendorKind};
+use super::KIND;
+use crate::files::file_url_at;
+use crate::recording::{MediaKind, Recording};
+use crate::vendors::kit::{self, BodyProblem};
 use serde::de::DeserializeOwned;
 
 type Res<T> = Result<T, MeetingError>;
@@ -24,20 +26,10 @@ const MAX_ORIGIN_LEN: usize = 128;
 
 /// The body as JSON: missing (400 with the real server's words), not JSON or not an object, wrong types.
 fn parse_body<T: DeserializeOwned>(ex: &Exchange) -> Res<T> {
-    if ex.body.iter().all(u8::is_ascii_whitespace) {
-        return Err(MeetingError::with_message(BAD_PARAMS, BODY_MISSING_MSG));
-    }
-    if std::str::from_utf8(&ex.body).is_err() {
-        return Err(MeetingError::params("the body is not UTF-8 text"));
-    }
-    let v = crate::wire::lenient_json(&ex.body)
-        .map_err(|e| MeetingError::params(format!("the body is not JSON: {e}")))?;
-    if !v.is_object() {
-        return Err(MeetingError::params("the body must be a JSON object"));
-    }
-    serde_path_to_error::deserialize(&v).map_err(|e| {
-        let path = e.path().to_string();
-        MeetingError::params(format!("field `{path}`: {}", e.into_inner()))
+    kit::json_body(ex).map_err(|p| match p {
+        BodyProblem::Empty => MeetingError::with_message(BAD_PARAMS, BODY_MISSING_MSG),
+        BodyProblem::NotJson(e) => MeetingError::params(format!("the body is not JSON: {e}")),
+        p => MeetingError::params(p),
     })
 }
 
@@ -422,7 +414,7 @@ impl Meeting {
         if let Some(rec) = t.records.get_mut(record_id) {
             if rec.recording.stop(at, &timings).is_ok() {
                 rec.closed_by = Some(by.to_string());
-                self.world.schedule_recording_step(VendorKind::Meeting, ent, &rec.recording);
+                self.world.schedule_recording_step(KIND, ent, &rec.recording);
             }
         }
     }

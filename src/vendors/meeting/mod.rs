@@ -8,14 +8,18 @@
 //! (`meeting.conference_start`, `meeting.conference_end`); `meeting.recording_fail` fails a recording.
 
 pub mod api;
+mod client;
 pub mod errors;
 mod handlers;
 pub mod models;
 
-use crate::fixture::{self, FixtureError};
-use crate::http::{endpoint, Dialect, Reply};
-use crate::vendors::{JobReport, Vendor};
-use crate::world::{engine, event_fields, Phase, Tenants, VendorKind, World};
+use crate::checks::{self, event_fields, FixtureError};
+use crate::http::{endpoint, Envelope, FrontDoor, Reply};
+use crate::recording::{self, Phase};
+use crate::tenants::{TenantTable, Tenants};
+use crate::vendors::{kit, JobReport, Registration, Vendor};
+use crate::world::World;
+use crate::VendorKind;
 use actix_web::http::Method;
 use actix_web::web;
 use errors::{CodeForm, MeetingError};
@@ -25,6 +29,18 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+
+/// Seed 003.
+pub const KIND: VendorKind = VendorKind::new(3, "meeting");
+
+inventory::submit! { KIND }
+inventory::submit! {
+    Registration {
+        kind: KIND,
+        build: |world, door| Arc::new(Meeting::new(world.clone(), door.clone())),
+        client: &client::MeetingClient,
+    }
+}
 
 /// Fixture items with their JSON paths.
 type Located<T> = Vec<(String, T)>;
@@ -49,6 +65,7 @@ struct Index {
 #[derive(Debug)]
 pub struct Meeting {
     world: Arc<World>,
+    door: Arc<FrontDoor>,
     /// tenants by ent id (as text)
     tenants: Tenants<Tenant>,
     index: RwLock<Index>,
@@ -132,10 +149,10 @@ enum MeetingEvent {
 impl MeetingEvent {
     fn parse(name: &str, v: &Value) -> Result<MeetingEvent, String> {
         let e = match name {
-            "conference_start" => MeetingEvent::Start(event_fields(VendorKind::Meeting, name, v)?),
-            "conference_end" => MeetingEvent::End(event_fields(VendorKind::Meeting, name, v)?),
-            "recording_fail" => MeetingEvent::Fail(event_fields(VendorKind::Meeting, name, v)?),
-            other => return Err(format!("unknown event meeting.{other} (known: {})", EVENTS.join(", "))),
+            "conference_start" => MeetingEvent::Start(event_fields(KIND, name, v)?),
+            "conference_end" => MeetingEvent::End(event_fields(KIND, name, v)?),
+            "recording_fail" => MeetingEvent::Fail(event_fields(KIND, name, v)?),
+            other => return Err(kit::unknown_event(KIND, other, &EVENTS)),
         };
         let key = e.key();
         if key.trim().is_empty() || key.chars().count() > MAX_KEY_LEN {
@@ -165,12 +182,13 @@ impl MeetingEvent {
 
 impl Meeting {
     /// The module on `world`, with no tenants.
-    pub fn new(world: Arc<World>) -> Self {
-        Meeting { world, tenants: Tenants::default(), index: RwLock::new(Index::default()) }
+    pub fn new(world: Arc<World>, door: Arc<FrontDoor>) -> Self {
+        let tenants = Tenants::new(KIND, "tenants", &world.feed);
+        Meeting { world, door, tenants, index: RwLock::new(Index::default()) }
     }
 
     /// Rebuild the lookups from the tenants (never holding the index while taking a tenant lock).
-    fn reindex(&self) {
+    fn rebuild_index(&self) {
         let mut idx = Index::default();
         for (ent, t) in self.tenants.all() {
             let t = t.read();
@@ -208,25 +226,26 @@ impl Meeting {
         let mut guard = t.lock();
         let rec = guard.records.get_mut(record_id)?;
         let phase = rec.recording.step(at, &timings)?;
-        self.world.schedule_recording_step(VendorKind::Meeting, ent, &rec.recording);
+        self.world.schedule_recording_step(KIND, ent, &rec.recording);
         if phase != Phase::Done {
             return Some(JobReport { description: format!("recording {record_id}: {phase:?}") });
         }
-        let owner = format!("{}:{ent}", VendorKind::Meeting);
+        let owner = format!("{KIND}:{ent}");
         let started = rec.recording.started_ms.unwrap_or(rec.recording.created_ms);
-        for seg in rec.recording.segments.iter_mut() {
-            let start_ms = started + seg.offset_s * 1000;
+        let key = rec.conference_key.clone();
+        let name_of = move |seg: &crate::recording::Segment| {
             let (_, _, _, h, mi, s) = crate::clock::calendar::parts(
-                start_ms.div_euclid(1000),
+                (started + seg.offset_s * 1000).div_euclid(1000),
                 crate::clock::calendar::BEIJING_OFFSET_S,
             );
-            let name = format!("{}_{h:02}{mi:02}{s:02}.mp4", rec.conference_key);
-            let f = self.world.files.create(&self.world.ids, &owner, &name, "mp4", seg.size, at);
-            seg.file_key = Some(f.key.clone());
+            format!("{key}_{h:02}{mi:02}{s:02}.mp4")
+        };
+        for (seg, f) in kit::store_segments(&self.world, &owner, &mut rec.recording, "mp4", at, name_of) {
+            let start_ms = started + seg.offset_s * 1000;
             rec.files.push(RecordFile {
                 file_id: self.world.ids.hex(32),
+                name: f.name.clone(),
                 file_key: f.key,
-                name,
                 start_ms,
                 stop_ms: start_ms + seg.duration_s * 1000,
                 size: f.size,
@@ -246,10 +265,10 @@ impl Meeting {
         path: &str,
         errors: &mut Vec<FixtureError>,
     ) -> (Located<TenantConfig>, Located<ConferenceFixture>) {
-        fixture::unknown_keys(section, path, &["tenants", "conferences"], errors);
+        checks::unknown_keys(section, path, &["tenants", "conferences"], errors);
         (
-            fixture::parse_list::<TenantConfig>(section, path, "tenants", errors),
-            fixture::parse_list::<ConferenceFixture>(section, path, "conferences", errors),
+            checks::parse_list::<TenantConfig>(section, path, "tenants", errors),
+            checks::parse_list::<ConferenceFixture>(section, path, "conferences", errors),
         )
     }
 
@@ -341,28 +360,32 @@ fn check_tenant_state(t: &Tenant) -> Result<(), String> {
     Ok(())
 }
 
-impl Dialect for Meeting {
+impl Envelope for Meeting {
     fn kind(&self) -> VendorKind {
-        VendorKind::Meeting
+        KIND
     }
 
-    fn world(&self) -> &World {
-        &self.world
+    fn door(&self) -> &FrontDoor {
+        &self.door
     }
 
-    fn error_reply(&self, code: i64, msg: Option<&str>) -> Reply {
+    /// `请求的参数异常: <detail>`: the description without its full stop, then the detail.
+    fn refusal(&self, code: i64, detail: &str) -> Reply {
+        let described = errors::describe(code).trim_end_matches('。');
+        MeetingError::with_message(code, kit::worded(described, detail)).reply(CodeForm::Text)
+    }
+
+    fn too_large_code(&self) -> i64 {
+        errors::BAD_PARAMS
+    }
+
+    /// A fault rule's message replaces the description (the document's `message` is free text).
+    fn fault_reply(&self, code: i64, msg: Option<&str>) -> Reply {
         match msg {
             Some(m) => MeetingError::with_message(code, m),
             None => MeetingError::new(code),
         }
         .reply(CodeForm::Text)
-    }
-
-    fn body_too_large(&self, limit: usize) -> Reply {
-        let mut r =
-            MeetingError::params(format!("the body is larger than {limit} bytes")).reply(CodeForm::Text);
-        r.status = 413;
-        r
     }
 }
 
@@ -517,7 +540,7 @@ impl Vendor for Meeting {
             loaded.push(id);
         }
         for (_, c) in conferences {
-            self.tenants.with(&c.ent_id.to_string(), |t| {
+            self.tenants.write(&c.ent_id.to_string(), |t| {
                 let started = c.started.then_some(now);
                 t.conferences.insert(
                     c.conference_key.clone(),
@@ -525,7 +548,7 @@ impl Vendor for Meeting {
                 );
             });
         }
-        self.reindex();
+        self.rebuild_index();
         Ok(loaded)
     }
 
@@ -622,50 +645,17 @@ impl Vendor for Meeting {
 
     fn run_job(&self, tenant: &str, task: &str, target: &str, due_ms: i64) -> Option<JobReport> {
         match task {
-            engine::STEP_TASK => self.step(tenant, target, due_ms),
+            recording::STEP_TASK => self.step(tenant, target, due_ms),
             _ => None,
         }
     }
 
-    fn tenant_ids(&self) -> Vec<String> {
-        self.tenants.ids()
+    fn tenants(&self) -> &dyn TenantTable {
+        &self.tenants
     }
 
-    fn reset(&self, tenant: Option<&str>) {
-        self.tenants.reset(tenant);
-        self.reindex();
-    }
-
-    fn dump(&self) -> Value {
-        json!({ "tenants": self.tenants.snapshot() })
-    }
-
-    fn check_state(&self, state: &Value) -> Result<(), String> {
-        let tenants = crate::world::parse_dump::<Tenant>(state, "tenants")?;
-        let mut auths = HashMap::new();
-        let mut keys = HashMap::new();
-        for (id, t) in &tenants {
-            if *id != t.config.ent_id.to_string() {
-                return Err(format!("tenants.{id}: config.ent_id is {}", t.config.ent_id));
-            }
-            check_tenant_state(t).map_err(|e| format!("tenants.{id}.{e}"))?;
-            if let Some(other) = auths.insert(t.config.auth.as_str(), id) {
-                return Err(format!("tenants.{id}: the same auth as tenant {other}"));
-            }
-            for key in t.conferences.keys() {
-                if let Some(other) = keys.insert(key.as_str(), id) {
-                    return Err(format!("tenants.{id}: conference {key} also belongs to tenant {other}"));
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn restore(&self, state: &Value) -> Result<(), String> {
-        self.check_state(state)?;
-        self.tenants.restore(crate::world::parse_dump::<Tenant>(state, "tenants")?);
-        self.reindex();
-        Ok(())
+    fn reindex(&self) {
+        self.rebuild_index();
     }
 
     fn banner(&self) -> Vec<String> {
@@ -716,5 +706,27 @@ impl Vendor for Meeting {
             "curl -X POST '{base}/meeting/getLiveRecStatus' -H 'auth: {}' -H 'Content-Type: application/json' -d '{{\"conferenceKey\":\"{key}\"}}'",
             t.config.auth
         ))
+    }
+}
+
+impl crate::tenants::TenantState for Tenant {
+    fn check_dump(tenants: &BTreeMap<String, Self>) -> Result<(), String> {
+        let mut auths = HashMap::new();
+        let mut keys = HashMap::new();
+        for (id, t) in tenants {
+            if *id != t.config.ent_id.to_string() {
+                return Err(format!("tenants.{id}: config.ent_id is {}", t.config.ent_id));
+            }
+            check_tenant_state(t).map_err(|e| format!("tenants.{id}.{e}"))?;
+            if let Some(other) = auths.insert(t.config.auth.as_str(), id) {
+                return Err(format!("tenants.{id}: the same auth as tenant {other}"));
+            }
+            for key in t.conferences.keys() {
+                if let Some(other) = keys.insert(key.as_str(), id) {
+                    return Err(format!("tenants.{id}: conference {key} also belongs to tenant {other}"));
+                }
+            }
+        }
+        Ok(())
     }
 }

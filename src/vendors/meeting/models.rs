@@ -1,6 +1,6 @@
 //! Tenant state of the meeting service: enterprises (tenants), their conferences, recordings and lives.
 
-use crate::world::Recording;
+use crate::recording::Recording;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 

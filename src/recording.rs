@@ -6,7 +6,6 @@
 //! each segment will become one file once the recording is done. Each vendor module maps these phases
 //! onto its own words (001's statuses 1..6/-1, 000's callbacks 1000/1001, ...).
 
-use super::Timings;
 use serde::{Deserialize, Serialize};
 
 /// The scheduler task name of "advance this recording's processing if due".
@@ -311,6 +310,97 @@ pub fn cut_segments(recorded_s: i64, segment_s: i64, bytes_per_s: u64) -> Vec<Se
         offset += d;
     }
     out
+}
+
+/// How long the back end's processing steps take and how big generated media is. Fixture-settable.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Timings {
+    /// seconds a stopped recording waits in the encoding queue
+    pub encode_queue_s: f64,
+    /// seconds encoding takes
+    pub encode_s: f64,
+    /// seconds uploading the encoded files takes
+    pub upload_s: f64,
+    /// bytes per recorded second of a video (mp4) file
+    pub video_bytes_per_s: u64,
+    /// bytes per recorded second of an audio-only (mp3) file
+    pub audio_bytes_per_s: u64,
+}
+
+impl Default for Timings {
+    fn default() -> Self {
+        Timings {
+            encode_queue_s: 5.0,
+            encode_s: 10.0,
+            upload_s: 5.0,
+            video_bytes_per_s: 2000,
+            audio_bytes_per_s: 500,
+        }
+    }
+}
+
+/// A timing table with only the keys a fixture gave (merged over the current one).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimingsPatch {
+    /// see [`Timings::encode_queue_s`]
+    pub encode_queue_s: Option<f64>,
+    /// see [`Timings::encode_s`]
+    pub encode_s: Option<f64>,
+    /// see [`Timings::upload_s`]
+    pub upload_s: Option<f64>,
+    /// see [`Timings::video_bytes_per_s`]
+    pub video_bytes_per_s: Option<u64>,
+    /// see [`Timings::audio_bytes_per_s`]
+    pub audio_bytes_per_s: Option<u64>,
+}
+
+impl TimingsPatch {
+    /// Problems with the values, as (field, message).
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        for (name, v) in [
+            ("encode_queue_s", self.encode_queue_s),
+            ("encode_s", self.encode_s),
+            ("upload_s", self.upload_s),
+        ] {
+            if let Some(v) = v {
+                if !(v.is_finite() && (0.0..=86_400.0).contains(&v)) {
+                    out.push((name, format!("must be between 0 and 86400 seconds, got {v}")));
+                }
+            }
+        }
+        for (name, v) in
+            [("video_bytes_per_s", self.video_bytes_per_s), ("audio_bytes_per_s", self.audio_bytes_per_s)]
+        {
+            if let Some(v) = v {
+                if !(1..=10_000_000).contains(&v) {
+                    out.push((name, format!("must be between 1 and 10000000, got {v}")));
+                }
+            }
+        }
+        out
+    }
+
+    /// Apply the given keys over `t`.
+    pub fn apply(&self, t: &mut Timings) {
+        if let Some(v) = self.encode_queue_s {
+            t.encode_queue_s = v;
+        }
+        if let Some(v) = self.encode_s {
+            t.encode_s = v;
+        }
+        if let Some(v) = self.upload_s {
+            t.upload_s = v;
+        }
+        if let Some(v) = self.video_bytes_per_s {
+            t.video_bytes_per_s = v;
+        }
+        if let Some(v) = self.audio_bytes_per_s {
+            t.audio_bytes_per_s = v;
+        }
+    }
 }
 
 #[cfg(test)]

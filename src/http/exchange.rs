@@ -5,9 +5,10 @@
 //! limit in the vendor's own words, applies fault rules, runs the handler synchronously (so no handler can
 //! hold a lock across an `.await`), and records the exchange in the journal.
 
+use super::FrontDoor;
 use crate::faults::{form_pairs_borrowed, FaultTarget, Probe};
-use crate::journal::Exchanged;
-use crate::world::{VendorKind, World};
+use crate::journal::NewEntry;
+use crate::VendorKind;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use bytes::{Bytes, BytesMut};
@@ -71,16 +72,27 @@ fn json_bytes<T: Serialize + ?Sized>(buf: &mut Vec<u8>, value: &T) -> Bytes {
     }
 }
 
-/// How a vendor answers the errors the exchange itself detects, in its own envelope.
-pub trait Dialect {
+/// How a vendor wraps a refusal: its error shape, for the errors the front door itself detects (a body
+/// over the limit, a fault rule's error code) as much as for the vendor's own.
+pub trait Envelope {
     /// Which vendor this is.
     fn kind(&self) -> VendorKind;
-    /// The world it answers from.
-    fn world(&self) -> &World;
-    /// Answer a documented error code (from a fault rule), with the vendor's description when `msg` is none.
-    fn error_reply(&self, code: i64, msg: Option<&str>) -> Reply;
-    /// Answer a body larger than `limit` bytes.
-    fn body_too_large(&self, limit: usize) -> Reply;
+    /// The front door it is reached through.
+    fn door(&self) -> &FrontDoor;
+    /// A refusal with the documented `code`: the code's description, then `detail` when there is one.
+    fn refusal(&self, code: i64, detail: &str) -> Reply;
+    /// The documented code a body over the size limit is refused with.
+    fn too_large_code(&self) -> i64;
+    /// A fault rule's error answer: `msg` as the detail (the code's description alone when none).
+    fn fault_reply(&self, code: i64, msg: Option<&str>) -> Reply {
+        self.refusal(code, msg.unwrap_or(""))
+    }
+    /// A body larger than `limit` bytes: the vendor's code for it, with HTTP 413.
+    fn body_too_large(&self, limit: usize) -> Reply {
+        let mut r = self.refusal(self.too_large_code(), &format!("the body is larger than {limit} bytes"));
+        r.status = 413;
+        r
+    }
 }
 
 /// A request as a vendor handler sees it.
@@ -147,8 +159,8 @@ impl<'a> Exchange<'a> {
     }
 
     /// The download URL of a stored file, under [`Exchange::base_url`].
-    pub fn file_url(&self, f: &crate::world::StoredFile) -> String {
-        crate::world::files::file_url_at(&self.base_url(), f)
+    pub fn file_url(&self, f: &crate::files::StoredFile) -> String {
+        crate::files::file_url_at(&self.base_url(), f)
     }
 }
 
@@ -205,22 +217,17 @@ pub fn dropped_response() -> HttpResponse {
 }
 
 /// Run one exchange with a vendor endpoint: body, faults, handler, journal.
-pub async fn serve<D, F>(
-    world: &World,
-    dialect: &D,
-    req: &HttpRequest,
-    payload: web::Payload,
-    handle: F,
-) -> HttpResponse
+pub async fn serve<E, F>(envelope: &E, req: &HttpRequest, payload: web::Payload, handle: F) -> HttpResponse
 where
-    D: Dialect + ?Sized,
+    E: Envelope + ?Sized,
     F: FnOnce(&Exchange) -> Reply,
 {
-    let now_ms = world.clock.now_ms();
+    let door = envelope.door();
+    let now_ms = door.world.clock.now_ms();
     let wall_ms = crate::clock::wall_now_ms();
-    let (body, early) = match read_body(payload, world.max_body_bytes).await {
+    let (body, early) = match read_body(payload, door.max_body_bytes).await {
         Ok(b) => (b, None),
-        Err(Some(limit)) => (Bytes::new(), Some(dialect.body_too_large(limit))),
+        Err(Some(limit)) => (Bytes::new(), Some(envelope.body_too_large(limit))),
         Err(None) => (
             Bytes::new(),
             Some(Reply::json_status(400, &serde_json::json!({"error": "request body could not be read"}))),
@@ -228,13 +235,13 @@ where
     };
     let probe = Probe {
         target: FaultTarget::Request,
-        vendor: Some(dialect.kind()),
+        vendor: Some(envelope.kind()),
         method: req.method().as_str(),
         path: req.path(),
         query: req.query_string(),
         body: &body,
     };
-    let fault = if early.is_none() { world.faults.take(&probe) } else { None };
+    let fault = if early.is_none() { door.faults.take(&probe) } else { None };
     let mut fault_id = None;
     let mut reply = early;
     if let Some((id, action)) = fault {
@@ -243,11 +250,11 @@ where
             tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
         }
         if action.drop {
-            record(world, dialect.kind(), req, &body, 0, b"", Some(id), now_ms, wall_ms);
+            record(door, envelope.kind(), req, &body, 0, b"", Some(id), now_ms, wall_ms);
             return dropped_response();
         }
         if let Some(code) = action.error_code {
-            reply = Some(dialect.error_reply(code, action.error_msg.as_deref()));
+            reply = Some(envelope.fault_reply(code, action.error_msg.as_deref()));
         } else if let Some(status) = action.http_status {
             reply = Some(Reply {
                 status,
@@ -260,18 +267,18 @@ where
         Some(r) => (r, body),
         None => {
             // Latency-only faults shift arrival; the handler sees the clock as it is now.
-            let now_ms = if fault_id.is_some() { world.clock.now_ms() } else { now_ms };
-            let ex = Exchange::new(req, body, now_ms, world.given_public_url());
+            let now_ms = if fault_id.is_some() { door.world.clock.now_ms() } else { now_ms };
+            let ex = Exchange::new(req, body, now_ms, door.given_public_url());
             (handle(&ex), ex.body)
         }
     };
-    record(world, dialect.kind(), req, &body, reply.status, &reply.body, fault_id, now_ms, wall_ms);
+    record(door, envelope.kind(), req, &body, reply.status, &reply.body, fault_id, now_ms, wall_ms);
     reply.into_response()
 }
 
 #[allow(clippy::too_many_arguments)]
 fn record(
-    world: &World,
+    door: &FrontDoor,
     vendor: VendorKind,
     req: &HttpRequest,
     body: &[u8],
@@ -282,7 +289,7 @@ fn record(
     wall_ms: i64,
 ) {
     // Copied into the journal's own buffer (one allocation); text is made only when the journal is read.
-    world.journal.record(&Exchanged {
+    door.record(&NewEntry {
         vendor: Some(vendor),
         method: method_name(req.method()),
         path: req.path(),
@@ -296,7 +303,7 @@ fn record(
     });
 }
 
-fn method_name(m: &actix_web::http::Method) -> &'static str {
+pub(crate) fn method_name(m: &actix_web::http::Method) -> &'static str {
     match m.as_str() {
         "GET" => "GET",
         "PUT" => "PUT",
@@ -306,89 +313,3 @@ fn method_name(m: &actix_web::http::Method) -> &'static str {
     }
 }
 
-/// Every `(path, method)` the server registered, with the vendor that owns it (`None`: the control plane
-/// and file downloads). Filled by [`endpoint`] and the control plane as they register routes, so
-/// `GET /__admin/routes` (and the OpenAPI coverage test built on it) lists what really exists.
-#[derive(Debug, Default)]
-pub struct RouteBook {
-    routes: parking_lot::Mutex<std::collections::BTreeMap<(String, String), Option<VendorKind>>>,
-}
-
-impl RouteBook {
-    /// Note that `method path` is served (registering twice, once per worker, is harmless). A segment's
-    /// pattern (`{role:[01]}`) is left out: the table names paths as OpenAPI does (`{role}`).
-    pub fn note(&self, method: &str, path: &str, vendor: Option<VendorKind>) {
-        self.routes.lock().insert((openapi_template(path), method.to_ascii_uppercase()), vendor);
-    }
-
-    /// Every route, sorted by path then method.
-    pub fn list(&self) -> Vec<(String, String, Option<VendorKind>)> {
-        self.routes.lock().iter().map(|((p, m), v)| (p.clone(), m.clone(), *v)).collect()
-    }
-}
-
-/// An actix-web path template without the segment patterns: `/{id:\\d+}/x` → `/{id}/x`.
-fn openapi_template(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    let mut in_pattern = false;
-    let mut depth = 0usize;
-    for c in path.chars() {
-        match c {
-            '{' => {
-                depth += 1;
-                if !in_pattern {
-                    out.push(c);
-                }
-            }
-            '}' => {
-                depth = depth.saturating_sub(1);
-                if depth == 0 {
-                    in_pattern = false;
-                    out.push(c);
-                }
-            }
-            ':' if depth == 1 => in_pattern = true,
-            _ if !in_pattern => out.push(c),
-            _ => {}
-        }
-    }
-    out
-}
-
-/// Register one vendor endpoint: `method path` runs `handler` through [`serve`]; other methods get a JSON 405.
-pub fn endpoint<V>(
-    cfg: &mut web::ServiceConfig,
-    vendor: &std::sync::Arc<V>,
-    method: actix_web::http::Method,
-    path: &str,
-    handler: fn(&V, &Exchange) -> Reply,
-) where
-    V: Dialect + Send + Sync + 'static,
-{
-    let v = vendor.clone();
-    let allowed = method_name(&method);
-    vendor.world().routes.note(allowed, path, Some(vendor.kind()));
-    cfg.service(
-        web::resource(path)
-            .route(web::method(method).to(move |req: HttpRequest, body: web::Payload| {
-                let v = v.clone();
-                async move { serve(v.world(), &*v, &req, body, |ex| handler(&v, ex)).await }
-            }))
-            .default_service(crate::method_not_allowed(allowed)),
-    );
-}
-
-#[cfg(test)]
-mod tests {
-    use super::openapi_template;
-
-    #[test]
-    fn segment_patterns_are_left_out_of_route_names() {
-        assert_eq!(
-            openapi_template("/{sdkappid:\\d+}/{class_id:\\d+}/{role:[01]}"),
-            "/{sdkappid}/{class_id}/{role}"
-        );
-        assert_eq!(openapi_template("/x/{id:\\d{2,3}}/y"), "/x/{id}/y");
-        assert_eq!(openapi_template("/files/{key}/{name}"), "/files/{key}/{name}");
-    }
-}

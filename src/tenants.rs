@@ -6,6 +6,8 @@
 //! run side by side instead of queueing behind each other's serialisation. Handlers never `.await` while
 //! holding it: they are synchronous functions.
 
+use crate::feed::{Change, Feed};
+use crate::VendorKind;
 use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use serde::{de::DeserializeOwned, Serialize};
 use std::collections::BTreeMap;
@@ -38,6 +40,43 @@ pub fn parse_dump<S: DeserializeOwned>(
 pub struct TenantLock<S> {
     state: RwLock<S>,
     fixed: Box<str>,
+    /// where a change of this tenant is announced, once its exclusive access ends
+    announce: Option<Arc<Announce>>,
+}
+
+/// Who to tell that a tenant changed.
+#[derive(Debug)]
+struct Announce {
+    feed: Arc<Feed>,
+    vendor: VendorKind,
+    tenant: Arc<str>,
+}
+
+/// Exclusive access to a tenant's state; when it ends, the change feed hears that the tenant changed.
+pub struct TenantWrite<'a, S> {
+    guard: RwLockWriteGuard<'a, S>,
+    announce: Option<&'a Announce>,
+}
+
+impl<S> std::ops::Deref for TenantWrite<'_, S> {
+    type Target = S;
+    fn deref(&self) -> &S {
+        &self.guard
+    }
+}
+
+impl<S> std::ops::DerefMut for TenantWrite<'_, S> {
+    fn deref_mut(&mut self) -> &mut S {
+        &mut self.guard
+    }
+}
+
+impl<S> Drop for TenantWrite<'_, S> {
+    fn drop(&mut self) {
+        if let Some(a) = self.announce {
+            a.feed.publish(|| Change::Tenant { vendor: a.vendor, tenant: a.tenant.clone() });
+        }
+    }
 }
 
 /// How many times a thread that finds the tenant's lock taken checks again (a `pause` between checks)
@@ -51,16 +90,13 @@ const SPINS_BEFORE_BLOCKING: u32 = 1_000;
 impl<S> TenantLock<S> {
     /// `state` behind a lock (nothing fixed beside it).
     pub fn new(state: S) -> Self {
-        TenantLock { state: RwLock::new(state), fixed: Box::default() }
-    }
-
-    fn with_fixed(state: S, fixed_of: fn(&S) -> Box<str>) -> Self {
-        TenantLock { fixed: fixed_of(&state), state: RwLock::new(state) }
+        TenantLock { state: RwLock::new(state), fixed: Box::default(), announce: None }
     }
 
     /// Exclusive access: for anything that changes the tenant (or must not interleave with a change).
-    pub fn lock(&self) -> RwLockWriteGuard<'_, S> {
-        spin_then_block(|| self.state.try_write(), || self.state.is_locked(), || self.state.write())
+    pub fn lock(&self) -> TenantWrite<'_, S> {
+        let guard = spin_then_block(|| self.state.try_write(), || self.state.is_locked(), || self.state.write());
+        TenantWrite { guard, announce: self.announce.as_deref() }
     }
 
     /// Shared access: for answers that only read.
@@ -96,6 +132,10 @@ pub struct Tenants<S> {
     map: RwLock<BTreeMap<String, Arc<TenantLock<S>>>>,
     /// what of a tenant's state never changes, kept beside its lock (see [`Tenants::with_fixed`])
     fixed_of: fn(&S) -> Box<str>,
+    /// the vendor and the feed its tenants' changes are announced on
+    feed: Option<(VendorKind, Arc<Feed>)>,
+    /// the key its tenants stand under in the vendor's dump section (`apps`, `accounts`)
+    dump_key: &'static str,
 }
 
 impl<S> std::fmt::Debug for Tenants<S>
@@ -109,16 +149,29 @@ where
 
 impl<S> Default for Tenants<S> {
     fn default() -> Self {
-        Tenants { map: RwLock::new(BTreeMap::new()), fixed_of: |_| Box::default() }
+        Tenants { map: RwLock::new(BTreeMap::new()), fixed_of: |_| Box::default(), feed: None, dump_key: "tenants" }
     }
 }
 
 impl<S> Tenants<S> {
-    /// No tenants yet; each tenant added keeps `fixed_of(state)` beside its lock, read by
-    /// [`Tenants::fixed`] without taking the lock. For what never changes once a tenant exists (the key
-    /// its requests are signed with): authentication then never waits behind another request's change.
-    pub fn with_fixed(fixed_of: fn(&S) -> Box<str>) -> Self {
-        Tenants { map: RwLock::new(BTreeMap::new()), fixed_of }
+    /// No tenants of `vendor` yet; they stand under `dump_key` in its dump section, and every exclusive
+    /// access to one of them ends with [`Change::Tenant`] on `feed`.
+    pub fn new(vendor: VendorKind, dump_key: &'static str, feed: &Arc<Feed>) -> Self {
+        Tenants { feed: Some((vendor, feed.clone())), dump_key, ..Tenants::default() }
+    }
+
+    /// Each tenant added keeps `fixed_of(state)` beside its lock, read by [`Tenants::fixed`] without
+    /// taking the lock. For what never changes once a tenant exists (the key its requests are signed
+    /// with): authentication then never waits behind another request's change.
+    pub fn with_fixed(self, fixed_of: fn(&S) -> Box<str>) -> Self {
+        Tenants { fixed_of, ..self }
+    }
+
+    fn lock_for(&self, id: &str, state: S) -> Arc<TenantLock<S>> {
+        let announce = self.feed.as_ref().map(|(vendor, feed)| {
+            Arc::new(Announce { feed: feed.clone(), vendor: *vendor, tenant: id.into() })
+        });
+        Arc::new(TenantLock { fixed: (self.fixed_of)(&state), state: RwLock::new(state), announce })
     }
 }
 
@@ -129,7 +182,7 @@ impl<S: Clone + Serialize + DeserializeOwned> Tenants<S> {
     }
 
     /// Run `f` under the tenant's lock, exclusively.
-    pub fn with<R>(&self, id: &str, f: impl FnOnce(&mut S) -> R) -> Option<R> {
+    pub fn write<R>(&self, id: &str, f: impl FnOnce(&mut S) -> R) -> Option<R> {
         // The map stays read-locked (recursively: `f` may look up another tenant even while a writer
         // waits) instead of cloning the tenant's `Arc`: two fewer atomic writes to a line every worker
         // thread shares, per call.
@@ -157,7 +210,8 @@ impl<S: Clone + Serialize + DeserializeOwned> Tenants<S> {
         if m.contains_key(id) {
             return false;
         }
-        m.insert(id.to_string(), Arc::new(TenantLock::with_fixed(state, self.fixed_of)));
+        let lock = self.lock_for(id, state);
+        m.insert(id.to_string(), lock);
         true
     }
 
@@ -198,9 +252,73 @@ impl<S: Clone + Serialize + DeserializeOwned> Tenants<S> {
 
     /// Replace every tenant with a dump's.
     pub fn restore(&self, states: BTreeMap<String, S>) {
-        let fixed_of = self.fixed_of;
-        *self.map.write() =
-            states.into_iter().map(|(k, v)| (k, Arc::new(TenantLock::with_fixed(v, fixed_of)))).collect();
+        let locks = states.into_iter().map(|(k, v)| {
+            let lock = self.lock_for(&k, v);
+            (k, lock)
+        });
+        *self.map.write() = locks.collect();
+    }
+}
+
+/// A tenant's state as dumps hold it.
+pub trait TenantState: Clone + Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// Check a dump's tenants together (each under its own id, nothing shared between two), before any of
+    /// them replaces the current ones.
+    fn check_dump(_tenants: &BTreeMap<String, Self>) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// Rebuild what a dump leaves out (indexes derived from the state), after it was read.
+    fn rebuild(&mut self) {}
+}
+
+/// A vendor's tenants as one table, whatever their state: what the state methods every vendor shares
+/// (ids, reset, dump, check, restore) go through.
+pub trait TenantTable: Send + Sync {
+    /// Every tenant id, sorted.
+    fn ids(&self) -> Vec<String>;
+    /// Remove every tenant, or only `tenant`.
+    fn reset(&self, tenant: Option<&str>);
+    /// The vendor's dump section: `{"<key>": {<id>: <state>}}`.
+    fn dump(&self) -> serde_json::Value;
+    /// Check a dump section without changing anything.
+    fn check_dump(&self, section: &serde_json::Value) -> Result<(), String>;
+    /// Replace every tenant with a dump section's (checked first: a bad one changes nothing).
+    fn restore_dump(&self, section: &serde_json::Value) -> Result<(), String>;
+}
+
+impl<S: TenantState> Tenants<S> {
+    fn parse_section(&self, section: &serde_json::Value) -> Result<BTreeMap<String, S>, String> {
+        let tenants = parse_dump::<S>(section, self.dump_key)?;
+        S::check_dump(&tenants)?;
+        Ok(tenants)
+    }
+}
+
+impl<S: TenantState> TenantTable for Tenants<S> {
+    fn ids(&self) -> Vec<String> {
+        Tenants::ids(self)
+    }
+
+    fn reset(&self, tenant: Option<&str>) {
+        Tenants::reset(self, tenant);
+    }
+
+    fn dump(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(self.dump_key.to_string(), serde_json::to_value(self.snapshot()).unwrap_or_default());
+        serde_json::Value::Object(m)
+    }
+
+    fn check_dump(&self, section: &serde_json::Value) -> Result<(), String> {
+        self.parse_section(section).map(|_| ())
+    }
+
+    fn restore_dump(&self, section: &serde_json::Value) -> Result<(), String> {
+        let mut tenants = self.parse_section(section)?;
+        tenants.values_mut().for_each(S::rebuild);
+        self.restore(tenants);
+        Ok(())
     }
 }
 
@@ -238,7 +356,7 @@ mod tests {
 
     #[test]
     fn the_fixed_part_is_read_without_the_lock_and_follows_restores() {
-        let tenants: Tenants<String> = Tenants::with_fixed(|s| format!("key-of-{s}").into());
+        let tenants: Tenants<String> = Tenants::default().with_fixed(|s| format!("key-of-{s}").into());
         assert!(tenants.insert("a", "alpha".into()));
         let handle = tenants.get("a");
         let held = handle.as_ref().map(|t| t.lock());

@@ -1,0 +1,212 @@
+//! The server: the listeners (plain and TLS) in front of one emulator, with every route mounted — the
+//! vendors, recorded files, the control plane — and the state file written when it stops.
+
+use crate::admin;
+use crate::app::{Emulator, StartError};
+use crate::config::{Config, TlsCertificate, TlsConfig};
+use crate::http::cors::Cors;
+use crate::http::download::download;
+use crate::http::routes::{noted_resource, not_found};
+use crate::http::tls;
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{web, HttpServer};
+use std::net::TcpListener;
+use std::sync::Arc;
+
+/// A built, listening server that has not started answering yet.
+pub struct Application {
+    port: u16,
+    url: String,
+    server: Server,
+    emulator: Arc<Emulator>,
+    state_file: Option<std::path::PathBuf>,
+    tls: Option<TlsInfo>,
+}
+
+/// The HTTPS listener of a running server.
+#[derive(Debug, Clone)]
+pub struct TlsInfo {
+    /// the port it listens on
+    pub port: u16,
+    /// `https://host:port`
+    pub url: String,
+    /// the certificate it serves
+    pub cert: std::path::PathBuf,
+    /// the CA that signed it, when it is recmock's local CA (the file clients must trust)
+    pub ca_cert: Option<std::path::PathBuf>,
+    /// the names the certificate covers, when recmock made it
+    pub names: Vec<String>,
+    /// the local CA was created at this start
+    pub ca_created: bool,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application").field("url", &self.url).finish()
+    }
+}
+
+impl Application {
+    /// Open the listener (port 0 picks a free one), build the world, load fixtures and any state file.
+    pub fn build(config: Config) -> Result<Application, StartError> {
+        let addr = format!("{}:{}", config.bind, config.port);
+        let listener =
+            TcpListener::bind(&addr).map_err(|source| StartError::Listen { addr: addr.clone(), source })?;
+        let local =
+            listener.local_addr().map_err(|source| StartError::Listen { addr: addr.clone(), source })?;
+        let host = match config.bind.as_str() {
+            "0.0.0.0" | "::" | "[::]" => "127.0.0.1".to_string(),
+            h if h.contains(':') && !h.starts_with('[') => format!("[{h}]"),
+            h => h.to_string(),
+        };
+        let url = format!("http://{host}:{}", local.port());
+        let public = config.public_url.clone().unwrap_or_else(|| url.clone());
+        // TLS is prepared before the world, so a bad certificate stops the start before anything loads.
+        let tls = match &config.tls {
+            Some(t) => Some(prepare_tls(&config, t, &host)?),
+            None => None,
+        };
+        let emulator = Emulator::new(&config, public)?;
+        if let Some(path) = &config.state_file {
+            if path.exists() {
+                let state_err =
+                    |message: String| StartError::State { path: path.display().to_string(), message };
+                let text = std::fs::read_to_string(path).map_err(|e| state_err(e.to_string()))?;
+                let dump = serde_json::from_str(&text).map_err(|e| state_err(e.to_string()))?;
+                emulator.restore(dump).map_err(state_err)?;
+            }
+        }
+        let factory = emulator.clone();
+        let cors = config.cors_origin.clone();
+        let mut server = HttpServer::new(move || {
+            let emulator = factory.clone();
+            actix_web::App::new().wrap(Cors::new(cors.clone())).configure(move |cfg| routes(emulator, cfg))
+        })
+        .shutdown_timeout(10);
+        if let Some(n) = config.workers {
+            server = server.workers(n.max(1));
+        }
+        if !config.handle_signals {
+            server = server.disable_signals();
+        }
+        let mut server =
+            server.listen(listener).map_err(|source| StartError::Listen { addr: addr.clone(), source })?;
+        let mut tls_info = None;
+        if let Some((listener, rustls_config, info)) = tls {
+            server = server
+                .listen_rustls_0_23(listener, rustls_config)
+                .map_err(|source| StartError::Listen { addr: info.url.clone(), source })?;
+            tls_info = Some(info);
+        }
+        let server = server.run();
+        Ok(Application {
+            port: local.port(),
+            url,
+            server,
+            emulator,
+            state_file: config.state_file,
+            tls: tls_info,
+        })
+    }
+
+    /// The HTTPS listener, when there is one.
+    pub fn tls(&self) -> Option<&TlsInfo> {
+        self.tls.as_ref()
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `http://host:port`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The emulator behind the server.
+    pub fn emulator(&self) -> Arc<Emulator> {
+        self.emulator.clone()
+    }
+
+    /// A handle to stop the server gracefully.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Answer requests (and run due jobs in real time) until stopped; then write the state file if any.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let pump = tokio::spawn(self.emulator.clone().pump());
+        let result = self.server.await;
+        pump.abort();
+        if let Some(path) = &self.state_file {
+            let dump = self.emulator.dump();
+            let text = serde_json::to_vec_pretty(&dump).map_err(std::io::Error::other)?;
+            let tmp = path.with_extension("tmp");
+            std::fs::write(&tmp, text)?;
+            std::fs::rename(&tmp, path)?;
+            tracing::info!("world written to {}", path.display());
+        }
+        result
+    }
+}
+
+/// Open the HTTPS listener and load (or make) its certificate.
+fn prepare_tls(
+    config: &Config,
+    t: &TlsConfig,
+    host: &str,
+) -> Result<(TcpListener, rustls::ServerConfig, TlsInfo), StartError> {
+    let tls_err = |e: tls::TlsError| StartError::Tls(e.to_string());
+    let (cert, key, ca_cert, names, ca_created) = match &t.certificate {
+        TlsCertificate::Files { cert, key } => (cert.clone(), key.clone(), None, Vec::new(), false),
+        TlsCertificate::LocalCa { dir, extra_names } => {
+            // The address users reach recmock by is covered too: the bind address and the public URL's host.
+            let mut extra = extra_names.clone();
+            extra.extend(config.public_url.as_deref().and_then(url_host).map(str::to_string));
+            extra.push(host.trim_start_matches('[').trim_end_matches(']').to_string());
+            let issued = tls::init(dir, &extra).map_err(tls_err)?;
+            (issued.cert, issued.key, Some(issued.ca_cert), issued.names, issued.ca_created)
+        }
+    };
+    let rustls_config = tls::server_config(&cert, &key).map_err(tls_err)?;
+    let addr = format!("{}:{}", config.bind, t.port);
+    let listener =
+        TcpListener::bind(&addr).map_err(|source| StartError::Listen { addr: addr.clone(), source })?;
+    let port =
+        listener.local_addr().map_err(|source| StartError::Listen { addr: addr.clone(), source })?.port();
+    let url = format!("https://{host}:{port}");
+    Ok((listener, rustls_config, TlsInfo { port, url, cert, ca_cert, names, ca_created }))
+}
+
+/// The host of an `http(s)://host[:port]/...` URL.
+fn url_host(url: &str) -> Option<&str> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if authority.starts_with('[') {
+        authority.split_once(']').map(|(h, _)| h.trim_start_matches('['))?
+    } else {
+        authority.split(':').next()?
+    };
+    (!host.is_empty()).then_some(host)
+}
+
+/// Every route: the vendors, `/files`, `/__admin`, and a JSON 404 for anything else.
+pub fn routes(emulator: Arc<Emulator>, cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::Data::from(emulator.clone()));
+    cfg.app_data(web::Data::from(emulator.door.clone()));
+    // Vendor paths are static and checked in order: they go first, so a vendor call is not first tried
+    // against the `/files/{key}/{name}` pattern (no path of one collides with the other).
+    for v in emulator.vendors() {
+        v.clone().routes(cfg);
+    }
+    admin::routes(cfg, &emulator.door.routes);
+    cfg.service(
+        noted_resource(&emulator.door.routes, "", "/files/{key}/{name}", "GET, HEAD")
+            .route(web::get().to(download))
+            .route(web::head().to(download)),
+    );
+    cfg.default_service(web::to(not_found));
+}
+

@@ -1,0 +1,255 @@
+//! What every vendor module does the same way, written once: error tables, JSON bodies, success
+//! envelopes, world-event vocabularies, fixture-section checks, and turning a recording's segments into
+//! files. A vendor folder keeps only what differs (its codes, its shapes, its words).
+
+use crate::checks::FixtureError;
+use crate::files::StoredFile;
+use crate::http::{Exchange, Reply};
+use crate::recording::{Recording, Segment};
+use crate::world::World;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A vendor's documented error codes with the document's descriptions.
+#[derive(Debug, Clone, Copy)]
+pub struct CodeTable {
+    codes: &'static [(i64, &'static str)],
+    unknown: &'static str,
+}
+
+impl CodeTable {
+    /// The table of `codes`; a code not in it is described as `unknown`.
+    pub const fn new(codes: &'static [(i64, &'static str)], unknown: &'static str) -> CodeTable {
+        CodeTable { codes, unknown }
+    }
+
+    /// The document's description of `code`.
+    pub fn describe(&self, code: i64) -> &'static str {
+        self.codes.iter().find(|(c, _)| *c == code).map_or(self.unknown, |(_, d)| d)
+    }
+
+    /// The description of `code`, then `: detail` when there is one (see [`worded`]).
+    pub fn message(&self, code: i64, detail: &str) -> String {
+        worded(self.describe(code), detail)
+    }
+
+    /// Every documented code and its description.
+    pub fn entries(&self) -> &'static [(i64, &'static str)] {
+        self.codes
+    }
+}
+
+/// A refusal as most vendors word it: the code's `description`, then `: detail` when there is one.
+pub fn worded(description: &str, detail: &str) -> String {
+    if detail.is_empty() {
+        description.to_string()
+    } else {
+        format!("{description}: {detail}")
+    }
+}
+
+/// Why a request body is not the JSON object a vendor expects; each vendor maps these to its own codes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BodyProblem {
+    /// nothing but white space
+    Empty,
+    /// bytes that are not UTF-8 text
+    NotText,
+    /// not JSON, even leniently read (comments and trailing commas are forgiven)
+    NotJson(String),
+    /// JSON, but not an object
+    NotObject,
+    /// an object, but a field is missing or has a wrong type
+    Field {
+        /// the field's path (`members[2].user_id`)
+        path: String,
+        /// what is wrong with it
+        message: String,
+    },
+}
+
+impl fmt::Display for BodyProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BodyProblem::Empty => f.write_str("the body is empty; a JSON object is expected"),
+            BodyProblem::NotText => f.write_str("the body is not UTF-8 text"),
+            BodyProblem::NotJson(e) => write!(f, "the body is not valid JSON: {e}"),
+            BodyProblem::NotObject => f.write_str("the body must be a JSON object"),
+            BodyProblem::Field { path, message } => write!(f, "field `{path}`: {message}"),
+        }
+    }
+}
+
+impl BodyProblem {
+    /// A problem with the body as a whole (rather than with one of its fields).
+    pub fn is_syntax(&self) -> bool {
+        !matches!(self, BodyProblem::Field { .. })
+    }
+}
+
+/// The body as a JSON object read into `T`, or what is wrong with it.
+pub fn json_body<T: DeserializeOwned>(ex: &Exchange) -> Result<T, BodyProblem> {
+    let body: &[u8] = &ex.body;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(BodyProblem::Empty);
+    }
+    // The usual body, a well-formed object of the right types, goes straight into `T`. Anything else
+    // (syntax the lenient parser forgives, a wrong type, a duplicate key, not an object) takes the path
+    // below, which names what is wrong.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+        let mut de = serde_json::Deserializer::from_slice(body);
+        if let Ok(v) = T::deserialize(&mut de) {
+            if de.end().is_ok() {
+                return Ok(v);
+            }
+        }
+    }
+    if std::str::from_utf8(body).is_err() {
+        return Err(BodyProblem::NotText);
+    }
+    let value = crate::wire::lenient_json(body).map_err(|e| BodyProblem::NotJson(e.to_string()))?;
+    if !value.is_object() {
+        return Err(BodyProblem::NotObject);
+    }
+    serde_path_to_error::deserialize(&value).map_err(|e| BodyProblem::Field {
+        path: e.path().to_string(),
+        message: e.into_inner().to_string(),
+    })
+}
+
+/// A success answer: the vendor's `head` fields (`code: 0`, `msg: "OK"`, ...) then the fields of `fields`.
+pub fn success(head: &[(&str, Value)], fields: Value) -> Reply {
+    let mut m = Map::new();
+    for (k, v) in head {
+        m.insert((*k).to_string(), v.clone());
+    }
+    if let Value::Object(f) = fields {
+        m.extend(f);
+    }
+    Reply::json(&Value::Object(m))
+}
+
+/// The error of an unknown world event name of `vendor`, listing the `known` ones.
+pub fn unknown_event(vendor: crate::VendorKind, name: &str, known: &[&str]) -> String {
+    format!("unknown event {vendor}.{name} (known: {})", known.join(", "))
+}
+
+/// Report every item whose `key` repeats an earlier one's, at `<item path>.<field>`.
+pub fn report_duplicates<T, K: Ord + fmt::Display>(
+    items: &[(String, T)],
+    field: &str,
+    key: impl Fn(&T) -> K,
+    errors: &mut Vec<FixtureError>,
+) {
+    let mut seen: BTreeMap<K, &str> = BTreeMap::new();
+    for (p, item) in items {
+        let k = key(item);
+        let shown = k.to_string();
+        if let Some(first) = seen.insert(k, p) {
+            errors.push(FixtureError::new(
+                format!("{p}.{field}"),
+                format!("duplicate {field} {shown} (also at {first})"),
+            ));
+        }
+    }
+}
+
+/// Report every item whose tenant `id` already exists (`exists`), at `<item path>.<field>`: a fixture may
+/// add tenants, never replace one.
+pub fn report_existing<T>(
+    items: &[(String, T)],
+    field: &str,
+    id: impl Fn(&T) -> String,
+    exists: impl Fn(&str) -> bool,
+    what: &str,
+    errors: &mut Vec<FixtureError>,
+) {
+    for (p, item) in items {
+        let id = id(item);
+        if exists(&id) {
+            errors.push(FixtureError::new(format!("{p}.{field}"), format!("{what} {id} already exists")));
+        }
+    }
+}
+
+/// Report a callback URL that is not `http(s)://`, at `path`.
+pub fn check_callback_url(url: Option<&str>, path: &str, errors: &mut Vec<FixtureError>) {
+    if let Some(u) = url {
+        if !(u.starts_with("http://") || u.starts_with("https://")) {
+            errors.push(FixtureError::new(path, "must start with http:// or https://"));
+        }
+    }
+}
+
+/// Store one file per segment of a finished recording, owned by `owner`, named by `name_of`, noting each
+/// file's key on its segment. Lazy: each file is made as the iterator reaches its segment, so ids the caller
+/// draws per file (video ids, file ids) interleave with the files' own, as they always have.
+pub fn store_segments<'a>(
+    world: &'a World,
+    owner: &'a str,
+    rec: &'a mut Recording,
+    format: &'a str,
+    at_ms: i64,
+    name_of: impl Fn(&Segment) -> String + 'a,
+) -> impl Iterator<Item = (&'a Segment, StoredFile)> + 'a {
+    rec.segments.iter_mut().map(move |seg| {
+        let f = world.files.create(&world.ids, owner, &name_of(seg), format, seg.size, at_ms);
+        seg.file_key = Some(f.key.clone());
+        (&*seg, f)
+    })
+}
+
+/// The fixture's app of `vendor` with `sdkappid` (`wanted`, else the first app): its sdkappid and its
+/// object (null when the fixture has no such app but one was asked for by number). For client sides that
+/// sign with an app's keys.
+pub fn fixture_app(fixture: &Value, vendor: crate::VendorKind, wanted: Option<u64>) -> Result<(u64, Value), String> {
+    let apps = fixture.get(vendor.as_str()).and_then(|s| s.get("apps")).and_then(Value::as_array);
+    let found = apps.and_then(|a| match wanted {
+        Some(id) => a.iter().find(|x| x["sdkappid"].as_u64() == Some(id)),
+        None => a.first(),
+    });
+    match (wanted, found) {
+        (_, Some(app)) => Ok((app["sdkappid"].as_u64().unwrap_or_default(), app.clone())),
+        (Some(id), None) => Ok((id, Value::Null)),
+        (None, None) => Err(format!("no {vendor} app in the fixture: give auth.sdkappid and its key")),
+    }
+}
+
+/// The `usersig` a client of 000 or 002 sends: `given` as is, else a TLS-sig of `identifier` signed with the
+/// app's key (`key`, else the fixture app's) at virtual second `now`, valid a day.
+pub fn client_usersig(
+    vendor: crate::VendorKind,
+    given: Option<&str>,
+    key: Option<&str>,
+    sdkappid: u64,
+    app: &Value,
+    identifier: &str,
+    now: i64,
+) -> Result<String, String> {
+    if let Some(s) = given {
+        return Ok(s.to_string());
+    }
+    let key = key
+        .or_else(|| app["key"].as_str())
+        .ok_or_else(|| format!("{vendor} app {sdkappid} has no `key` in the fixture: give auth.key"))?;
+    Ok(crate::tlssig::sign(sdkappid, key, identifier, now, 86_400))
+}
+
+/// The key `field` of the fixture's `vendor` app `sdkappid`, for checking a callback it signed.
+pub fn fixture_app_key(
+    fixture: &Value,
+    vendor: crate::VendorKind,
+    field: &str,
+    sdkappid: Option<u64>,
+) -> Result<(u64, String), String> {
+    let id = sdkappid.ok_or_else(|| format!("no sdkappid to tell which {vendor} app signed it"))?;
+    fixture
+        .get(vendor.as_str())
+        .and_then(|s| s["apps"].as_array())
+        .and_then(|a| a.iter().find(|x| x["sdkappid"].as_u64() == Some(id)))
+        .and_then(|x| x[field].as_str())
+        .map(|k| (id, k.to_string()))
+        .ok_or_else(|| format!("{vendor} app {id} has no `{field}` in the fixture"))
+}
