@@ -4,14 +4,14 @@
 
 use crate::clock::ClockReading;
 use crate::config::Config;
-use crate::fixture::{self, FixtureDoc, FixtureError};
-use crate::ids::IdState;
-use crate::scheduler::{Job, SchedulerState};
 use crate::faults::Faults;
 use crate::feed::{Change, Feed};
 use crate::files::StoredFile;
+use crate::fixture::{self, FixtureDoc, FixtureError};
 use crate::http::FrontDoor;
+use crate::ids::IdState;
 use crate::outbox::Outbox;
+use crate::scheduler::{Job, SchedulerState};
 use crate::vendors::{self, Vendor};
 use crate::world::{Timings, World};
 use crate::VendorKind;
@@ -544,7 +544,9 @@ impl Emulator {
                     if advancing {
                         let world = &self.world;
                         let results = futures_util::future::join_all(
-                            batch.iter().map(|id| world.outbox.deliver(&world.scheduler, &world.ids, id, at_ms)),
+                            batch
+                                .iter()
+                                .map(|id| world.outbox.deliver(&world.scheduler, &world.ids, id, at_ms)),
                         )
                         .await;
                         for (vendor, description) in results.into_iter().flatten() {

@@ -1,9 +1,9 @@
 //! Checking JSON documents piece by piece, every problem named by its JSON path
 //! (`cloud_record.accounts[0].dev_id`): what fixture sections, state dumps and scenario steps share.
 
+use crate::VendorKind;
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::Value;
-use crate::VendorKind;
 use std::fmt;
 
 /// One problem in a document (a fixture, a dump, a scenario), at a JSON path.
@@ -101,11 +101,7 @@ pub fn unknown_keys(section: &Value, path: &str, known: &[&str], errors: &mut Ve
 
 /// The fields of the world event `<vendor>.<name>` read as `T`; an error names the event and the path of the
 /// offending field. Every vendor's event vocabulary reads its events this way.
-pub fn event_fields<T: DeserializeOwned>(
-    vendor: VendorKind,
-    name: &str,
-    v: &Value,
-) -> Result<T, String> {
+pub fn event_fields<T: DeserializeOwned>(vendor: VendorKind, name: &str, v: &Value) -> Result<T, String> {
     serde_path_to_error::deserialize(v)
         .map_err(|e| format!("{vendor}.{name}: {} (at {})", e.inner(), e.path()))
 }

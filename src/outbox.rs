@@ -17,12 +17,12 @@ use crate::ids::IdSource;
 use crate::journal::body_text;
 use crate::scheduler::{Job, Scheduler};
 use crate::VendorKind;
-use std::sync::Arc;
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// Seconds a signature stays valid after an attempt (`expire_time = attempt time + this`).
 pub const SIGN_VALIDITY_S: i64 = 300;
@@ -518,7 +518,13 @@ impl Outbox {
     }
 
     /// Accept a callback; it is attempted at once (when it heads its resources) or held without a URL.
-    pub fn enqueue(&self, scheduler: &Scheduler, cb: NewCallback, policy: RetryPolicy, now_ms: i64) -> String {
+    pub fn enqueue(
+        &self,
+        scheduler: &Scheduler,
+        cb: NewCallback,
+        policy: RetryPolicy,
+        now_ms: i64,
+    ) -> String {
         let mut book = self.book.lock();
         book.next += 1;
         let n = book.next;

@@ -6,7 +6,7 @@ use crate::app::{Emulator, StartError};
 use crate::config::{Config, TlsCertificate, TlsConfig};
 use crate::http::cors::Cors;
 use crate::http::download::download;
-use crate::http::routes::{noted_resource, not_found};
+use crate::http::routes::{not_found, noted_resource};
 use crate::http::tls;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{web, HttpServer};
@@ -209,4 +209,3 @@ pub fn routes(emulator: Arc<Emulator>, cfg: &mut web::ServiceConfig) {
     );
     cfg.default_service(web::to(not_found));
 }
-

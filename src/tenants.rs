@@ -95,7 +95,8 @@ impl<S> TenantLock<S> {
 
     /// Exclusive access: for anything that changes the tenant (or must not interleave with a change).
     pub fn lock(&self) -> TenantWrite<'_, S> {
-        let guard = spin_then_block(|| self.state.try_write(), || self.state.is_locked(), || self.state.write());
+        let guard =
+            spin_then_block(|| self.state.try_write(), || self.state.is_locked(), || self.state.write());
         TenantWrite { guard, announce: self.announce.as_deref() }
     }
 
@@ -149,7 +150,12 @@ where
 
 impl<S> Default for Tenants<S> {
     fn default() -> Self {
-        Tenants { map: RwLock::new(BTreeMap::new()), fixed_of: |_| Box::default(), feed: None, dump_key: "tenants" }
+        Tenants {
+            map: RwLock::new(BTreeMap::new()),
+            fixed_of: |_| Box::default(),
+            feed: None,
+            dump_key: "tenants",
+        }
     }
 }
 

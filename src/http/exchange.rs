@@ -72,13 +72,17 @@ fn json_bytes<T: Serialize + ?Sized>(buf: &mut Vec<u8>, value: &T) -> Bytes {
     }
 }
 
-/// How a vendor wraps a refusal: its error shape, for the errors the front door itself detects (a body
-/// over the limit, a fault rule's error code) as much as for the vendor's own.
-pub trait Envelope {
+/// Which vendor answers, and the front door it is reached through.
+pub trait Doorway {
     /// Which vendor this is.
     fn kind(&self) -> VendorKind;
     /// The front door it is reached through.
     fn door(&self) -> &FrontDoor;
+}
+
+/// How a vendor wraps a refusal: its error shape, for the errors the front door itself detects (a body
+/// over the limit, a fault rule's error code) as much as for the vendor's own.
+pub trait Envelope: Doorway {
     /// A refusal with the documented `code`: the code's description, then `detail` when there is one.
     fn refusal(&self, code: i64, detail: &str) -> Reply;
     /// The documented code a body over the size limit is refused with.
@@ -312,4 +316,3 @@ pub(crate) fn method_name(m: &actix_web::http::Method) -> &'static str {
         _ => "POST",
     }
 }
-

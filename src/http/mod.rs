@@ -11,7 +11,7 @@ pub mod exchange;
 pub mod routes;
 pub mod tls;
 
-pub use exchange::{request_base, serve, Envelope, Exchange, Reply};
+pub use exchange::{request_base, serve, Doorway, Envelope, Exchange, Reply};
 pub use routes::{endpoint, RouteBook};
 
 use crate::faults::Faults;

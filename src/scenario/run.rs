@@ -454,7 +454,10 @@ impl Run<'_> {
             .iter()
             .find(|(route, _)| {
                 route.len() == segments.len()
-                    && route.iter().zip(&segments).all(|(r, s)| (r.starts_with('{') && !s.is_empty()) || r == s)
+                    && route
+                        .iter()
+                        .zip(&segments)
+                        .all(|(r, s)| (r.starts_with('{') && !s.is_empty()) || r == s)
             })
             .map(|(_, v)| *v)
     }
@@ -462,9 +465,11 @@ impl Run<'_> {
     /// Every vendor route of the server, as path segments.
     async fn vendor_routes(&self) -> Result<Vec<(Vec<String>, VendorKind)>, String> {
         let a = self.send_json("GET", "/__admin/routes", None).await?;
-        let routes = a.json.as_ref().and_then(|v| v["routes"].as_array()).ok_or_else(|| {
-            format!("GET /__admin/routes: no route table in the {}", a.shown())
-        })?;
+        let routes = a
+            .json
+            .as_ref()
+            .and_then(|v| v["routes"].as_array())
+            .ok_or_else(|| format!("GET /__admin/routes: no route table in the {}", a.shown()))?;
         Ok(routes
             .iter()
             .filter_map(|r| {
@@ -496,7 +501,8 @@ impl Run<'_> {
             Some(a) => AuthRequest::Override(a),
             None => AuthRequest::Fixture,
         };
-        if let Some((_, client)) = vendor.and_then(|v| vendors::clients().into_iter().find(|(k, _)| *k == v)) {
+        if let Some((_, client)) = vendor.and_then(|v| vendors::clients().into_iter().find(|(k, _)| *k == v))
+        {
             let mut session = Session {
                 client: &self.client,
                 base: &self.base,
@@ -665,7 +671,11 @@ impl ClientSession for Session<'_> {
         *self.random
     }
 
-    fn get(&mut self, path: String, query: Vec<(String, String)>) -> BoxFuture<'_, Result<ClientAnswer, String>> {
+    fn get(
+        &mut self,
+        path: String,
+        query: Vec<(String, String)>,
+    ) -> BoxFuture<'_, Result<ClientAnswer, String>> {
         Box::pin(async move {
             let mut rb = self.client.get(format!("{}{path}", self.base));
             if !query.is_empty() {

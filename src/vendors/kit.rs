@@ -113,10 +113,8 @@ pub fn json_body<T: DeserializeOwned>(ex: &Exchange) -> Result<T, BodyProblem> {
     if !value.is_object() {
         return Err(BodyProblem::NotObject);
     }
-    serde_path_to_error::deserialize(&value).map_err(|e| BodyProblem::Field {
-        path: e.path().to_string(),
-        message: e.into_inner().to_string(),
-    })
+    serde_path_to_error::deserialize(&value)
+        .map_err(|e| BodyProblem::Field { path: e.path().to_string(), message: e.into_inner().to_string() })
 }
 
 /// A success answer: the vendor's `head` fields (`code: 0`, `msg: "OK"`, ...) then the fields of `fields`.
@@ -174,6 +172,21 @@ pub fn report_existing<T>(
     }
 }
 
+/// Where a fixture section's load stops before changing anything: refused with the `errors` found, or done
+/// when it was a `dry_run` (a check of conflicts with the current world). `None`: go on and load.
+pub fn stop_before_loading(
+    errors: Vec<FixtureError>,
+    dry_run: bool,
+) -> Option<Result<Vec<String>, Vec<FixtureError>>> {
+    if !errors.is_empty() {
+        Some(Err(errors))
+    } else if dry_run {
+        Some(Ok(Vec::new()))
+    } else {
+        None
+    }
+}
+
 /// Report a callback URL that is not `http(s)://`, at `path`.
 pub fn check_callback_url(url: Option<&str>, path: &str, errors: &mut Vec<FixtureError>) {
     if let Some(u) = url {
@@ -204,7 +217,11 @@ pub fn store_segments<'a>(
 /// The fixture's app of `vendor` with `sdkappid` (`wanted`, else the first app): its sdkappid and its
 /// object (null when the fixture has no such app but one was asked for by number). For client sides that
 /// sign with an app's keys.
-pub fn fixture_app(fixture: &Value, vendor: crate::VendorKind, wanted: Option<u64>) -> Result<(u64, Value), String> {
+pub fn fixture_app(
+    fixture: &Value,
+    vendor: crate::VendorKind,
+    wanted: Option<u64>,
+) -> Result<(u64, Value), String> {
     let apps = fixture.get(vendor.as_str()).and_then(|s| s.get("apps")).and_then(Value::as_array);
     let found = apps.and_then(|a| match wanted {
         Some(id) => a.iter().find(|x| x["sdkappid"].as_u64() == Some(id)),
@@ -252,4 +269,35 @@ pub fn fixture_app_key(
         .and_then(|x| x[field].as_str())
         .map(|k| (id, k.to_string()))
         .ok_or_else(|| format!("{vendor} app {id} has no `{field}` in the fixture"))
+}
+
+/// How strictly 000 and 002 check a `usersig`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UsersigCheck {
+    /// a real TLS-sig v2 for the identifier, made with the app key, not expired
+    #[default]
+    Strict,
+    /// any non-empty string
+    Any,
+}
+
+impl UsersigCheck {
+    /// Check `usersig` of `identifier` in app `sdkappid` signed with `key`, at virtual second `now`, as
+    /// strictly as this says.
+    pub fn check(
+        self,
+        usersig: &str,
+        sdkappid: u64,
+        key: &str,
+        identifier: &str,
+        now: i64,
+    ) -> Result<(), crate::tlssig::SigError> {
+        match self {
+            UsersigCheck::Strict => {
+                crate::tlssig::verify(usersig, sdkappid, key, identifier, now).map(|_| ())
+            }
+            UsersigCheck::Any => Ok(()),
+        }
+    }
 }

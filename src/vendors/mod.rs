@@ -6,6 +6,36 @@
 //! A vendor registers itself from its own folder with `inventory::submit!` (its [`VendorKind`] and its
 //! [`Registration`]); the `pub mod` line below is the only line outside the folder a new vendor adds.
 
+/// Declare a vendor folder's kind (seed number and name) and register it: its module, built on a world
+/// behind a front door with `$module::new(world, door)`, and its client side. Also says which vendor the
+/// module is and which door it is reached through (its `door` field).
+macro_rules! register_vendor {
+    (seed: $seed:expr, name: $name:expr, module: $module:ident, client: $client:expr) => {
+        /// This vendor.
+        pub const KIND: $crate::VendorKind = $crate::VendorKind::new($seed, $name);
+
+        inventory::submit! { KIND }
+
+        inventory::submit! {
+            $crate::vendors::Registration {
+                kind: KIND,
+                build: |world, door| std::sync::Arc::new($module::new(world.clone(), door.clone())),
+                client: &$client,
+            }
+        }
+
+        impl $crate::http::Doorway for $module {
+            fn kind(&self) -> $crate::VendorKind {
+                KIND
+            }
+
+            fn door(&self) -> &$crate::http::FrontDoor {
+                &self.door
+            }
+        }
+    };
+}
+
 pub mod kit;
 
 pub mod cloud_record;
@@ -215,7 +245,11 @@ pub trait ClientSession: Send {
     /// A number never handed out before in this run (nonces, `random`).
     fn next_random(&mut self) -> u64;
     /// `GET path?query` on the server.
-    fn get(&mut self, path: String, query: Vec<(String, String)>) -> BoxFuture<'_, Result<ClientAnswer, String>>;
+    fn get(
+        &mut self,
+        path: String,
+        query: Vec<(String, String)>,
+    ) -> BoxFuture<'_, Result<ClientAnswer, String>>;
     /// A credential kept for `key` until virtual second `until` (tokens the vendor issued).
     fn kept(&mut self, key: &str, now: i64) -> Option<String>;
     /// Keep a credential for `key` until virtual second `until`.

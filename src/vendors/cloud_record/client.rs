@@ -37,7 +37,9 @@ impl ScenarioClient for CloudRecordClient {
             if req.path == "/access/token" {
                 session.forget_kept();
             }
-            if matches!(auth, AuthRequest::None) || !req.path.starts_with("/v1/") || req.has_header("authorization")
+            if matches!(auth, AuthRequest::None)
+                || !req.path.starts_with("/v1/")
+                || req.has_header("authorization")
             {
                 return Ok(());
             }
@@ -74,7 +76,10 @@ impl ScenarioClient for CloudRecordClient {
                     let a = session.get("/access/token".into(), query).await?;
                     let result = a.json.as_ref().map(|v| &v["result"]);
                     let Some(t) = result.and_then(|r| r["access_token"].as_str()) else {
-                        return Err(format!("GET /access/token for dev_id {dev_id} gave no token: {}", a.shown));
+                        return Err(format!(
+                            "GET /access/token for dev_id {dev_id} gave no token: {}",
+                            a.shown
+                        ));
                     };
                     let timeout = result.and_then(|r| r["timeout"].as_i64()).unwrap_or(7200);
                     session.keep(&dev_id, t.to_string(), now + timeout - 1);

@@ -1,7 +1,7 @@
 //! The cloud-recording error table (seed 001), plus the access-service codes of vendor-facts.md.
 
-use crate::vendors::kit::{worded, CodeTable};
 use crate::http::Reply;
+use crate::vendors::kit::{worded, CodeTable};
 use serde_json::{json, Map, Value};
 
 /// 异常失败: generic failure.

@@ -5,9 +5,9 @@ use super::errors::*;
 use super::models::*;
 use super::token;
 use super::CloudRecord;
+use super::KIND;
 use crate::clock::calendar;
 use crate::http::{Exchange, Reply};
-use super::KIND;
 use crate::recording::{MediaKind, Recording, Refusal};
 use crate::vendors::kit::{self, BodyProblem};
 use serde::de::DeserializeOwned;
@@ -447,13 +447,7 @@ impl CloudRecord {
     pub(super) fn arm_timeout(&self, app: &str, task: &RecordTask) {
         if let (true, Some(idle)) = (task.recording.is_active(), task.idle_since_ms) {
             let due = idle.max(task.last_command_ms) + task.timeout_s * 1000;
-            self.world.schedule_vendor(
-                due,
-                KIND,
-                app,
-                super::TIMEOUT_TASK,
-                &task.recording.id,
-            );
+            self.world.schedule_vendor(due, KIND, app, super::TIMEOUT_TASK, &task.recording.id);
         }
     }
 

@@ -17,9 +17,8 @@ use crate::checks::{self, event_fields, FixtureError};
 use crate::http::{endpoint, Envelope, FrontDoor, Reply};
 use crate::recording::{self, Phase};
 use crate::tenants::{TenantTable, Tenants};
-use crate::vendors::{kit, JobReport, Registration, Vendor};
+use crate::vendors::{kit, JobReport, Vendor};
 use crate::world::World;
-use crate::VendorKind;
 use actix_web::http::Method;
 use actix_web::web;
 use errors::CloudError;
@@ -30,17 +29,7 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// Seed 001.
-pub const KIND: VendorKind = VendorKind::new(1, "cloud_record");
-
-inventory::submit! { KIND }
-inventory::submit! {
-    Registration {
-        kind: KIND,
-        build: |world, door| Arc::new(CloudRecord::new(world.clone(), door.clone())),
-        client: &client::CloudRecordClient,
-    }
-}
+register_vendor!(seed: 1, name: "cloud_record", module: CloudRecord, client: client::CloudRecordClient);
 
 /// Fixture items with their JSON paths.
 type Located<T> = Vec<(String, T)>;
@@ -277,7 +266,8 @@ impl CloudRecord {
                         format!("{base}.{ext}")
                     }
                 };
-                kit::store_segments(&self.world, &owner, &mut task.recording, ext, at, name_of).for_each(drop);
+                kit::store_segments(&self.world, &owner, &mut task.recording, ext, at, name_of)
+                    .for_each(drop);
                 acc.stored += total;
             }
         }
@@ -322,14 +312,6 @@ impl CloudRecord {
 }
 
 impl Envelope for CloudRecord {
-    fn kind(&self) -> VendorKind {
-        KIND
-    }
-
-    fn door(&self) -> &FrontDoor {
-        &self.door
-    }
-
     fn refusal(&self, code: i64, detail: &str) -> Reply {
         CloudError::new(code, detail).reply(&[])
     }
@@ -455,11 +437,8 @@ impl Vendor for CloudRecord {
                 ));
             }
         }
-        if !errors.is_empty() {
-            return Err(errors);
-        }
-        if dry_run {
-            return Ok(Vec::new());
+        if let Some(stop) = kit::stop_before_loading(errors, dry_run) {
+            return stop;
         }
         let mut loaded = Vec::new();
         for (_, a) in accounts {

@@ -42,11 +42,10 @@ impl ScenarioClient for IclassClient {
             let over: Override = parse_override(auth)?;
             let wanted = over.sdkappid.or_else(|| req.query_value("sdkappid").and_then(|q| q.parse().ok()));
             let (sdkappid, app) = kit::fixture_app(session.fixture(), KIND, wanted)?;
-            let key = over
-                .tic_key
-                .clone()
-                .or_else(|| app["tic_key"].as_str().map(str::to_string))
-                .ok_or_else(|| format!("iclass app {sdkappid} has no `tic_key` in the fixture: give auth.tic_key"))?;
+            let key =
+                over.tic_key.clone().or_else(|| app["tic_key"].as_str().map(str::to_string)).ok_or_else(
+                    || format!("iclass app {sdkappid} has no `tic_key` in the fixture: give auth.tic_key"),
+                )?;
             let in_body = req.body.as_ref().and_then(|b| b.get("expire_time")).and_then(Value::as_i64);
             let expire = match over.expire_time.or(in_body) {
                 Some(e) => e,
@@ -69,7 +68,12 @@ impl ScenarioClient for IclassClient {
         })
     }
 
-    fn verify_callback(&self, fixture: &Value, query: &BTreeMap<String, String>, body: &Value) -> Result<(), String> {
+    fn verify_callback(
+        &self,
+        fixture: &Value,
+        query: &BTreeMap<String, String>,
+        body: &Value,
+    ) -> Result<(), String> {
         let sdkappid = query.get("sdkappid").and_then(|s| s.parse().ok());
         let (sdkappid, key) = kit::fixture_app_key(fixture, KIND, "tic_key", sdkappid)?;
         Signer::UrlMd5 { key, sdkappid }.verify(query, body)

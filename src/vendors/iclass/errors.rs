@@ -3,8 +3,8 @@
 //! Every answer carries `error_code` and `error_msg`; the message is the vendor's description of the code
 //! followed by what exactly was wrong, so a client developer can fix the request from the answer alone.
 
-use crate::vendors::kit::{worded, CodeTable};
 use crate::http::Reply;
+use crate::vendors::kit::{worded, CodeTable};
 use serde_json::{json, Map, Value};
 
 /// Success.

@@ -21,9 +21,8 @@ use crate::http::{endpoint, Envelope, FrontDoor, Reply};
 use crate::outbox::{NewCallback, Signer, SuccessRule};
 use crate::recording::{self, MediaKind, Phase, Recording};
 use crate::tenants::{TenantTable, Tenants};
-use crate::vendors::{kit, JobReport, Registration, Vendor};
+use crate::vendors::{kit, JobReport, Vendor};
 use crate::world::World;
-use crate::VendorKind;
 use actix_web::http::Method;
 use actix_web::web;
 use errors::IclassError;
@@ -33,17 +32,7 @@ use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
-/// Seed 004.
-pub const KIND: VendorKind = VendorKind::new(4, "iclass");
-
-inventory::submit! { KIND }
-inventory::submit! {
-    Registration {
-        kind: KIND,
-        build: |world, door| Arc::new(Iclass::new(world.clone(), door.clone())),
-        client: &client::IclassClient,
-    }
-}
+register_vendor!(seed: 4, name: "iclass", module: Iclass, client: client::IclassClient);
 
 /// Fixture items with their JSON paths.
 type Located<T> = Vec<(String, T)>;
@@ -369,8 +358,8 @@ impl Iclass {
     /// The module on `world`, with no apps.
     pub fn new(world: Arc<World>, door: Arc<FrontDoor>) -> Self {
         // The app's key never changes: signs are checked against it without the app's lock.
-        let apps =
-            Tenants::new(KIND, "apps", &world.feed).with_fixed(|a: &Account| a.config.tic_key.as_str().into());
+        let apps = Tenants::new(KIND, "apps", &world.feed)
+            .with_fixed(|a: &Account| a.config.tic_key.as_str().into());
         Iclass { world, door, apps }
     }
 
@@ -992,14 +981,6 @@ fn check_word<T>(
 }
 
 impl Envelope for Iclass {
-    fn kind(&self) -> VendorKind {
-        KIND
-    }
-
-    fn door(&self) -> &FrontDoor {
-        &self.door
-    }
-
     fn refusal(&self, code: i64, detail: &str) -> Reply {
         IclassError::new(code, detail).reply()
     }
@@ -1314,11 +1295,8 @@ impl Vendor for Iclass {
                 }
             }
         }
-        if !errors.is_empty() {
-            return Err(errors);
-        }
-        if dry_run {
-            return Ok(Vec::new());
+        if let Some(stop) = kit::stop_before_loading(errors, dry_run) {
+            return stop;
         }
         let now_ms = self.world.clock.now_ms();
         let now_s = now_ms.div_euclid(1000);

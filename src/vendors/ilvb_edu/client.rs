@@ -70,7 +70,12 @@ impl ScenarioClient for IlvbEduClient {
         })
     }
 
-    fn verify_callback(&self, fixture: &Value, query: &BTreeMap<String, String>, body: &Value) -> Result<(), String> {
+    fn verify_callback(
+        &self,
+        fixture: &Value,
+        query: &BTreeMap<String, String>,
+        body: &Value,
+    ) -> Result<(), String> {
         let (_, key) = kit::fixture_app_key(fixture, KIND, "key", body["sdkappid"].as_u64())?;
         Signer::BodyMd5 { key }.verify(query, body)
     }

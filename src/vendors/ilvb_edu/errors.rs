@@ -1,7 +1,7 @@
 //! The education recording service's error table (seed 000, 后台错误码).
 
-use crate::vendors::kit::{worded, CodeTable};
 use crate::http::Reply;
+use crate::vendors::kit::{worded, CodeTable};
 use serde_json::{json, Map, Value};
 
 /// 通用的失败错误码: generic failure; the reason is in `error_msg`.

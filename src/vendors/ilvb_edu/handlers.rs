@@ -65,10 +65,9 @@ impl IlvbEdu {
             .query("usersig")
             .filter(|s| !s.is_empty())
             .ok_or_else(|| EduError::param("usersig is required in the URL"))?;
-        if cfg.usersig_check == UsersigCheck::Strict {
-            crate::tlssig::verify(&usersig, sdkappid, &cfg.key, &identifier, ex.now_s())
-                .map_err(|e| EduError::new(GENERIC, e.to_string()))?;
-        }
+        cfg.usersig_check
+            .check(&usersig, sdkappid, &cfg.key, &identifier, ex.now_s())
+            .map_err(|e| EduError::new(GENERIC, e.to_string()))?;
         match ex.query("contenttype").as_deref() {
             Some("json") => Ok(tenant),
             Some(other) => Err(EduError::param(format!("contenttype must be `json`, got `{other}`"))),
@@ -167,13 +166,7 @@ impl IlvbEdu {
         if app.pickup.len() == 1 {
             // The back end picks up every room queued until then in one go (one 1000 event for all).
             let due = now + (timings.encode_queue_s * 1000.0).round() as i64;
-            self.world.schedule_vendor(
-                due,
-                super::KIND,
-                tenant,
-                super::PICKUP_TASK,
-                "",
-            );
+            self.world.schedule_vendor(due, super::KIND, tenant, super::PICKUP_TASK, "");
         }
         Ok(json!({}))
     }

@@ -18,9 +18,8 @@ use crate::http::{endpoint, Envelope, FrontDoor, Reply};
 use crate::outbox::{NewCallback, Signer, SuccessRule};
 use crate::recording::{self, Phase};
 use crate::tenants::{TenantTable, Tenants};
-use crate::vendors::{kit, JobReport, Registration, Vendor};
+use crate::vendors::{kit, JobReport, Vendor};
 use crate::world::World;
-use crate::VendorKind;
 use actix_web::http::Method;
 use actix_web::web;
 use errors::EduError;
@@ -30,17 +29,7 @@ use serde_json::{json, Value};
 use std::collections::HashSet;
 use std::sync::Arc;
 
-/// Seed 000.
-pub const KIND: VendorKind = VendorKind::new(0, "ilvb_edu");
-
-inventory::submit! { KIND }
-inventory::submit! {
-    Registration {
-        kind: KIND,
-        build: |world, door| std::sync::Arc::new(IlvbEdu::new(world.clone(), door.clone())),
-        client: &client::IlvbEduClient,
-    }
-}
+register_vendor!(seed: 0, name: "ilvb_edu", module: IlvbEdu, client: client::IlvbEduClient);
 
 /// Scheduler task: the recording back end picks up the queued rooms of an app.
 pub const PICKUP_TASK: &str = "pickup";
@@ -243,8 +232,7 @@ impl IlvbEdu {
         let (start_s, end_s) =
             (rec.class.start_ms.div_euclid(1000), rec.class.end_ms.map_or(0, |e| e.div_euclid(1000)));
         for f in &rec.files {
-            let url =
-                self.world.files.get(&f.file_key).map(|sf| self.door.file_url(&sf)).unwrap_or_default();
+            let url = self.world.files.get(&f.file_key).map(|sf| self.door.file_url(&sf)).unwrap_or_default();
             let payload = json!({
                 "error_code": 0, "error_msg": "", "event_type": 1001, "sdkappid": cfg.sdkappid,
                 "class_roomid": roomid, "class_starttime": start_s, "class_endtime": end_s,
@@ -284,14 +272,6 @@ impl IlvbEdu {
 }
 
 impl Envelope for IlvbEdu {
-    fn kind(&self) -> VendorKind {
-        KIND
-    }
-
-    fn door(&self) -> &FrontDoor {
-        &self.door
-    }
-
     fn refusal(&self, code: i64, detail: &str) -> Reply {
         EduError::new(code, detail).reply()
     }
@@ -395,11 +375,8 @@ impl Vendor for IlvbEdu {
                 ));
             }
         }
-        if !errors.is_empty() {
-            return Err(errors);
-        }
-        if dry_run {
-            return Ok(Vec::new());
+        if let Some(stop) = kit::stop_before_loading(errors, dry_run) {
+            return stop;
         }
         let base = self.world.clock.now_ms();
         let mut loaded = Vec::new();

@@ -4,16 +4,7 @@ use crate::recording::Recording;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// How strictly `usersig` is checked.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum UsersigCheck {
-    /// a real TLS-sig v2 for the identifier, made with the app key, not expired
-    #[default]
-    Strict,
-    /// any non-empty string
-    Any,
-}
+pub use crate::vendors::kit::UsersigCheck;
 
 /// An app as a fixture declares it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

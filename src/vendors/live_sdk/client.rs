@@ -51,11 +51,9 @@ impl ScenarioClient for LiveSdkClient {
             }
             let wanted = over.sdkappid.or_else(|| req.query_value("sdkappid").and_then(|q| q.parse().ok()));
             let (sdkappid, app) = kit::fixture_app(session.fixture(), KIND, wanted)?;
-            let identifier = over
-                .identifier
-                .clone()
-                .or_else(|| req.query_value("identifier"))
-                .ok_or("a live_sdk call is made by a user: give auth.identifier (or `identifier` in query)")?;
+            let identifier = over.identifier.clone().or_else(|| req.query_value("identifier")).ok_or(
+                "a live_sdk call is made by a user: give auth.identifier (or `identifier` in query)",
+            )?;
             let now = session.now().await?;
             let usersig = kit::client_usersig(
                 KIND,
@@ -66,7 +64,11 @@ impl ScenarioClient for LiveSdkClient {
                 &identifier,
                 now,
             )?;
-            req.add_query([("sdkappid", sdkappid.to_string()), ("identifier", identifier), ("usersig", usersig)]);
+            req.add_query([
+                ("sdkappid", sdkappid.to_string()),
+                ("identifier", identifier),
+                ("usersig", usersig),
+            ]);
             Ok(())
         })
     }

@@ -1,8 +1,8 @@
 //! Error codes of seed 002: the SDK's recording codes (1, 2 and the ranges 30000000..30000499, of which
 //! recmock answers the concrete codes below), and the VOD API v2 common codes of the look-ups.
 
-use crate::vendors::kit::worded;
 use crate::http::Reply;
+use crate::vendors::kit::worded;
 use serde_json::{json, Map, Value};
 
 /// 用户没有录制权限: the account has not enabled the VOD service.

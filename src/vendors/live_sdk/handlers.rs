@@ -7,8 +7,8 @@ use super::models::*;
 use super::vod::{self, SignatureMethod};
 use super::LiveSdk;
 use crate::http::{Exchange, Reply};
-use crate::tlssig::SigError;
 use crate::recording::{MediaKind, Phase, Recording};
+use crate::tlssig::SigError;
 use crate::vendors::kit::{self, BodyProblem};
 use serde_json::{json, Value};
 use std::collections::HashSet;
@@ -120,14 +120,10 @@ impl LiveSdk {
         let identifier =
             ex.query("identifier").filter(|s| !s.is_empty()).ok_or_else(|| missing("identifier"))?;
         let usersig = ex.query("usersig").filter(|s| !s.is_empty()).ok_or_else(|| missing("usersig"))?;
-        if check == UsersigCheck::Strict {
-            crate::tlssig::verify(&usersig, sdkappid, &key, &identifier, ex.now_s()).map_err(
-                |e| match e {
-                    SigError::Expired { .. } => SdkError::new(USERSIG_EXPIRED, e.to_string()),
-                    _ => SdkError::new(USERSIG_REFUSED, e.to_string()),
-                },
-            )?;
-        }
+        check.check(&usersig, sdkappid, &key, &identifier, ex.now_s()).map_err(|e| match e {
+            SigError::Expired { .. } => SdkError::new(USERSIG_EXPIRED, e.to_string()),
+            _ => SdkError::new(USERSIG_REFUSED, e.to_string()),
+        })?;
         Ok((tenant, identifier))
     }
 
@@ -450,11 +446,7 @@ impl LiveSdk {
     /// processed.
     fn file_entry(&self, base: &str, f: &VodFile) -> Value {
         let url_of = |key: &str| {
-            self.world
-                .files
-                .get(key)
-                .map(|sf| crate::files::file_url_at(base, &sf))
-                .unwrap_or_default()
+            self.world.files.get(key).map(|sf| crate::files::file_url_at(base, &sf)).unwrap_or_default()
         };
         let play: Vec<Value> = f
             .outputs

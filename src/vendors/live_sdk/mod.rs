@@ -17,10 +17,10 @@ pub mod vod;
 
 use crate::checks::{self, event_fields, FixtureError};
 use crate::http::routes::method_not_allowed;
-use crate::http::{endpoint, serve, Envelope, FrontDoor, Reply};
+use crate::http::{endpoint, serve, Doorway, Envelope, FrontDoor, Reply};
 use crate::recording::{self, MediaKind, Phase, Recording};
 use crate::tenants::{TenantTable, Tenants};
-use crate::vendors::{kit, JobReport, Registration, Vendor};
+use crate::vendors::{kit, JobReport, Vendor};
 use crate::world::World;
 use crate::VendorKind;
 use actix_web::http::Method;
@@ -33,17 +33,7 @@ use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-/// Seed 002.
-pub const KIND: VendorKind = VendorKind::new(2, "live_sdk");
-
-inventory::submit! { KIND }
-inventory::submit! {
-    Registration {
-        kind: KIND,
-        build: |world, door| Arc::new(LiveSdk::new(world.clone(), door.clone())),
-        client: &client::LiveSdkClient,
-    }
-}
+register_vendor!(seed: 2, name: "live_sdk", module: LiveSdk, client: client::LiveSdkClient);
 
 /// Scheduler task: cut the recording's current piece when it holds 90 minutes of media.
 pub const CUT_TASK: &str = "cut";
@@ -355,7 +345,7 @@ impl LiveSdk {
 /// The VOD API's face: its errors and oversize bodies in the VOD API v2 envelope.
 struct VodFace<'a>(&'a LiveSdk);
 
-impl Envelope for VodFace<'_> {
+impl Doorway for VodFace<'_> {
     fn kind(&self) -> VendorKind {
         KIND
     }
@@ -363,7 +353,9 @@ impl Envelope for VodFace<'_> {
     fn door(&self) -> &FrontDoor {
         &self.0.door
     }
+}
 
+impl Envelope for VodFace<'_> {
     fn refusal(&self, code: i64, detail: &str) -> Reply {
         VodError::new(code, detail).reply()
     }
@@ -374,14 +366,6 @@ impl Envelope for VodFace<'_> {
 }
 
 impl Envelope for LiveSdk {
-    fn kind(&self) -> VendorKind {
-        KIND
-    }
-
-    fn door(&self) -> &FrontDoor {
-        &self.door
-    }
-
     fn refusal(&self, code: i64, detail: &str) -> Reply {
         SdkError::new(code, detail).reply()
     }
@@ -483,11 +467,8 @@ impl Vendor for LiveSdk {
                 ));
             }
         }
-        if !errors.is_empty() {
-            return Err(errors);
-        }
-        if dry_run {
-            return Ok(Vec::new());
+        if let Some(stop) = kit::stop_before_loading(errors, dry_run) {
+            return stop;
         }
         let mut loaded = Vec::new();
         for (_, a) in apps {
@@ -524,13 +505,7 @@ impl Vendor for LiveSdk {
                 let _ = rec.piece.pause(at_ms);
                 rec.gone_since_ms = Some(at_ms);
                 let close_at = at_ms + NO_DATA_CLOSE_S * 1000;
-                self.world.schedule_vendor(
-                    close_at,
-                    KIND,
-                    &tenant,
-                    NO_DATA_TASK,
-                    &seq.to_string(),
-                );
+                self.world.schedule_vendor(close_at, KIND, &tenant, NO_DATA_TASK, &seq.to_string());
                 Ok(json!({ "client_gone": e.identifier, "recording": seq, "closes_at": close_at / 1000 }))
             }
             LiveEvent::Resumed(e) => {

@@ -11,16 +11,7 @@ pub const SEGMENT_S: i64 = 90 * 60;
 /// How long a client may send nothing before its recording is closed (the document: 1 分钟没收到数据).
 pub const NO_DATA_CLOSE_S: i64 = 60;
 
-/// How strictly `usersig` is checked.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum UsersigCheck {
-    /// a real TLS-sig v2 for the identifier, made with the app key, not expired
-    #[default]
-    Strict,
-    /// any non-empty string
-    Any,
-}
+pub use crate::vendors::kit::UsersigCheck;
 
 /// An app as a fixture declares it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -32,7 +32,10 @@ impl ScenarioClient for MeetingClient {
         auth: AuthRequest<'a>,
     ) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
-            if matches!(auth, AuthRequest::None) || req.path.starts_with("/meeting/live/") || req.has_header("auth") {
+            if matches!(auth, AuthRequest::None)
+                || req.path.starts_with("/meeting/live/")
+                || req.has_header("auth")
+            {
                 return Ok(());
             }
             let over: Override = parse_override(auth)?;

@@ -1,8 +1,8 @@
 //! The meeting service's status codes (seed 003: 公共响应状态码 and 常见响应状态码, plus 200009 from the
 //! vendor's fuller table) and its envelope `{code, data, message, state}`.
 
-use crate::vendors::kit::CodeTable;
 use crate::http::Reply;
+use crate::vendors::kit::CodeTable;
 use serde::Serialize;
 use serde_json::Value;
 

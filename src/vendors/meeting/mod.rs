@@ -17,9 +17,8 @@ use crate::checks::{self, event_fields, FixtureError};
 use crate::http::{endpoint, Envelope, FrontDoor, Reply};
 use crate::recording::{self, Phase};
 use crate::tenants::{TenantTable, Tenants};
-use crate::vendors::{kit, JobReport, Registration, Vendor};
+use crate::vendors::{kit, JobReport, Vendor};
 use crate::world::World;
-use crate::VendorKind;
 use actix_web::http::Method;
 use actix_web::web;
 use errors::{CodeForm, MeetingError};
@@ -30,17 +29,7 @@ use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-/// Seed 003.
-pub const KIND: VendorKind = VendorKind::new(3, "meeting");
-
-inventory::submit! { KIND }
-inventory::submit! {
-    Registration {
-        kind: KIND,
-        build: |world, door| Arc::new(Meeting::new(world.clone(), door.clone())),
-        client: &client::MeetingClient,
-    }
-}
+register_vendor!(seed: 3, name: "meeting", module: Meeting, client: client::MeetingClient);
 
 /// Fixture items with their JSON paths.
 type Located<T> = Vec<(String, T)>;
@@ -361,14 +350,6 @@ fn check_tenant_state(t: &Tenant) -> Result<(), String> {
 }
 
 impl Envelope for Meeting {
-    fn kind(&self) -> VendorKind {
-        KIND
-    }
-
-    fn door(&self) -> &FrontDoor {
-        &self.door
-    }
-
     /// `请求的参数异常: <detail>`: the description without its full stop, then the detail.
     fn refusal(&self, code: i64, detail: &str) -> Reply {
         let described = errors::describe(code).trim_end_matches('。');
@@ -526,11 +507,8 @@ impl Vendor for Meeting {
                 }
             }
         }
-        if !errors.is_empty() {
-            return Err(errors);
-        }
-        if dry_run {
-            return Ok(Vec::new());
+        if let Some(stop) = kit::stop_before_loading(errors, dry_run) {
+            return stop;
         }
         let now = self.world.clock.now_ms();
         let mut loaded = Vec::new();
