@@ -19,6 +19,7 @@
 pub mod admin;
 pub mod app;
 pub mod clock;
+pub mod codec;
 pub mod config;
 pub mod cors;
 pub mod faults;
