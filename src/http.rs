@@ -5,7 +5,8 @@
 //! limit in the vendor's own words, applies fault rules, runs the handler synchronously (so no handler can
 //! hold a lock across an `.await`), and records the exchange in the journal.
 
-use crate::faults::{form_pairs_borrowed, FaultTarget, Probe};
+use crate::codec::form_pairs_borrowed;
+use crate::faults::{FaultTarget, Probe};
 use crate::journal::Exchanged;
 use crate::world::{VendorKind, World};
 use actix_web::http::StatusCode;

@@ -4,7 +4,8 @@
 
 use crate::app::App;
 use crate::clock::{MAX_SCALE, MAX_TIME_MS};
-use crate::faults::{form_pairs, FaultSpec};
+use crate::codec::form_pairs;
+use crate::faults::FaultSpec;
 use crate::fixture::FixtureDoc;
 use crate::http::RouteBook;
 use crate::journal::JournalFilter;
