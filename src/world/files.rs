@@ -155,12 +155,7 @@ pub fn file_key_url(base: &str, key: &str, name: &str) -> String {
     url.push_str("/files/");
     url.push_str(key);
     url.push('/');
-    for b in name.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => url.push(b as char),
-            _ => url.push_str(&format!("%{b:02X}")),
-        }
-    }
+    crate::codec::push_percent_encoded(&mut url, name);
     url
 }
 

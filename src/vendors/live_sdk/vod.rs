@@ -5,6 +5,7 @@
 //! `&`, values as they are (not URL-encoded); `host` is the host (and port) the client addressed. The
 //! signature is base64(HMAC-SHA1 or HMAC-SHA256(SecretKey, string)). `recmock sig vod` uses [`signed_query`].
 
+use crate::codec::percent_encode;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 
@@ -99,16 +100,6 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Percent-encode everything but RFC 3986's unreserved characters.
-pub fn url_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 /// `params` plus `Signature`, URL-encoded as a query string or form body, ready to send.
 pub fn signed_query(
     secret_key: &str,
@@ -123,7 +114,7 @@ pub fn signed_query(
         .filter(|(k, _)| k != "Signature")
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .chain(std::iter::once(("Signature", signature.as_str())))
-        .map(|(k, v)| format!("{}={}", url_encode(k), url_encode(v)))
+        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
         .collect::<Vec<_>>()
         .join("&")
 }
