@@ -449,12 +449,6 @@ fn succeeded(rule: SuccessRule, status: u16, body: &str) -> bool {
     }
 }
 
-fn url_path(url: &str) -> &str {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let path = rest.find('/').map_or("/", |i| &rest[i..]);
-    path.split('?').next().unwrap_or("/")
-}
-
 impl Outbox {
     /// Set how long one delivery may take before it counts as "no answer".
     pub fn set_timeout_ms(&self, ms: u64) {
@@ -559,11 +553,13 @@ impl Outbox {
         let body_bytes = serde_json::to_vec(&body).unwrap_or_default();
         let started = std::time::Instant::now();
         let wall_ms = crate::clock::wall_now_ms();
+        // The path the request will ask for (`/` for a URL that does not parse: it cannot be delivered).
+        let path = crate::codec::url_path(&url).unwrap_or_else(|| "/".into());
         let probe = Probe {
             target: FaultTarget::Callback,
             vendor: Some(vendor),
             method: "POST",
-            path: url_path(&url),
+            path: &path,
             query: url.split_once('?').map_or("", |(_, q)| q),
             body: &body_bytes,
         };
@@ -845,8 +841,6 @@ mod tests {
         assert!(!succeeded(SuccessRule::Http2xxErrorCodeZero, 200, ""));
         assert!(!succeeded(SuccessRule::Http2xxErrorCodeZero, 200, "garbage"));
         assert!(succeeded(SuccessRule::Http2xxErrorCodeZero, 200, r#"{"error_code":0}"#));
-        assert_eq!(url_path("http://h:1/cb/x?a=1"), "/cb/x");
-        assert_eq!(url_path("http://h:1"), "/");
     }
 
     #[test]

@@ -668,7 +668,8 @@ impl Run<'_> {
                     }
                 }
                 if !params.iter().any(|(n, _)| n == "Signature") {
-                    let host = host_of(&self.base);
+                    // The host (and port) as the Host header will say it; the request fails on a bad base.
+                    let host = crate::codec::url_host_port(&self.base).unwrap_or_default();
                     let text = vod::string_to_sign(method, &host, params, true);
                     params.push(("Signature".into(), vod::sign(&secret_key, sig_method, &text)));
                 }
@@ -885,12 +886,6 @@ struct Sent<'a> {
     headers: &'a mut Vec<(String, String)>,
     body: &'a mut Option<Value>,
     form: &'a mut Option<Vec<(String, String)>>,
-}
-
-/// `host:port` of a base URL, as the Host header will say it.
-fn host_of(base: &str) -> String {
-    let rest = base.split_once("://").map_or(base, |(_, r)| r);
-    rest.split('/').next().unwrap_or(rest).to_string()
 }
 
 fn unreachable_answer() -> Result<Answer, String> {
