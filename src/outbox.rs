@@ -10,11 +10,12 @@
 //! other receivers) are never held up. Nothing accepted is lost: a callback ends `delivered` or `failed`
 //! (and `redeliver` can send it again); with no URL registered it waits as `held` until one is set.
 
+use crate::codec::md5_hex;
 use crate::faults::{FaultTarget, Probe};
 use crate::ids::IdSource;
 use crate::journal::body_text;
 use crate::scheduler::{Job, Scheduler};
-use crate::world::{files::md5_hex, VendorKind, World};
+use crate::world::{VendorKind, World};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -369,7 +370,7 @@ impl Default for Outbox {
 
 /// The MD5 sign both signing vendors use: md5(key + expire_time), lowercase hex.
 pub fn md5_sign(key: &str, expire: i64) -> String {
-    md5_hex(&format!("{key}{expire}"))
+    md5_hex(format!("{key}{expire}"))
 }
 
 impl Signer {

@@ -930,8 +930,7 @@ fn expectations(expect: Option<&Expect>, default_status: Option<u16>, a: &Answer
         }
     }
     if let Some(m) = &e.body_md5 {
-        use md5::{Digest, Md5};
-        let got: String = Md5::digest(&a.bytes).iter().map(|b| format!("{b:02x}")).collect();
+        let got = crate::codec::md5_hex(&a.bytes);
         if !got.eq_ignore_ascii_case(m) {
             problems.push(format!("body_md5: expected {m}, got {got}"));
         }
