@@ -771,7 +771,7 @@ impl Iclass {
             r.status = 404;
             return r;
         };
-        let e = html_escape;
+        let e = crate::codec::html_escape;
         let body = format!(
             "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{topic} ({role})</title></head><body>\n\
              <h1>{topic}</h1>\n<p>recmock: the {role} view of class {id} of app {app}. The vendor's web classroom \
@@ -1302,22 +1302,6 @@ fn no_user(user_id: &str) -> IclassError {
 /// One of the back end's default avatars (附录4: chosen at random when none is given).
 pub(super) fn default_avatar(ids: &crate::ids::IdSource) -> String {
     format!("https://tedu.qcloudtrtc.com/static/avatar/default_{:02}.png", ids.next_u64() % 16 + 1)
-}
-
-/// Text made safe for HTML (class topics and user ids are the client's words).
-fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use super::api::*;
 use super::errors::*;
 use super::models::*;
 use super::Meeting;
+use crate::codec::html_escape;
 use crate::http::{Exchange, Reply};
 use crate::world::files::file_url_at;
 use crate::world::{MediaKind, Recording, VendorKind};
@@ -431,10 +432,6 @@ impl Meeting {
 /// The conference `key` of `t` (present: [`Meeting::with_conference`] checked it under the same lock).
 fn conference<'a>(t: &'a mut Tenant, key: &str) -> Res<&'a mut Conference> {
     t.conferences.get_mut(key).ok_or_else(|| MeetingError::new(NO_CONFERENCE))
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 #[cfg(test)]
