@@ -8,6 +8,7 @@
 use crate::codec::percent_encode;
 use base64::Engine;
 use hmac::{Hmac, Mac};
+use subtle::ConstantTimeEq;
 
 /// The one path of the API.
 pub const PATH: &str = "/v2/index.php";
@@ -92,12 +93,8 @@ pub fn verify(
     let given = signature.trim().replace(' ', "+");
     [true, false].into_iter().any(|sdk_order| {
         let expected = sign(secret_key, sig_method, &string_to_sign(method, host, params, sdk_order));
-        !expected.is_empty() && constant_time_eq(expected.as_bytes(), given.as_bytes())
+        !expected.is_empty() && bool::from(expected.as_bytes().ct_eq(given.as_bytes()))
     })
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// `params` plus `Signature`, URL-encoded as a query string or form body, ready to send.
