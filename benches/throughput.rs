@@ -212,7 +212,7 @@ async fn call(
 }
 
 fn sign() -> String {
-    recmock::files::md5_hex(&format!("{IC_KEY}{EXPIRE_S}"))
+    recmock::outbox::md5_sign(IC_KEY, EXPIRE_S)
 }
 
 fn iclass_path(endpoint: &str) -> String {

@@ -165,48 +165,45 @@ impl Clock {
 
 /// Calendar formatting in a fixed UTC offset (the vendors are in China: UTC+8, no daylight saving).
 pub mod calendar {
+    use time::{Date, Month};
+
     /// Beijing time offset in seconds.
     pub const BEIJING_OFFSET_S: i64 = 8 * 3600;
 
-    fn days_to_civil(z: i64) -> (i64, u32, u32) {
-        // Howard Hinnant's civil_from_days.
-        let z = z + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let y = yoe + era * 400;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-        let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-        (if m <= 2 { y + 1 } else { y }, m, d)
-    }
+    /// The Julian day number of 1970-01-01.
+    const UNIX_EPOCH_JULIAN_DAY: i64 = 2_440_588;
 
-    fn civil_to_days(y: i64, m: u32, d: u32) -> i64 {
-        let y = if m <= 2 { y - 1 } else { y };
-        let era = y.div_euclid(400);
-        let yoe = y - era * 400;
-        let m = m as i64;
-        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i64 - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        era * 146_097 + doe - 719_468
+    /// (year, month, day) of the day `days` after 1970-01-01. The `time` crate's dates end at the years
+    /// ±9999; a day beyond gives the first or last of them (no instant recmock accepts lies beyond them:
+    /// see [`super::MAX_TIME_MS`]).
+    fn civil(days: i64) -> (i64, u32, u32) {
+        let date = i32::try_from(days.saturating_add(UNIX_EPOCH_JULIAN_DAY))
+            .ok()
+            .and_then(|jd| Date::from_julian_day(jd).ok())
+            .unwrap_or(if days < 0 { Date::MIN } else { Date::MAX });
+        let (y, m, d) = date.to_calendar_date();
+        (i64::from(y), u32::from(u8::from(m)), u32::from(d))
     }
 
     /// (year, month, day, hour, minute, second) of `unix_s` at `offset_s`.
     pub fn parts(unix_s: i64, offset_s: i64) -> (i64, u32, u32, u32, u32, u32) {
-        let t = unix_s + offset_s;
+        let t = unix_s.saturating_add(offset_s);
         let days = t.div_euclid(86_400);
         let secs = t.rem_euclid(86_400);
         thread_local! {
             // The civil date of the last day converted: a list page formats two times per row, nearly
-            // always of a few days, and the calendar arithmetic (a dozen divisions) is most of the cost.
+            // always of a few days. A measured hot-path memo (docs/performance.md, "Calendar": the
+            // hand-written arithmetic was ~10% of the server's time on row `b2`), kept on top of `time`
+            // because it still pays there: a whole `parts` call took 12 ns with `time`'s conversion and
+            // 5-6 ns with the memo (17 ns and 5 ns with the old arithmetic; release build, 100,000
+            // times of 100 consecutive days, on the 2-core bench machine).
             static LAST_DAY: std::cell::Cell<(i64, (i64, u32, u32))> =
                 const { std::cell::Cell::new((i64::MIN, (0, 0, 0))) };
         }
         let (y, m, d) = LAST_DAY.with(|last| match last.get() {
             (day, ymd) if day == days => ymd,
             _ => {
-                let ymd = days_to_civil(days);
+                let ymd = civil(days);
                 last.set((days, ymd));
                 ymd
             }
@@ -221,7 +218,9 @@ pub mod calendar {
     }
 
     /// [`beijing_datetime`] written into `buf` without allocating (lists format two per row); `None` for a
-    /// year outside 0..=9999, which the allocating version handles.
+    /// year outside 0..=9999, which the allocating version handles. The digits are written by hand, not by
+    /// `time`'s formatting: typed list answers write their dates without `format!` (docs/performance.md,
+    /// "First round").
     pub fn beijing_datetime_into(unix_s: i64, buf: &mut [u8; 19]) -> Option<&str> {
         let (y, mo, d, h, mi, s) = parts(unix_s, BEIJING_OFFSET_S);
         if !(0..=9999).contains(&y) {
@@ -261,19 +260,24 @@ pub mod calendar {
         };
         let mut dp = date.split('-');
         let y: i64 = dp.next()?.parse().ok().filter(|y| (1..=9999).contains(y))?;
-        let m: u32 = dp.next()?.parse().ok()?;
-        let d: u32 = dp.next()?.parse().ok()?;
-        if dp.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        let m: u8 = dp.next()?.parse().ok()?;
+        let d: u8 = dp.next()?.parse().ok()?;
+        if dp.next().is_some() {
             return None;
         }
+        // A day the month does not have (2026-02-31, 2025-02-29) is refused (the hand-written calendar
+        // before the `time` crate carried it into the next month: 2026-02-31 was 2026-03-03).
+        let date = Date::from_calendar_date(i32::try_from(y).ok()?, Month::try_from(m).ok()?, d).ok()?;
         let mut tp = time.split(':');
         let h: u32 = tp.next()?.parse().ok()?;
         let mi: u32 = tp.next().unwrap_or("0").parse().ok()?;
         let s: u32 = tp.next().unwrap_or("0").parse().ok()?;
+        // A leap second (`:60`) is taken as the next minute's first.
         if tp.next().is_some() || h > 23 || mi > 59 || s > 60 {
             return None;
         }
-        Some(civil_to_days(y, m, d) * 86_400 + (h * 3600 + mi * 60 + s) as i64 - BEIJING_OFFSET_S)
+        let days = i64::from(date.to_julian_day()) - UNIX_EPOCH_JULIAN_DAY;
+        Some(days * 86_400 + (h * 3600 + mi * 60 + s) as i64 - BEIJING_OFFSET_S)
     }
 }
 
@@ -309,6 +313,49 @@ mod tests {
         assert_eq!(calendar::parse_beijing("2026-13-01"), None);
         assert_eq!(calendar::parse_beijing("yesterday"), None);
         assert_eq!(calendar::parse_beijing("300000000000-01-01"), None);
+    }
+
+    #[test]
+    fn days_a_month_does_not_have_are_refused() {
+        for bad in [
+            "2026-02-31",
+            "2026-02-29",
+            "2026-02-30 12:00:00",
+            "2026-04-31",
+            "2026-11-31T08:00:00",
+            "2100-02-29",
+        ] {
+            assert_eq!(calendar::parse_beijing(bad), None, "{bad}");
+        }
+        for bad in ["2026-00-10", "2026-01-00", "2026-01-32", "0-01-01", "10000-01-01", "2026-01-01 24:00:00"]
+        {
+            assert_eq!(calendar::parse_beijing(bad), None, "{bad}");
+        }
+        // The last day of each month, leap days of leap years, and the ends of the accepted years.
+        assert_eq!(calendar::parse_beijing("2026-03-03"), Some(1_772_467_200));
+        assert_eq!(calendar::parse_beijing("2026-02-28 23:59:59"), Some(1_772_294_399));
+        assert_eq!(calendar::parse_beijing("2024-02-29"), Some(1_709_136_000));
+        assert_eq!(calendar::parse_beijing("2000-02-29"), Some(951_753_600));
+        assert_eq!(calendar::parse_beijing("2026-04-30T08:00:00"), Some(1_777_507_200));
+        assert_eq!(calendar::parse_beijing("9999-12-31 23:59:59"), Some(253_402_271_999));
+        assert_eq!(calendar::parse_beijing("0001-01-01"), Some(-62_135_625_600));
+        // Kept as before: a leap second is the next minute's first, hours and minutes may be left out.
+        assert_eq!(calendar::parse_beijing("2026-01-01 07:59:60"), Some(1_767_225_600));
+        assert_eq!(calendar::parse_beijing("2026-01-01 08"), Some(1_767_225_600));
+        assert_eq!(calendar::parse_beijing(" 2026-1-1 8:0:0 "), Some(1_767_225_600));
+    }
+
+    #[test]
+    fn calendar_parts_far_from_now() {
+        assert_eq!(calendar::parts(0, 0), (1970, 1, 1, 0, 0, 0));
+        assert_eq!(calendar::parts(-1, 0), (1969, 12, 31, 23, 59, 59));
+        assert_eq!(calendar::parts(951_782_400, 0), (2000, 2, 29, 0, 0, 0));
+        assert_eq!(calendar::parts(-62_135_596_800, 0), (1, 1, 1, 0, 0, 0));
+        assert_eq!(calendar::parts(253_402_300_799, 0), (9999, 12, 31, 23, 59, 59));
+        assert_eq!(calendar::beijing_datetime(-1_000_000_000), "1938-04-25 06:13:20");
+        // Beyond the years ±9999 the date stays at the end (no instant recmock accepts is there).
+        assert_eq!(calendar::parts(i64::MAX, 0).0, 9999);
+        assert_eq!(calendar::parts(i64::MIN, 0).0, -9999);
     }
 
     #[test]

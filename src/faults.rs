@@ -4,11 +4,11 @@
 //! code in the vendor's own envelope, answer a bare HTTP status, add latency, or drop the connection; for
 //! the next N matches (`times`) or always. The first matching rule in creation order wins.
 
+use crate::codec::form_pairs;
 use crate::VendorKind;
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::borrow::Cow;
 
 /// What a rule applies to.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -189,64 +189,6 @@ impl FaultMatch {
     }
 }
 
-/// Decode `a=b&c=d` (percent- and plus-decoding).
-pub fn form_pairs(query: &str) -> Vec<(String, String)> {
-    form_pairs_borrowed(query).into_iter().map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
-}
-
-/// [`form_pairs`] borrowing from `query` wherever a name or value needs no decoding (the usual case).
-pub fn form_pairs_borrowed(query: &str) -> Vec<(Cow<'_, str>, Cow<'_, str>)> {
-    query
-        .split('&')
-        .filter(|s| !s.is_empty())
-        .map(|kv| {
-            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            (percent_decode_cow(k, true), percent_decode_cow(v, true))
-        })
-        .collect()
-}
-
-/// Percent-decode, optionally turning `+` into a space (form encoding).
-pub fn percent_decode(s: &str, plus_is_space: bool) -> String {
-    percent_decode_cow(s, plus_is_space).into_owned()
-}
-
-/// [`percent_decode`], borrowing `s` when there is nothing to decode.
-pub fn percent_decode_cow(s: &str, plus_is_space: bool) -> Cow<'_, str> {
-    let b = s.as_bytes();
-    if !b.iter().any(|&c| c == b'%' || (plus_is_space && c == b'+')) {
-        return Cow::Borrowed(s);
-    }
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'%' => {
-                let hexv = |c: u8| (c as char).to_digit(16);
-                match (b.get(i + 1).and_then(|c| hexv(*c)), b.get(i + 2).and_then(|c| hexv(*c))) {
-                    (Some(h), Some(l)) => {
-                        out.push((h * 16 + l) as u8);
-                        i += 3;
-                    }
-                    _ => {
-                        out.push(b'%');
-                        i += 1;
-                    }
-                }
-            }
-            b'+' if plus_is_space => {
-                out.push(b' ');
-                i += 1;
-            }
-            c => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    Cow::Owned(String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
-}
-
 /// The rule set.
 #[derive(Debug, Default)]
 pub struct Faults {
@@ -367,6 +309,5 @@ mod tests {
         assert!(bad.problem().is_some());
         let bad: FaultSpec = serde_json::from_value(json!({"action": {}})).unwrap();
         assert!(bad.problem().is_some());
-        assert_eq!(percent_decode("a%20b+c%zz", true), "a b c%zz");
     }
 }

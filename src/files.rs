@@ -6,7 +6,6 @@
 
 use crate::ids::IdSource;
 use dashmap::DashMap;
-use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
 
 /// The smallest file the engine produces (room for the container header).
@@ -126,21 +125,7 @@ fn header(format: &str, size: u64) -> Vec<u8> {
 
 /// MD5 of a file's bytes, as 32 lowercase hex digits.
 pub fn md5_of(f: &StoredFile) -> String {
-    let mut h = Md5::new();
-    for c in f.chunks(0, f.size) {
-        h.update(&c);
-    }
-    hex(&h.finalize())
-}
-
-/// Lowercase hex of bytes.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// MD5 of a string, as 32 lowercase hex digits (the vendors' `sign`).
-pub fn md5_hex(text: &str) -> String {
-    hex(&Md5::digest(text.as_bytes()))
+    crate::codec::md5_hex_of(f.chunks(0, f.size))
 }
 
 /// The download URL of a stored file under `base` (the name percent-encoded: users choose file names).
@@ -155,12 +140,7 @@ pub fn file_key_url(base: &str, key: &str, name: &str) -> String {
     url.push_str("/files/");
     url.push_str(key);
     url.push('/');
-    for b in name.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => url.push(b as char),
-            _ => url.push_str(&format!("%{b:02X}")),
-        }
-    }
+    crate::codec::push_percent_encoded(&mut url, name);
     url
 }
 
@@ -255,11 +235,10 @@ mod tests {
         let all: Vec<u8> = f.chunks(0, f.size).flatten().collect();
         assert_eq!(all.len(), 200_000);
         assert_eq!(&all[4..8], b"ftyp");
-        assert_eq!(hex(&Md5::digest(&all)), f.md5);
+        assert_eq!(crate::codec::md5_hex(&all), f.md5);
         // a range equals the same slice of the whole
         let part: Vec<u8> = f.chunks(70_000, 140_001).flatten().collect();
         assert_eq!(&part[..], &all[70_000..140_001]);
-        assert_eq!(md5_hex("DzXpbluRsmo1JkoFxzKMNg5ifrA4GRlU1548247837"), "28374bd8cff400ac4906414780fbe387");
         let page = store.create(&ids, "t", "index.html", "html", 4096, 0);
         let text =
             String::from_utf8(page.chunks(0, page.size).flatten().collect()).expect("an HTML page is text");

@@ -256,64 +256,13 @@ impl<T> std::ops::IndexMut<usize> for Chunked<T> {
     }
 }
 
-/// A fast hash for the tables' internal maps (ids and group names to slots), after rustc's FxHash:
-/// SipHash's resistance to chosen collisions costs more than the look-up itself here, and these maps
-/// belong to a local test double whose keys are mostly ids it drew itself.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct FastHasher(u64);
-
-const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-
-impl FastHasher {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(SEED);
-    }
-}
-
-impl std::hash::Hasher for FastHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.add(u64::from_le_bytes(w));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(w));
-        }
-    }
-
-    fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
-    }
-
-    fn write_u32(&mut self, i: u32) {
-        self.add(u64::from(i));
-    }
-
-    fn write_u64(&mut self, i: u64) {
-        self.add(i);
-    }
-
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        // The multiply leaves the low bits depending only on the input's low bits (ids sharing a prefix
-        // would share them, and the table indexes by the low bits): fold the high bits down.
-        let mut h = self.0;
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^ (h >> 33)
-    }
-}
-
-/// A `HashMap` with [`FastHasher`].
-pub type FastMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDefault<FastHasher>>;
+/// A `HashMap` with a fast hash for the tables' internal maps (ids and group names to slots): foldhash's
+/// `fast` hasher, as SipHash's resistance to chosen collisions costs more than the look-up itself here and
+/// these maps belong to a local test double whose keys are mostly ids it drew itself. Its fixed seed keeps
+/// a run repeatable (nothing iterates these maps; they are only looked up). Ids with a common prefix
+/// (`g1`, `g2`, ...) must spread over the table's low bits, which a hash without a final mix fails (a unit
+/// test checks the spread).
+pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
 
 #[cfg(test)]
 mod tests {
@@ -404,10 +353,17 @@ mod tests {
     #[test]
     fn fast_hashes_of_ids_with_a_common_prefix_spread_over_low_bits() {
         use std::hash::BuildHasher;
-        let b = std::hash::BuildHasherDefault::<super::FastHasher>::default();
+        let map = FastMap::<(), ()>::default();
+        let b = map.hasher();
         let buckets: std::collections::HashSet<u64> =
             (0..4096).map(|i| b.hash_one(format!("g{i}")) & 4095).collect();
         assert!(buckets.len() > 2000, "{} distinct low-bit buckets of 4096", buckets.len());
+        // Consecutive numeric ids too (004's class ids are numbers).
+        let buckets: std::collections::HashSet<u64> =
+            (0..4096u64).map(|i| b.hash_one(100_000_000 + i) & 4095).collect();
+        assert!(buckets.len() > 2000, "{} distinct low-bit buckets of 4096", buckets.len());
+        // The seed is fixed: the same key hashes the same in every map (and every run).
+        assert_eq!(b.hash_one("g1"), FastMap::<(), ()>::default().hasher().hash_one("g1"));
     }
 
     #[test]

@@ -20,6 +20,7 @@
 // leaves
 pub mod checks;
 pub mod clock;
+pub mod codec;
 pub mod ids;
 pub mod tlssig;
 pub mod vendor_kind;

@@ -583,7 +583,7 @@ fn sig(s: SigCommand) -> ExitCode {
         SigCommand::Md5 { key, expire } => {
             let expire = expire.unwrap_or_else(|| recmock::clock::wall_now_ms() / 1000 + 300);
             println!("expire_time={expire}");
-            println!("sign={}", recmock::files::md5_hex(&format!("{key}{expire}")));
+            println!("sign={}", recmock::outbox::md5_sign(&key, expire));
             ExitCode::SUCCESS
         }
     }

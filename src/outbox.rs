@@ -10,9 +10,9 @@
 //! other receivers) are never held up. Nothing accepted is lost: a callback ends `delivered` or `failed`
 //! (and `redeliver` can send it again); with no URL registered it waits as `held` until one is set.
 
+use crate::codec::md5_hex;
 use crate::faults::{FaultTarget, Faults, Probe};
 use crate::feed::{Change, Feed};
-use crate::files::md5_hex;
 use crate::ids::IdSource;
 use crate::journal::body_text;
 use crate::scheduler::{Job, Scheduler};
@@ -397,7 +397,7 @@ impl Outbox {
 
 /// The MD5 sign both signing vendors use: md5(key + expire_time), lowercase hex.
 pub fn md5_sign(key: &str, expire: i64) -> String {
-    md5_hex(&format!("{key}{expire}"))
+    md5_hex(format!("{key}{expire}"))
 }
 
 impl Signer {
@@ -475,12 +475,6 @@ fn succeeded(rule: SuccessRule, status: u16, body: &str) -> bool {
         SuccessRule::Http2xxNoErrorCode => code.is_none_or(|c| c == json!(0)),
         SuccessRule::Http2xxErrorCodeZero => code == Some(json!(0)),
     }
-}
-
-fn url_path(url: &str) -> &str {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let path = rest.find('/').map_or("/", |i| &rest[i..]);
-    path.split('?').next().unwrap_or("/")
 }
 
 impl Outbox {
@@ -602,11 +596,13 @@ impl Outbox {
         let body_bytes = serde_json::to_vec(&body).unwrap_or_default();
         let started = std::time::Instant::now();
         let wall_ms = crate::clock::wall_now_ms();
+        // The path the request will ask for (`/` for a URL that does not parse: it cannot be delivered).
+        let path = crate::codec::url_path(&url).unwrap_or_else(|| "/".into());
         let probe = Probe {
             target: FaultTarget::Callback,
             vendor: Some(vendor),
             method: "POST",
-            path: url_path(&url),
+            path: &path,
             query: url.split_once('?').map_or("", |(_, q)| q),
             body: &body_bytes,
         };
@@ -892,8 +888,6 @@ mod tests {
         assert!(!succeeded(SuccessRule::Http2xxErrorCodeZero, 200, ""));
         assert!(!succeeded(SuccessRule::Http2xxErrorCodeZero, 200, "garbage"));
         assert!(succeeded(SuccessRule::Http2xxErrorCodeZero, 200, r#"{"error_code":0}"#));
-        assert_eq!(url_path("http://h:1/cb/x?a=1"), "/cb/x");
-        assert_eq!(url_path("http://h:1"), "/");
     }
 
     #[test]

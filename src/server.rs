@@ -3,6 +3,7 @@
 
 use crate::admin;
 use crate::app::{Emulator, StartError};
+use crate::codec;
 use crate::config::{Config, TlsCertificate, TlsConfig};
 use crate::http::cors::Cors;
 use crate::http::download::download;
@@ -163,8 +164,9 @@ fn prepare_tls(
         TlsCertificate::LocalCa { dir, extra_names } => {
             // The address users reach recmock by is covered too: the bind address and the public URL's host.
             let mut extra = extra_names.clone();
-            extra.extend(config.public_url.as_deref().and_then(url_host).map(str::to_string));
-            extra.push(host.trim_start_matches('[').trim_end_matches(']').to_string());
+            let bare = |h: &str| h.trim_start_matches('[').trim_end_matches(']').to_string();
+            extra.extend(config.public_url.as_deref().and_then(codec::url_host).map(|h| bare(&h)));
+            extra.push(bare(host));
             let issued = tls::init(dir, &extra).map_err(tls_err)?;
             (issued.cert, issued.key, Some(issued.ca_cert), issued.names, issued.ca_created)
         }
@@ -177,19 +179,6 @@ fn prepare_tls(
         listener.local_addr().map_err(|source| StartError::Listen { addr: addr.clone(), source })?.port();
     let url = format!("https://{host}:{port}");
     Ok((listener, rustls_config, TlsInfo { port, url, cert, ca_cert, names, ca_created }))
-}
-
-/// The host of an `http(s)://host[:port]/...` URL.
-fn url_host(url: &str) -> Option<&str> {
-    let rest = url.split_once("://")?.1;
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host = if authority.starts_with('[') {
-        authority.split_once(']').map(|(h, _)| h.trim_start_matches('['))?
-    } else {
-        authority.split(':').next()?
-    };
-    (!host.is_empty()).then_some(host)
 }
 
 /// Every route: the vendors, `/files`, `/__admin`, and a JSON 404 for anything else.

@@ -84,11 +84,25 @@ fn content(identifier: &str, sdkappid: u64, time: i64, expire: i64, userbuf: Opt
     c
 }
 
-fn hmac_b64(key: &str, content: &str) -> String {
-    // HMAC accepts keys of any length, so this never fails; an empty signature would simply not match.
-    let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(key.as_bytes()) else { return String::new() };
+fn hmac(key: &str, content: &str) -> Option<Hmac<Sha256>> {
+    // HMAC accepts keys of any length, so this never fails.
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key.as_bytes()).ok()?;
     mac.update(content.as_bytes());
-    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    Some(mac)
+}
+
+fn hmac_b64(key: &str, content: &str) -> String {
+    hmac(key, content)
+        .map(|mac| base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes()))
+        .unwrap_or_default()
+}
+
+/// Whether `sig` (base64) is the HMAC of `content` with `key`, compared in constant time.
+fn hmac_matches(key: &str, content: &str, sig: &str) -> bool {
+    // Standard base64 with its padding decodes one way only, so this accepts what comparing the base64
+    // texts accepted.
+    let Ok(given) = base64::engine::general_purpose::STANDARD.decode(sig) else { return false };
+    hmac(key, content).is_some_and(|mac| mac.verify_slice(&given).is_ok())
 }
 
 /// The base64 of the HMAC over the content (exposed for tests against vendor vectors).
@@ -179,9 +193,8 @@ pub fn verify(
     if info.sdkappid != sdkappid {
         return Err(SigError::WrongSdkappid { sig: info.sdkappid, request: sdkappid });
     }
-    let expected =
-        hmac_b64(key, &content(&info.identifier, info.sdkappid, info.time, info.expire, userbuf.as_deref()));
-    if expected != sig {
+    let content = content(&info.identifier, info.sdkappid, info.time, info.expire, userbuf.as_deref());
+    if !hmac_matches(key, &content, &sig) {
         return Err(SigError::WrongKey);
     }
     if info.expires_at() <= now {
@@ -233,6 +246,41 @@ mod tests {
         ));
         assert!(matches!(verify("not*a*sig", 1, KEY, "admin", now), Err(SigError::Malformed(_))));
         assert_eq!(verify("", 1, KEY, "admin", now), Err(SigError::Empty));
+    }
+
+    /// A usersig document carrying `sig` as its `TLS.sig`, encoded as [`sign`] encodes one.
+    fn with_sig(sig: &str) -> String {
+        let doc = serde_json::json!({
+            "TLS.ver": "2.0", "TLS.identifier": "admin", "TLS.sdkappid": 1_400_000_001u64,
+            "TLS.expire": 15_552_000, "TLS.time": 1_767_225_600, "TLS.sig": sig,
+        });
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(doc.to_string().as_bytes()).unwrap();
+        let b64 = base64::engine::general_purpose::STANDARD.encode(z.finish().unwrap());
+        b64.replace('+', "*").replace('/', "-").replace('=', "_")
+    }
+
+    #[test]
+    fn the_hmac_is_compared_as_bytes_accepting_what_the_text_comparison_accepted() {
+        let now = 1_767_225_600;
+        let good = "NkY6Gcq+RzuiBjva6c2tD+jvNg8HPFnwHppsdx94Z8A=";
+        assert!(verify(&with_sig(good), 1_400_000_001, KEY, "admin", now).is_ok());
+        // Unpadded, not base64 at all, cut short, one more byte, another MAC: all refused as before.
+        for bad in [
+            "NkY6Gcq+RzuiBjva6c2tD+jvNg8HPFnwHppsdx94Z8A",
+            "NkY6Gcq+RzuiBjva6c2tD+jvNg8HPFnwHppsdx94Z8B=",
+            "not base64!",
+            "",
+            "NkY6Gcq+RzuiBjva6c2tD+jvNg8HPFnwHppsdx94",
+            "NkY6Gcq+RzuiBjva6c2tD+jvNg8HPFnwHppsdx94Z8AA",
+            "OkY6Gcq+RzuiBjva6c2tD+jvNg8HPFnwHppsdx94Z8A=",
+        ] {
+            assert_eq!(
+                verify(&with_sig(bad), 1_400_000_001, KEY, "admin", now),
+                Err(SigError::WrongKey),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -4,7 +4,8 @@
 
 use crate::app::Emulator;
 use crate::clock::{MAX_SCALE, MAX_TIME_MS};
-use crate::faults::{form_pairs, FaultSpec};
+use crate::codec::form_pairs;
+use crate::faults::FaultSpec;
 use crate::fixture::FixtureDoc;
 use crate::http::routes::{method_or_not_found, noted_resource};
 use crate::http::RouteBook;

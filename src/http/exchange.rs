@@ -6,7 +6,8 @@
 //! hold a lock across an `.await`), and records the exchange in the journal.
 
 use super::FrontDoor;
-use crate::faults::{form_pairs_borrowed, FaultTarget, Probe};
+use crate::codec::form_pairs_borrowed;
+use crate::faults::{FaultTarget, Probe};
 use crate::journal::NewEntry;
 use crate::VendorKind;
 use actix_web::http::StatusCode;

@@ -252,7 +252,7 @@ pub fn init(dir: &Path, extra: &[String]) -> Result<Issued, TlsError> {
     if !contains(ca_der.as_ref(), rcgen::PublicKeyData::der_bytes(&ca_keypair)) {
         return Err(bad(&ca_cert, "does not belong to ca-key.pem"));
     }
-    let ca_md5 = md5_hex(ca_der.as_ref());
+    let ca_md5 = crate::codec::md5_hex(ca_der.as_ref());
 
     let existing = if cert.exists() && key.exists() {
         read(&meta_path).ok().and_then(|t| serde_json::from_str::<ServerMeta>(&t).ok()).filter(|m| {
@@ -303,11 +303,6 @@ pub fn init(dir: &Path, extra: &[String]) -> Result<Issued, TlsError> {
         base64::engine::general_purpose::STANDARD.encode(digest)
     };
     Ok(Issued { dir: dir.to_path_buf(), ca_cert, cert, key, names, ca_created, cert_issued, spki_sha256 })
-}
-
-fn md5_hex(bytes: &[u8]) -> String {
-    use md5::{Digest, Md5};
-    Md5::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {

@@ -486,7 +486,7 @@ impl Run<'_> {
         let mut out = OutgoingRequest {
             method: method.clone(),
             path: path_only.clone(),
-            host: host_of(&self.base),
+            host: crate::codec::url_host_port(&self.base).unwrap_or_default(),
             query: r.query.iter().map(|(k, v)| (k.clone(), text_of(v))).collect(),
             headers: r.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             body: r.body.clone(),
@@ -703,12 +703,6 @@ impl ClientSession for Session<'_> {
     }
 }
 
-/// `host:port` of a base URL, as the Host header will say it.
-fn host_of(base: &str) -> String {
-    let rest = base.split_once("://").map_or(base, |(_, r)| r);
-    rest.split('/').next().unwrap_or(rest).to_string()
-}
-
 fn unreachable_answer() -> Result<Answer, String> {
     Err("internal: this step has no answer".into())
 }
@@ -751,8 +745,7 @@ fn expectations(expect: Option<&Expect>, default_status: Option<u16>, a: &Answer
         }
     }
     if let Some(m) = &e.body_md5 {
-        use md5::{Digest, Md5};
-        let got: String = Md5::digest(&a.bytes).iter().map(|b| format!("{b:02x}")).collect();
+        let got = crate::codec::md5_hex(&a.bytes);
         if !got.eq_ignore_ascii_case(m) {
             problems.push(format!("body_md5: expected {m}, got {got}"));
         }

@@ -617,6 +617,12 @@ impl<'de> Deserialize<'de> for TaskTable {
     }
 }
 
+impl crate::tenants::TenantState for Account {
+    fn rebuild(&mut self) {
+        Account::rebuild(self);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -695,11 +701,5 @@ mod tests {
         assert_eq!(dumped.as_object().unwrap().keys().collect::<Vec<_>>(), ["r0", "r1", "r2", "r3", "r4"]);
         let back: TaskTable = serde_json::from_value(dumped).unwrap();
         assert_eq!(back, rebuilt);
-    }
-}
-
-impl crate::tenants::TenantState for Account {
-    fn rebuild(&mut self) {
-        Account::rebuild(self);
     }
 }

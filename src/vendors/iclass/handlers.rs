@@ -89,22 +89,32 @@ fn typed_fast<T: DeserializeOwned>(body: &[u8]) -> Option<(i64, T)> {
     Some((expire, req))
 }
 
-/// `sign` (any case, surrounding spaces ignored) is md5(tic_key + expire_time), checked without building
-/// the text or its digest's hex as strings.
+/// `sign` (any case, surrounding spaces ignored) is md5(tic_key + expire_time), compared in constant time.
+/// Hand-written on purpose: the digest is computed without building the text or its hex as strings, and
+/// the sign's hex read into 16 bytes on the stack (part of the second round of docs/performance.md, where
+/// each change was measured with the table).
 fn sign_matches(sign: &str, key: &str, expire: i64) -> bool {
     use md5::{Digest, Md5};
+    use subtle::ConstantTimeEq;
     let mut h = Md5::new();
     h.update(key.as_bytes());
     let mut digits = [0u8; 20];
     h.update(decimal(expire, &mut digits));
     let digest = h.finalize();
     let sign = sign.trim().as_bytes();
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    sign.len() == 32
-        && digest.iter().enumerate().all(|(i, b)| {
-            sign[2 * i].eq_ignore_ascii_case(&HEX[(b >> 4) as usize])
-                && sign[2 * i + 1].eq_ignore_ascii_case(&HEX[(b & 15) as usize])
-        })
+    let mut given = [0u8; 16];
+    let nibble = |c: u8| char::from(c).to_digit(16);
+    let read = sign.len() == 32
+        && given.iter_mut().zip(sign.chunks_exact(2)).all(|(b, pair)| {
+            match (nibble(pair[0]), nibble(pair[1])) {
+                (Some(hi), Some(lo)) => {
+                    *b = (hi * 16 + lo) as u8;
+                    true
+                }
+                _ => false,
+            }
+        });
+    read && bool::from(digest.as_slice().ct_eq(&given))
 }
 
 /// `n` in decimal, written into `buf`.
@@ -760,7 +770,7 @@ impl Iclass {
             r.status = 404;
             return r;
         };
-        let e = html_escape;
+        let e = crate::codec::html_escape;
         let body = format!(
             "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{topic} ({role})</title></head><body>\n\
              <h1>{topic}</h1>\n<p>recmock: the {role} view of class {id} of app {app}. The vendor's web classroom \
@@ -1293,25 +1303,35 @@ pub(super) fn default_avatar(ids: &crate::ids::IdSource) -> String {
     format!("https://tedu.qcloudtrtc.com/static/avatar/default_{:02}.png", ids.next_u64() % 16 + 1)
 }
 
-/// Text made safe for HTML (class topics and user ids are the client's words).
-fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn signs_match_in_any_case_and_nothing_else() {
+        // The example of the vendor's document: md5("DzXpbluRsmo1JkoFxzKMNg5ifrA4GRlU" + "1548247837").
+        let (key, expire) = ("DzXpbluRsmo1JkoFxzKMNg5ifrA4GRlU", 1_548_247_837);
+        let sign = "28374bd8cff400ac4906414780fbe387";
+        assert_eq!(crate::codec::md5_hex(format!("{key}{expire}")), sign);
+        for good in [sign, "28374BD8CFF400AC4906414780FBE387", " 28374bd8cff400ac4906414780fbe387\n"] {
+            assert!(sign_matches(good, key, expire), "{good:?}");
+        }
+        for bad in [
+            "28374bd8cff400ac4906414780fbe388",
+            "28374bd8cff400ac4906414780fbe38",
+            "28374bd8cff400ac4906414780fbe3870",
+            "28374bd8cff400ac4906414780fbe38g",
+            "+8374bd8cff400ac4906414780fbe387",
+            "２8374bd8cff400ac4906414780fbe38",
+            "",
+        ] {
+            assert!(!sign_matches(bad, key, expire), "{bad:?}");
+        }
+        assert!(!sign_matches(sign, key, expire + 1));
+        assert!(!sign_matches(sign, "another key", expire));
+        let negative = crate::codec::md5_hex(format!("{key}-5"));
+        assert!(sign_matches(&negative, key, -5));
+    }
 
     #[test]
     fn pages_are_exact() {

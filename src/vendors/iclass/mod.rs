@@ -1467,7 +1467,7 @@ impl Vendor for Iclass {
         let (_, t) = self.apps.all().into_iter().next()?;
         let a = t.lock();
         let expire = self.world.clock.now_s() + 86_400;
-        let sign = crate::files::md5_hex(&format!("{}{expire}", a.config.tic_key));
+        let sign = crate::outbox::md5_sign(&a.config.tic_key, expire);
         Some(format!(
             "curl -X POST '{base}/paas/v1/user/list?sdkappid={}&random=1&sign={sign}' -H 'Content-Type: application/json' -d '{{\"expire_time\":{expire}}}'",
             a.config.sdkappid

@@ -316,7 +316,7 @@ impl LiveSdk {
         if method == "POST" {
             let body = std::str::from_utf8(&ex.body)
                 .map_err(|_| VodError::param("the form body is not UTF-8 text"))?;
-            params.extend(crate::faults::form_pairs(body.trim()));
+            params.extend(crate::codec::form_pairs(body.trim()));
         }
         let mut seen = HashSet::new();
         if let Some((k, _)) = params.iter().find(|(k, _)| !seen.insert(k.as_str())) {

@@ -5,8 +5,10 @@
 //! `&`, values as they are (not URL-encoded); `host` is the host (and port) the client addressed. The
 //! signature is base64(HMAC-SHA1 or HMAC-SHA256(SecretKey, string)). `recmock sig vod` uses [`signed_query`].
 
+use crate::codec::percent_encode;
 use base64::Engine;
 use hmac::{Hmac, Mac};
+use subtle::ConstantTimeEq;
 
 /// The one path of the API.
 pub const PATH: &str = "/v2/index.php";
@@ -91,22 +93,8 @@ pub fn verify(
     let given = signature.trim().replace(' ', "+");
     [true, false].into_iter().any(|sdk_order| {
         let expected = sign(secret_key, sig_method, &string_to_sign(method, host, params, sdk_order));
-        !expected.is_empty() && constant_time_eq(expected.as_bytes(), given.as_bytes())
+        !expected.is_empty() && bool::from(expected.as_bytes().ct_eq(given.as_bytes()))
     })
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// Percent-encode everything but RFC 3986's unreserved characters.
-pub fn url_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// `params` plus `Signature`, URL-encoded as a query string or form body, ready to send.
@@ -123,7 +111,7 @@ pub fn signed_query(
         .filter(|(k, _)| k != "Signature")
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .chain(std::iter::once(("Signature", signature.as_str())))
-        .map(|(k, v)| format!("{}={}", url_encode(k), url_encode(v)))
+        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
         .collect::<Vec<_>>()
         .join("&")
 }

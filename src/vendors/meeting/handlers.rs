@@ -9,6 +9,7 @@ use super::errors::*;
 use super::models::*;
 use super::Meeting;
 use super::KIND;
+use crate::codec::html_escape;
 use crate::files::file_url_at;
 use crate::http::{Exchange, Reply};
 use crate::recording::{MediaKind, Recording};
@@ -423,10 +424,6 @@ impl Meeting {
 /// The conference `key` of `t` (present: [`Meeting::with_conference`] checked it under the same lock).
 fn conference<'a>(t: &'a mut Tenant, key: &str) -> Res<&'a mut Conference> {
     t.conferences.get_mut(key).ok_or_else(|| MeetingError::new(NO_CONFERENCE))
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 #[cfg(test)]

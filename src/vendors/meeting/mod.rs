@@ -199,12 +199,8 @@ impl Meeting {
 
     /// The RTMP stream of a live, on recmock's host (not served: recmock carries no media).
     fn rtmp_url(&self, base: &str, live: &Live) -> String {
-        let rest = base.split_once("://").map_or(base, |(_, r)| r);
-        let authority = rest.split('/').next().unwrap_or(rest);
-        let host = match authority.rsplit_once(':') {
-            Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
-            _ => authority,
-        };
+        // A base that is no URL (a strange `Host`) names no host: the stream is then said to be local.
+        let host = crate::codec::url_host(base).unwrap_or_else(|| "localhost".into());
         format!("rtmp://{host}:1935/live/{}", live.live_id)
     }
 
