@@ -51,22 +51,16 @@ impl CallbacksSpec {
     }
 }
 
-/// The top-level keys a fixture may have. `name` and `steps` make it a scenario (see [`crate::scenario`]);
-/// a server loading the document as a fixture ignores them.
-pub const TOP_KEYS: [&str; 12] = [
-    "description",
-    "name",
-    "steps",
-    "clock",
-    "timings",
-    "callbacks",
-    "timeline",
-    "ilvb_edu",
-    "cloud_record",
-    "live_sdk",
-    "meeting",
-    "iclass",
-];
+/// The top-level keys of a fixture besides the vendors' sections (each registered vendor's name is one
+/// too). `name` and `steps` make it a scenario (see [`crate::scenario`]); a server loading the document as
+/// a fixture ignores them.
+pub const COMMON_KEYS: [&str; 7] =
+    ["description", "name", "steps", "clock", "timings", "callbacks", "timeline"];
+
+/// Every top-level key a fixture may have: [`COMMON_KEYS`], then each registered vendor's name.
+pub fn top_keys() -> Vec<&'static str> {
+    COMMON_KEYS.iter().copied().chain(VendorKind::all().iter().map(|v| v.as_str())).collect()
+}
 
 /// The parsed non-vendor parts of a fixture.
 #[derive(Debug, Clone, Default)]
@@ -88,7 +82,7 @@ pub fn parse_common(doc: &Value, errors: &mut Vec<FixtureError>) -> Common {
         errors.push(FixtureError::new("", "a fixture must be a JSON object"));
         return c;
     }
-    unknown_keys(doc, "", &TOP_KEYS, errors);
+    unknown_keys(doc, "", &top_keys(), errors);
     if let Some(d) = doc.get("description") {
         if !d.is_string() {
             errors.push(FixtureError::new("description", "expected a string"));

@@ -2,7 +2,7 @@
 //!
 //! Status progressions, timeouts, segment cuts, callback deliveries and retries and fixture timeline steps
 //! are all [`Job`]s with a due instant. Jobs due at the same instant run in the order they were scheduled
-//! (`seq`), so a run is deterministic. Nothing here sleeps: the runner in [`crate::App`] pops what is due,
+//! (`seq`), so a run is deterministic. Nothing here sleeps: the runner in [`crate::app::Emulator`] pops what is due,
 //! either when the clock is advanced through the control plane or, in real time, from a background pump.
 
 use crate::VendorKind;
