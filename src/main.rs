@@ -490,7 +490,7 @@ fn scenario_run(files: &[PathBuf], against: Option<String>) -> ExitCode {
 }
 
 fn tls_init(dir: &std::path::Path, names: &[String]) -> ExitCode {
-    match recmock::tls::init(dir, names) {
+    match recmock::tls::init(dir, &recmock::vendors::host_names(), names) {
         Ok(i) => {
             let ca = if i.ca_created { "created" } else { "reused " };
             let cert = if i.cert_issued { "issued" } else { "reused" };

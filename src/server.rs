@@ -167,7 +167,7 @@ fn prepare_tls(
             let bare = |h: &str| h.trim_start_matches('[').trim_end_matches(']').to_string();
             extra.extend(config.public_url.as_deref().and_then(codec::url_host).map(|h| bare(&h)));
             extra.push(bare(host));
-            let issued = tls::init(dir, &extra).map_err(tls_err)?;
+            let issued = tls::init(dir, &crate::vendors::host_names(), &extra).map_err(tls_err)?;
             (issued.cert, issued.key, Some(issued.ca_cert), issued.names, issued.ca_created)
         }
     };

@@ -3,7 +3,7 @@
 //! Vendor SDKs and consoles of this generation hard-code `https://<vendor host>`. To run them unchanged, a
 //! user points the vendor's hostnames at recmock (hosts file, a resolver rule, a container's `extra_hosts`)
 //! and trusts one local CA. [`init`] creates that CA once (or reuses it) and issues a server certificate
-//! whose names cover every vendor host the documents mention ([`VENDOR_HOSTS`]), `localhost` and the
+//! whose names cover every vendor host (each vendor folder lists its own), `localhost` and the
 //! loopback addresses, plus whatever names the user adds. [`server_config`] turns a certificate and key
 //! (these, or the user's own PEM files) into the TLS listener's configuration.
 //!
@@ -20,27 +20,6 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-/// Every vendor host named by the seed documents, `vendor-facts.md` and the vendors' own public client code,
-/// with wildcards where a vendor spreads one service over numbered or per-app subdomains.
-pub const VENDOR_HOSTS: &[(&str, &str)] = &[
-    ("console.tim.qq.com", "000 TIC recording service (IM REST host)"),
-    ("access.paas.hst.com", "001 HST access service (/server/address)"),
-    ("access.paas.haoshitong.com", "001 HST access service (second name)"),
-    ("paas-token-gen.haoshitong.com", "001 HST console token service (/generate/token)"),
-    ("fsp-store-gw.hst.com", "001 HST business gateway (/access/token, /v1/record/*)"),
-    ("fsp-record-gw.hst.com", "001 HST record gateway"),
-    ("fsp-ep.hst.com", "001 HST event gateway"),
-    ("*.hst.com", "001 HST, any other gateway"),
-    ("*.haoshitong.com", "001 HST, any other service"),
-    ("vod.api.qcloud.com", "002 Tencent VOD API v2 (/v2/index.php)"),
-    ("*.vod2.myqcloud.com", "002/000/004 VOD playback hosts (<appid>.vod2.myqcloud.com)"),
-    ("vapi.myvmr.cn", "003 ZijingCloud (live viewing; the API host is `apiServer` in the document)"),
-    ("*.myvmr.cn", "003 ZijingCloud, any other host"),
-    ("*.cossh.myqcloud.com", "003 recording downloads (COS)"),
-    ("iclass.api.qcloud.com", "004 TIC PaaS cloud API (/paas/v1/*)"),
-    ("tedu.qcloudtrtc.com", "004 teacher/student classroom URLs"),
-];
 
 /// Local names always covered.
 pub const LOCAL_NAMES: &[&str] = &["localhost", "127.0.0.1", "::1"];
@@ -109,12 +88,11 @@ pub fn default_dir() -> PathBuf {
     home.map(PathBuf::from).unwrap_or_else(|| PathBuf::from(".")).join(".recmock").join("tls")
 }
 
-/// The names a server certificate covers: the vendor hosts, the local names, then `extra` (lower-cased,
+/// The names a server certificate covers: the vendor `hosts`, the local names, then `extra` (lower-cased,
 /// without duplicates, in that order).
-pub fn names_with(extra: &[String]) -> Result<Vec<String>, TlsError> {
+pub fn names_with(hosts: &[&str], extra: &[String]) -> Result<Vec<String>, TlsError> {
     let mut names: Vec<String> = Vec::new();
-    let all =
-        VENDOR_HOSTS.iter().map(|(h, _)| h.to_string()).chain(LOCAL_NAMES.iter().map(|s| s.to_string()));
+    let all = hosts.iter().map(|h| h.to_string()).chain(LOCAL_NAMES.iter().map(|s| s.to_string()));
     for n in all.chain(extra.iter().map(|s| s.trim().to_ascii_lowercase())) {
         if n.is_empty() {
             continue;
@@ -213,14 +191,14 @@ fn read(path: &Path) -> Result<String, TlsError> {
     std::fs::read_to_string(path).map_err(io_err(path))
 }
 
-/// Create (or reuse) the CA in `dir` and a server certificate for the vendor hosts plus `extra` names.
+/// Create (or reuse) the CA in `dir` and a server certificate for the vendor `hosts` plus `extra` names.
 ///
 /// A CA found in `dir` is reused, so a client that trusts it once keeps trusting it. The server certificate
 /// is reused when it covers at least these names, was signed by this CA and is valid for 30 more days
 /// (so a server started without `--tls-name` keeps the names an earlier `tls init --name` added);
 /// otherwise a new one is issued.
-pub fn init(dir: &Path, extra: &[String]) -> Result<Issued, TlsError> {
-    let names = names_with(extra)?;
+pub fn init(dir: &Path, hosts: &[&str], extra: &[String]) -> Result<Issued, TlsError> {
+    let names = names_with(hosts, extra)?;
     std::fs::create_dir_all(dir).map_err(io_err(dir))?;
     let now_s = crate::clock::wall_now_ms() / 1000;
     let (ca_cert, ca_key) = (dir.join("ca.pem"), dir.join("ca-key.pem"));
@@ -362,19 +340,14 @@ mod tests {
 
     #[test]
     fn names_cover_the_vendors_and_refuse_junk() {
-        let n = names_with(&["Extra.Example".into(), "localhost".into(), " ".into()]).unwrap();
-        for h in [
-            "console.tim.qq.com",
-            "vod.api.qcloud.com",
-            "iclass.api.qcloud.com",
-            "127.0.0.1",
-            "extra.example",
-        ] {
+        let hosts = ["console.tim.qq.com", "*.hst.com"];
+        let n = names_with(&hosts, &["Extra.Example".into(), "localhost".into(), " ".into()]).unwrap();
+        for h in ["console.tim.qq.com", "*.hst.com", "127.0.0.1", "extra.example"] {
             assert!(n.iter().any(|x| x == h), "{h} missing from {n:?}");
         }
         assert_eq!(n.iter().filter(|x| *x == "localhost").count(), 1);
         for junk in ["a b", "http://x", "*.", "-a.com", "a..b"] {
-            assert!(matches!(names_with(&[junk.into()]), Err(TlsError::BadName(_))), "{junk}");
+            assert!(matches!(names_with(&[], &[junk.into()]), Err(TlsError::BadName(_))), "{junk}");
         }
         assert!(valid_name("*.hst.com") && valid_name("::1") && valid_name("10.0.0.1"));
     }
@@ -383,20 +356,20 @@ mod tests {
     fn init_makes_then_reuses_and_the_certificate_loads() {
         let dir = std::env::temp_dir().join(format!("recmock-tls-unit-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let first = init(&dir, &[]).unwrap();
+        let first = init(&dir, &["vod.api.qcloud.com"], &[]).unwrap();
         assert!(first.ca_created && first.cert_issued);
         let ca = std::fs::read(&first.ca_cert).unwrap();
-        let again = init(&dir, &[]).unwrap();
+        let again = init(&dir, &["vod.api.qcloud.com"], &[]).unwrap();
         assert!(!again.ca_created && !again.cert_issued);
-        let more = init(&dir, &["extra.example".into()]).unwrap();
+        let more = init(&dir, &["vod.api.qcloud.com"], &["extra.example".into()]).unwrap();
         assert!(!more.ca_created && more.cert_issued);
         // Fewer names than the certificate covers: it is kept.
-        assert!(!init(&dir, &[]).unwrap().cert_issued);
+        assert!(!init(&dir, &["vod.api.qcloud.com"], &[]).unwrap().cert_issued);
         assert_eq!(std::fs::read(&more.ca_cert).unwrap(), ca, "the CA is kept");
         server_config(&more.cert, &more.key).unwrap();
         // A CA certificate without its key is refused, not replaced.
         std::fs::remove_file(dir.join("ca-key.pem")).unwrap();
-        assert!(init(&dir, &[]).is_err());
+        assert!(init(&dir, &["vod.api.qcloud.com"], &[]).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

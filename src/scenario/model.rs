@@ -300,12 +300,10 @@ fn is_var_name(s: &str) -> bool {
 fn check_request(r: &RequestSpec, path: &str, errors: &mut Vec<FixtureError>) {
     if let Some(v) = &r.vendor {
         if v.parse::<crate::VendorKind>().is_err() && v != "admin" && v != "none" && !v.starts_with("${") {
-            errors.push(FixtureError::new(
-                format!("{path}.vendor"),
-                format!(
-                    "unknown vendor `{v}` (ilvb_edu, cloud_record, live_sdk, meeting, iclass, admin, none)"
-                ),
-            ));
+            errors.push(FixtureError::new(format!("{path}.vendor"), {
+                let names: Vec<&str> = crate::VendorKind::all().iter().map(|k| k.as_str()).collect();
+                format!("unknown vendor `{v}` ({}, admin, none)", names.join(", "))
+            }));
         }
     }
     if let Some(m) = &r.method {

@@ -46,16 +46,12 @@ impl std::fmt::Debug for Receiver {
     }
 }
 
-/// Which vendor sent a callback, from its shape: 004 posts `{expire_time, event, data}` with `sign` on the
-/// URL; 000 posts a flat body with `event_type` and `sign`.
+/// Which vendor sent a callback, from its shape (each vendor's client side knows its own).
 fn vendor_of(query: &BTreeMap<String, String>, body: &Value) -> &'static str {
-    if body.get("event").is_some() && body.get("data").is_some() && query.contains_key("sign") {
-        "iclass"
-    } else if body.get("event_type").is_some() {
-        "ilvb_edu"
-    } else {
-        "unknown"
-    }
+    crate::vendors::clients()
+        .into_iter()
+        .find(|(_, c)| c.sent_callback(query, body))
+        .map_or("unknown", |(k, _)| k.as_str())
 }
 
 /// One received request as the JSON a scenario matches on:

@@ -7,10 +7,10 @@
 //! [`Registration`]); the `pub mod` line below is the only line outside the folder a new vendor adds.
 
 /// Declare a vendor folder's kind (seed number and name) and register it: its module, built on a world
-/// behind a front door with `$module::new(world, door)`, and its client side. Also says which vendor the
+/// behind a front door with `$module::new(world, door)`, its client side and its host names. Also says which vendor the
 /// module is and which door it is reached through (its `door` field).
 macro_rules! register_vendor {
-    (seed: $seed:expr, name: $name:expr, module: $module:ident, client: $client:expr) => {
+    (seed: $seed:expr, name: $name:expr, module: $module:ident, client: $client:expr, hosts: $hosts:expr) => {
         /// This vendor.
         pub const KIND: $crate::VendorKind = $crate::VendorKind::new($seed, $name);
 
@@ -21,6 +21,7 @@ macro_rules! register_vendor {
                 kind: KIND,
                 build: |world, door| std::sync::Arc::new($module::new(world.clone(), door.clone())),
                 client: &$client,
+                hosts: $hosts,
             }
         }
 
@@ -154,6 +155,8 @@ pub struct Registration {
     pub build: fn(&Arc<World>, &Arc<FrontDoor>) -> Arc<dyn Vendor>,
     /// the client side, for the scenario runner
     pub client: &'static dyn ScenarioClient,
+    /// the vendor's host names and what each serves (recmock's certificate covers them)
+    pub hosts: &'static [(&'static str, &'static str)],
 }
 
 inventory::collect!(Registration);
@@ -172,6 +175,16 @@ pub fn all(world: &Arc<World>, door: &Arc<FrontDoor>) -> Vec<Arc<dyn Vendor>> {
 /// The client side of every registered vendor, in seed order.
 pub fn clients() -> Vec<(VendorKind, &'static dyn ScenarioClient)> {
     registrations().into_iter().map(|r| (r.kind, r.client)).collect()
+}
+
+/// Every registered vendor's host names and what each serves, in seed order.
+pub fn hosts() -> Vec<(&'static str, &'static str)> {
+    registrations().into_iter().flat_map(|r| r.hosts.iter().copied()).collect()
+}
+
+/// Every registered vendor's host names, in seed order.
+pub fn host_names() -> Vec<&'static str> {
+    hosts().into_iter().map(|(h, _)| h).collect()
 }
 
 /// A request the scenario runner is about to send, for a vendor's [`ScenarioClient`] to sign.
@@ -271,6 +284,11 @@ pub trait ScenarioClient: Send + Sync {
         req: &'a mut OutgoingRequest,
         auth: AuthRequest<'a>,
     ) -> BoxFuture<'a, Result<(), String>>;
+
+    /// Whether a callback with this URL query and JSON body is one this vendor sends (by its shape).
+    fn sent_callback(&self, _query: &BTreeMap<String, String>, _body: &Value) -> bool {
+        false
+    }
 
     /// Check a received callback's signature as the vendor's receiver would, with the fixture's keys:
     /// `query` is the decoded query of the URL it was posted to, `body` its JSON body.

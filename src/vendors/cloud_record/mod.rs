@@ -29,7 +29,21 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-register_vendor!(seed: 1, name: "cloud_record", module: CloudRecord, client: client::CloudRecordClient);
+/// The vendor's host names (the seed document's, vendor-facts.md's and its public client code's, with
+/// wildcards where it spreads a service over numbered or per-app subdomains): recmock's certificate covers
+/// them, so clients that hard-code `https://<host>` run unchanged.
+pub const HOSTS: &[(&str, &str)] = &[
+    ("access.paas.hst.com", "001 HST access service (/server/address)"),
+    ("access.paas.haoshitong.com", "001 HST access service (second name)"),
+    ("paas-token-gen.haoshitong.com", "001 HST console token service (/generate/token)"),
+    ("fsp-store-gw.hst.com", "001 HST business gateway (/access/token, /v1/record/*)"),
+    ("fsp-record-gw.hst.com", "001 HST record gateway"),
+    ("fsp-ep.hst.com", "001 HST event gateway"),
+    ("*.hst.com", "001 HST, any other gateway"),
+    ("*.haoshitong.com", "001 HST, any other service"),
+];
+
+register_vendor!(seed: 1, name: "cloud_record", module: CloudRecord, client: client::CloudRecordClient, hosts: HOSTS);
 
 /// Fixture items with their JSON paths.
 type Located<T> = Vec<(String, T)>;

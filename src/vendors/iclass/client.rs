@@ -68,6 +68,11 @@ impl ScenarioClient for IclassClient {
         })
     }
 
+    /// `{expire_time, event, data}` with `sign` on the URL.
+    fn sent_callback(&self, query: &BTreeMap<String, String>, body: &Value) -> bool {
+        body.get("event").is_some() && body.get("data").is_some() && query.contains_key("sign")
+    }
+
     fn verify_callback(
         &self,
         fixture: &Value,

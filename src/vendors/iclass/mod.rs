@@ -32,7 +32,15 @@ use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
-register_vendor!(seed: 4, name: "iclass", module: Iclass, client: client::IclassClient);
+/// The vendor's host names (the seed document's, vendor-facts.md's and its public client code's, with
+/// wildcards where it spreads a service over numbered or per-app subdomains): recmock's certificate covers
+/// them, so clients that hard-code `https://<host>` run unchanged.
+pub const HOSTS: &[(&str, &str)] = &[
+    ("iclass.api.qcloud.com", "004 TIC PaaS cloud API (/paas/v1/*)"),
+    ("tedu.qcloudtrtc.com", "004 teacher/student classroom URLs"),
+];
+
+register_vendor!(seed: 4, name: "iclass", module: Iclass, client: client::IclassClient, hosts: HOSTS);
 
 /// Fixture items with their JSON paths.
 type Located<T> = Vec<(String, T)>;

@@ -29,7 +29,12 @@ use serde_json::{json, Value};
 use std::collections::HashSet;
 use std::sync::Arc;
 
-register_vendor!(seed: 0, name: "ilvb_edu", module: IlvbEdu, client: client::IlvbEduClient);
+/// The vendor's host names (the seed document's, vendor-facts.md's and its public client code's, with
+/// wildcards where it spreads a service over numbered or per-app subdomains): recmock's certificate covers
+/// them, so clients that hard-code `https://<host>` run unchanged.
+pub const HOSTS: &[(&str, &str)] = &[("console.tim.qq.com", "000 TIC recording service (IM REST host)")];
+
+register_vendor!(seed: 0, name: "ilvb_edu", module: IlvbEdu, client: client::IlvbEduClient, hosts: HOSTS);
 
 /// Scheduler task: the recording back end picks up the queued rooms of an app.
 pub const PICKUP_TASK: &str = "pickup";

@@ -33,7 +33,15 @@ use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-register_vendor!(seed: 2, name: "live_sdk", module: LiveSdk, client: client::LiveSdkClient);
+/// The vendor's host names (the seed document's, vendor-facts.md's and its public client code's, with
+/// wildcards where it spreads a service over numbered or per-app subdomains): recmock's certificate covers
+/// them, so clients that hard-code `https://<host>` run unchanged.
+pub const HOSTS: &[(&str, &str)] = &[
+    ("vod.api.qcloud.com", "002 Tencent VOD API v2 (/v2/index.php)"),
+    ("*.vod2.myqcloud.com", "002/000/004 VOD playback hosts (<appid>.vod2.myqcloud.com)"),
+];
+
+register_vendor!(seed: 2, name: "live_sdk", module: LiveSdk, client: client::LiveSdkClient, hosts: HOSTS);
 
 /// Scheduler task: cut the recording's current piece when it holds 90 minutes of media.
 pub const CUT_TASK: &str = "cut";

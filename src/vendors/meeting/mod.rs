@@ -29,7 +29,16 @@ use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-register_vendor!(seed: 3, name: "meeting", module: Meeting, client: client::MeetingClient);
+/// The vendor's host names (the seed document's, vendor-facts.md's and its public client code's, with
+/// wildcards where it spreads a service over numbered or per-app subdomains): recmock's certificate covers
+/// them, so clients that hard-code `https://<host>` run unchanged.
+pub const HOSTS: &[(&str, &str)] = &[
+    ("vapi.myvmr.cn", "003 ZijingCloud (live viewing; the API host is `apiServer` in the document)"),
+    ("*.myvmr.cn", "003 ZijingCloud, any other host"),
+    ("*.cossh.myqcloud.com", "003 recording downloads (COS)"),
+];
+
+register_vendor!(seed: 3, name: "meeting", module: Meeting, client: client::MeetingClient, hosts: HOSTS);
 
 /// Fixture items with their JSON paths.
 type Located<T> = Vec<(String, T)>;
