@@ -8,6 +8,7 @@ run:
 	$(CARGO) run --release --
 
 ## Run the whole test suite (unit + integration, over HTTP on ephemeral ports); benches run with `make bench`
+## (the integration tests are one crate, tests/it/: one module per file)
 test:
 	$(CARGO) test --lib --bins --tests -- --test-threads=4
 

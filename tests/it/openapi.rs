@@ -3,9 +3,7 @@
 //! the very calls that register routes; the document comes from `GET /__admin/openapi.json`, the copy
 //! compiled into the binary.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
