@@ -1,7 +1,7 @@
 # recmock — the commands a newcomer needs.
 CARGO ?= cargo
 
-.PHONY: run test lint fmt bench check-fixtures scenarios contract clean
+.PHONY: run test lint fmt bench openapi-json check-fixtures scenarios contract clean
 
 ## Start the server with the embedded demo world on http://127.0.0.1:8080
 run:
@@ -26,6 +26,10 @@ bench:
 	@command -v wrk >/dev/null || apt-get install -y wrk || sudo apt-get install -y wrk || \
 		{ echo "make bench needs wrk (https://github.com/wg/wrk): install it, or set WRK=/path/to/wrk"; exit 1; }
 	$(CARGO) bench --bench throughput
+
+## Regenerate openapi/recmock.json (served at /__admin/openapi.json) from openapi/recmock.yaml
+openapi-json:
+	RECMOCK_WRITE_OPENAPI_JSON=1 $(CARGO) test --test it -- --exact openapi::the_json_is_the_yaml_converted
 
 ## Validate every fixture shipped in fixtures/
 check-fixtures:
