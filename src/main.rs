@@ -6,6 +6,8 @@ use recmock::cors::AllowOrigin;
 use recmock::{Application, Config, FixtureSource, TlsCertificate, TlsConfig};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::prelude::*;
 
 /// mimalloc rather than glibc's malloc: a request makes and frees dozens of small buffers, and the journal
 /// keeps the last 10,000 exchanges' buffers alive, which glibc's arenas handle at several times the cost
@@ -265,9 +267,14 @@ fn main() -> ExitCode {
 }
 
 fn serve(args: ServeArgs) -> ExitCode {
-    let filter = tracing_subscriber::EnvFilter::try_new(&args.log_level)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    // A level, or `target=level,...`: EnvFilter's syntax without span and field filters (and without the
+    // regex engine EnvFilter needs, which the build no longer compiles)
+    let filter =
+        args.log_level.parse::<Targets>().unwrap_or_else(|_| Targets::new().with_default(LevelFilter::INFO));
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(filter)
+        .init();
     if let Some(s) = args.time_scale {
         if !(s.is_finite() && s > 0.0 && s <= recmock::clock::MAX_SCALE) {
             eprintln!(

@@ -1,6 +1,5 @@
 //! The `recmock` binary: `check`, `--help`, `sig`, and serving from the command line.
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;

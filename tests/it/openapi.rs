@@ -1,13 +1,12 @@
 //! `openapi/recmock.yaml` and the server agree: every route the server registers is described, and every
 //! operation described is served. The route table comes from `GET /__admin/routes`, which is filled by
 //! the very calls that register routes; the document comes from `GET /__admin/openapi.json`, the copy
-//! compiled into the binary.
+//! compiled into the binary. `openapi/recmock.json` is the YAML converted (`make openapi-json` writes it).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
+use std::path::Path;
 
 const METHODS: [&str; 5] = ["get", "post", "put", "delete", "head"];
 
@@ -84,4 +83,35 @@ async fn the_yaml_is_served_verbatim() {
     assert!(r.headers()["content-type"].to_str().unwrap().starts_with("application/yaml"));
     let text = r.text().await.unwrap();
     assert_eq!(text, std::fs::read_to_string("openapi/recmock.yaml").unwrap());
+}
+
+#[tokio::test]
+async fn the_json_is_served_verbatim() {
+    let app = spawn(json!({})).await;
+    let r = app.client.get(format!("{}/__admin/openapi.json", app.url)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/json");
+    let text = r.text().await.unwrap();
+    assert_eq!(text, std::fs::read_to_string("openapi/recmock.json").unwrap());
+}
+
+/// `openapi/recmock.json` (served at `/__admin/openapi.json`) is `openapi/recmock.yaml` converted, byte for
+/// byte as `serde_json::to_string` writes it. With `RECMOCK_WRITE_OPENAPI_JSON=1` (`make openapi-json`)
+/// the test writes the file instead.
+#[test]
+fn the_json_is_the_yaml_converted() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let yaml = std::fs::read_to_string(root.join("openapi/recmock.yaml")).expect("openapi/recmock.yaml");
+    let value: Value = serde_norway::from_str(&yaml).unwrap_or_else(|e| panic!("openapi/recmock.yaml: {e}"));
+    let converted = serde_json::to_string(&value).expect("JSON");
+    let path = root.join("openapi/recmock.json");
+    if std::env::var("RECMOCK_WRITE_OPENAPI_JSON").as_deref() == Ok("1") {
+        std::fs::write(&path, &converted).expect("openapi/recmock.json written");
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == converted,
+        "openapi/recmock.json is stale: run make openapi-json (it differs from openapi/recmock.yaml converted)"
+    );
 }

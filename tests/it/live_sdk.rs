@@ -1,9 +1,8 @@
 //! Seed 002 — the live-SDK recording calls as REST and the VOD API v2 look-ups of their files, over HTTP
 //! with a frozen clock. VOD requests are signed here, by a signer written from the reference
 //! (`vendor-facts.md`), independently of the server's code.
-mod common;
+use crate::common::*;
 use base64::Engine;
-use common::*;
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -1,7 +1,6 @@
 //! Scenarios: every file in fixtures/scenarios runs green; a failing one exits non-zero with a diff;
 //! `recmock check` names a malformed step by its path; a scenario runs against a running server too.
-mod common;
-use common::*;
+use crate::common::*;
 use recmock::scenario::{run, Scenario, StepStatus, Target};
 use serde_json::json;
 use std::path::{Path, PathBuf};

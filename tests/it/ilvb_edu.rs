@@ -1,7 +1,6 @@
 //! Seed 000 — the education recording admin API and its callbacks, over HTTP with a frozen clock and a
 //! real in-test callback receiver.
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 const SDKAPPID: u64 = 1_400_000_001;

@@ -4,8 +4,7 @@
 //! (2026-01-01 08:00:00 Beijing time) and talks HTTP to it; time only moves through
 //! `POST /__admin/clock/advance`. The behaviours asserted are those of the seed document as settled by
 //! `docs/decisions.md` (section 001).
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 // ----- the account every test uses ----------------------------------------------------------------

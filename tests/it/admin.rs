@@ -1,8 +1,7 @@
 //! The control plane (`/__admin`), the request pipeline every vendor call goes through (body limit,
 //! faults, journal), the `/files` route and start-up from fixtures and state files, over HTTP against
 //! the real server. The cloud-recording module (001) is the vendor the control plane acts on.
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 

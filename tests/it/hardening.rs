@@ -5,9 +5,7 @@
 //! of failure the schemathesis contract run (`make contract`) looks for, kept here so they stay fixed
 //! without it.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 /// The demo world, with a small body limit so the oversize case is cheap.

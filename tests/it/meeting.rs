@@ -1,7 +1,6 @@
 //! Seed 003, the meeting REST API, over HTTP: authentication, every status code from real state, the
 //! recording and live state machines, files that download, world events, dumps and fixtures.
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 /// A public-cloud tenant (`<API ID>:<API KEY>`).

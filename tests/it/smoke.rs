@@ -1,6 +1,5 @@
 //! The server starts, answers health, and refuses unknown paths in JSON.
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 #[tokio::test]

@@ -1,6 +1,5 @@
 //! Seed 004, the TIC PaaS API (`/paas/v1/*`), over HTTP against a real server on a frozen virtual clock.
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 const APP: u64 = 1_400_127_140;

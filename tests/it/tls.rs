@@ -1,10 +1,9 @@
 //! Real vendor clients unchanged: HTTPS under the vendors' own host names with recmock's local CA as the
 //! only trusted root, URLs handed out on the host the client addressed, CORS for browser consoles, and the
 //! HST developer-token flow with tokens made here exactly as vendor-facts.md describes.
-mod common;
+use crate::common::*;
 use aes::cipher::{block_padding::NoPadding, BlockEncryptMut, KeyIvInit};
 use base64::Engine;
-use common::*;
 use serde_json::{json, Value};
 
 const APP: &str = "demo_app_0001";

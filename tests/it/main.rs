@@ -1,0 +1,20 @@
+//! The integration tests: one test crate (one link of the whole stack instead of one per file), each file a
+//! module. Every test talks HTTP to a real server on an ephemeral port (see `common`); `cli` and
+//! `scenario_runner` also run the `recmock` binary. Run them with `make test`, or one module with e.g.
+//! `cargo test --test it tls::`.
+
+mod common;
+
+mod admin;
+mod cli;
+mod cloud_record;
+mod hardening;
+mod iclass;
+mod ilvb_edu;
+mod layers;
+mod live_sdk;
+mod meeting;
+mod openapi;
+mod scenario_runner;
+mod smoke;
+mod tls;
