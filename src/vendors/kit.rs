@@ -234,24 +234,47 @@ pub fn fixture_app(
     }
 }
 
-/// The `usersig` a client of 000 or 002 sends: `given` as is, else a TLS-sig of `identifier` signed with the
-/// app's key (`key`, else the fixture app's) at virtual second `now`, valid a day.
-pub fn client_usersig(
+/// What a step may override of a 000 or 002 login (the URL's `sdkappid`, `identifier`, `usersig`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UsersigLogin<'a> {
+    /// the app (default: the query's `sdkappid`, else the fixture's first)
+    pub sdkappid: Option<u64>,
+    /// the user the usersig is made for (default: the query's `identifier`, else `default_identifier`)
+    pub identifier: Option<&'a str>,
+    /// the app key (default: the fixture's)
+    pub key: Option<&'a str>,
+    /// a usersig to send as is
+    pub usersig: Option<&'a str>,
+}
+
+/// Add a 000/002 login to `req`'s query (`sdkappid`, `identifier`, `usersig` where missing): a TLS-sig of the
+/// identifier signed with the app's key at the server's virtual time, valid a day, unless `login` gives one.
+/// `default_identifier` picks the user from the fixture's app when neither the step nor the query names one.
+pub async fn add_usersig_login(
+    session: &mut dyn crate::vendors::ClientSession,
+    req: &mut crate::vendors::OutgoingRequest,
     vendor: crate::VendorKind,
-    given: Option<&str>,
-    key: Option<&str>,
-    sdkappid: u64,
-    app: &Value,
-    identifier: &str,
-    now: i64,
-) -> Result<String, String> {
-    if let Some(s) = given {
-        return Ok(s.to_string());
-    }
-    let key = key
-        .or_else(|| app["key"].as_str())
-        .ok_or_else(|| format!("{vendor} app {sdkappid} has no `key` in the fixture: give auth.key"))?;
-    Ok(crate::tlssig::sign(sdkappid, key, identifier, now, 86_400))
+    login: UsersigLogin<'_>,
+    default_identifier: impl FnOnce(&Value) -> Result<String, String>,
+) -> Result<(), String> {
+    let wanted = login.sdkappid.or_else(|| req.query_value("sdkappid").and_then(|q| q.parse().ok()));
+    let (sdkappid, app) = fixture_app(session.fixture(), vendor, wanted)?;
+    let identifier = match login.identifier.map(str::to_string).or_else(|| req.query_value("identifier")) {
+        Some(i) => i,
+        None => default_identifier(&app)?,
+    };
+    let usersig = match login.usersig {
+        Some(s) => s.to_string(),
+        None => {
+            let key = login.key.or_else(|| app["key"].as_str()).ok_or_else(|| {
+                format!("{vendor} app {sdkappid} has no `key` in the fixture: give auth.key")
+            })?;
+            let now = session.now().await?;
+            crate::tlssig::sign(sdkappid, key, &identifier, now, 86_400)
+        }
+    };
+    req.add_query([("sdkappid", sdkappid.to_string()), ("identifier", identifier), ("usersig", usersig)]);
+    Ok(())
 }
 
 /// The key `field` of the fixture's `vendor` app `sdkappid`, for checking a callback it signed.

@@ -42,30 +42,18 @@ impl ScenarioClient for IlvbEduClient {
                 return Ok(());
             }
             let over: Override = parse_override(auth)?;
-            let wanted = over.sdkappid.or_else(|| req.query_value("sdkappid").and_then(|q| q.parse().ok()));
-            let (sdkappid, app) = kit::fixture_app(session.fixture(), KIND, wanted)?;
-            let identifier = over
-                .identifier
-                .clone()
-                .or_else(|| req.query_value("identifier"))
-                .or_else(|| app.pointer("/admins/0").and_then(Value::as_str).map(str::to_string))
-                .unwrap_or_else(|| "admin".into());
-            let now = session.now().await?;
-            let usersig = kit::client_usersig(
-                KIND,
-                over.usersig.as_deref(),
-                over.key.as_deref(),
-                sdkappid,
-                &app,
-                &identifier,
-                now,
-            )?;
-            req.add_query([
-                ("sdkappid", sdkappid.to_string()),
-                ("identifier", identifier),
-                ("usersig", usersig),
-                ("contenttype", "json".to_string()),
-            ]);
+            let login = kit::UsersigLogin {
+                sdkappid: over.sdkappid,
+                identifier: over.identifier.as_deref(),
+                key: over.key.as_deref(),
+                usersig: over.usersig.as_deref(),
+            };
+            // The default user is the app's first admin (the interface is for admins only).
+            let first_admin = |app: &Value| {
+                Ok(app.pointer("/admins/0").and_then(Value::as_str).unwrap_or("admin").to_string())
+            };
+            kit::add_usersig_login(session, req, KIND, login, first_admin).await?;
+            req.add_query([("contenttype", "json".to_string())]);
             Ok(())
         })
     }

@@ -49,26 +49,17 @@ impl ScenarioClient for LiveSdkClient {
             if req.path == vod::PATH {
                 return sign_vod(session, req, &over).await;
             }
-            let wanted = over.sdkappid.or_else(|| req.query_value("sdkappid").and_then(|q| q.parse().ok()));
-            let (sdkappid, app) = kit::fixture_app(session.fixture(), KIND, wanted)?;
-            let identifier = over.identifier.clone().or_else(|| req.query_value("identifier")).ok_or(
-                "a live_sdk call is made by a user: give auth.identifier (or `identifier` in query)",
-            )?;
-            let now = session.now().await?;
-            let usersig = kit::client_usersig(
-                KIND,
-                over.usersig.as_deref(),
-                over.key.as_deref(),
-                sdkappid,
-                &app,
-                &identifier,
-                now,
-            )?;
-            req.add_query([
-                ("sdkappid", sdkappid.to_string()),
-                ("identifier", identifier),
-                ("usersig", usersig),
-            ]);
+            let login = kit::UsersigLogin {
+                sdkappid: over.sdkappid,
+                identifier: over.identifier.as_deref(),
+                key: over.key.as_deref(),
+                usersig: over.usersig.as_deref(),
+            };
+            let no_user = |_: &serde_json::Value| {
+                Err("a live_sdk call is made by a user: give auth.identifier (or `identifier` in query)"
+                    .to_string())
+            };
+            kit::add_usersig_login(session, req, KIND, login, no_user).await?;
             Ok(())
         })
     }
