@@ -37,6 +37,9 @@ pub struct Spawn {
     /// also listen with TLS on an ephemeral port, with a certificate from a fresh local CA (see
     /// [`TestApp::tls`] and [`TestApp::https_client`])
     pub tls: bool,
+    /// `--auth-clock`: `virtual` unless a test asks otherwise, so answers are byte-deterministic and
+    /// expiry is tested on the virtual clock (`None`: the server's default, or the fixture's)
+    pub auth_clock: Option<recmock::clock::AuthClock>,
 }
 
 impl Default for Spawn {
@@ -48,6 +51,7 @@ impl Default for Spawn {
             journal_size: 10_000,
             max_body_bytes: 1024 * 1024,
             tls: false,
+            auth_clock: Some(recmock::clock::AuthClock::Virtual),
         }
     }
 }
@@ -82,6 +86,7 @@ pub fn config_of(opts: Spawn) -> Config {
             .collect(),
         seed: Some(opts.seed),
         frozen_clock: true,
+        auth_clock: opts.auth_clock,
         state_file: opts.state_file,
         journal_size: opts.journal_size,
         max_body_bytes: opts.max_body_bytes,
