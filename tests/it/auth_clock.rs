@@ -269,16 +269,7 @@ async fn stale_on_both_clocks_is_refused_and_a_replay_is_refused_under_either() 
 /// What a receiver made of one callback: its vendor and event, and whether it verified.
 type Verdict = (String, Result<(), String>);
 
-/// A receiver that checks every callback as its owner would: the signature, read as a receiver of the
-/// seed's revision (004: `expire_time` from the body) and of the later one (004: `sign` and `expire_time`
-/// from the URL's query) would read it, and `expire_time` against its own wall clock. It accepts
-/// (`{"error_code":0}`) only what passes every check.
-struct StrictReceiver {
-    url: String,
-    verdicts: Arc<Mutex<Vec<Verdict>>>,
-    handle: actix_web::dev::ServerHandle,
-}
-
+/// How a receiver that checks what it gets judges one callback (see [`strict_receiver`]).
 fn check_callback(query: &BTreeMap<String, String>, body: &Value) -> Verdict {
     let now = wall_s();
     let fresh =
@@ -309,42 +300,22 @@ fn check_callback(query: &BTreeMap<String, String>, body: &Value) -> Verdict {
     (format!("004 {event}"), ok)
 }
 
-impl StrictReceiver {
-    async fn start() -> StrictReceiver {
-        use actix_web::{web, HttpRequest, HttpResponse};
-        let verdicts: Arc<Mutex<Vec<Verdict>>> = Arc::default();
-        let v = verdicts.clone();
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let server = actix_web::HttpServer::new(move || {
-            let v = v.clone();
-            actix_web::App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
-                let v = v.clone();
-                async move {
-                    let query: BTreeMap<String, String> =
-                        recmock::codec::form_pairs(req.query_string()).into_iter().collect();
-                    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-                    let verdict = check_callback(&query, &body);
-                    let answer =
-                        if verdict.1.is_ok() { r#"{"error_code":0}"# } else { r#"{"error_code":-1}"# };
-                    v.lock().unwrap().push(verdict);
-                    HttpResponse::Ok().content_type("application/json").body(answer)
-                }
-            }))
-        })
-        .workers(2)
-        .disable_signals()
-        .listen(listener)
-        .unwrap()
-        .run();
-        let handle = server.handle();
-        tokio::spawn(server);
-        StrictReceiver { url: format!("http://127.0.0.1:{port}/cb"), verdicts, handle }
-    }
-
-    fn verdicts(&self) -> Vec<Verdict> {
-        self.verdicts.lock().unwrap().clone()
-    }
+/// A receiver that checks every callback as its owner would: the signature, read as a receiver of the
+/// seed's revision (004: `expire_time` from the body) and of the later one (004: `sign` and `expire_time`
+/// from the URL's query) would read it, and `expire_time` against its own wall clock. It accepts
+/// (`{"error_code":0}`) only what passes every check, and keeps each verdict.
+async fn strict_receiver() -> (Receiver, Arc<Mutex<Vec<Verdict>>>) {
+    let rx = Receiver::start().await;
+    let verdicts: Arc<Mutex<Vec<Verdict>>> = Arc::default();
+    let kept = verdicts.clone();
+    rx.judge_with(move |got| {
+        let query: BTreeMap<String, String> = recmock::codec::form_pairs(&got.query).into_iter().collect();
+        let verdict = check_callback(&query, &got.body);
+        let answer = if verdict.1.is_ok() { Answer::ok() } else { Answer::with(200, r#"{"error_code":-1}"#) };
+        kept.lock().unwrap().push(verdict);
+        answer
+    });
+    (rx, verdicts)
 }
 
 /// Make 000 and 004 send callbacks: a recording of room 3003 (1000, then its files' 1001) and a class that
@@ -378,14 +349,14 @@ async fn receivers_checking_their_own_clock_accept_callbacks_under_either() {
     for (shift, mode) in
         [(-12 * HOUR, AuthClock::Either), (12 * HOUR, AuthClock::Either), (-12 * HOUR, AuthClock::Virtual)]
     {
-        let rx = StrictReceiver::start().await;
+        let (rx, verdicts) = strict_receiver().await;
         let start = wall_s() + shift.min(0);
         let app = serve(Some(mode), world(start, Some(&rx.url))).await;
         if shift > 0 {
             app.advance(shift as f64).await;
         }
         make_callbacks(&app).await;
-        let verdicts = rx.verdicts();
+        let verdicts = verdicts.lock().unwrap().clone();
         let events: Vec<&str> = verdicts.iter().map(|(e, _)| e.as_str()).collect();
         // Under `virtual` the first of each is refused and retried, holding back the rest (ordering).
         let wanted: &[&str] = if mode == AuthClock::Either {
@@ -410,7 +381,7 @@ async fn receivers_checking_their_own_clock_accept_callbacks_under_either() {
                 assert!(why.contains("is not after my clock's"), "{event}: {why}");
             }
         }
-        rx.handle.stop(true).await;
+        rx.stop().await;
         app.stop().await;
     }
 }
