@@ -325,32 +325,30 @@ impl AuthNow {
         self.wall_ms.div_euclid(1000)
     }
 
-    /// The readings the mode judges by, each with its clock's name: virtual, wall, or both.
-    pub fn readings(&self) -> Vec<(&'static str, i64)> {
-        match self.mode {
-            AuthClock::Virtual => vec![("virtual", self.virtual_s())],
-            AuthClock::Wall => vec![("wall", self.wall_s())],
-            AuthClock::Either => vec![("virtual", self.virtual_s()), ("wall", self.wall_s())],
-        }
+    /// The readings the mode judges by, each with its clock's name: virtual, wall, or both (in that order).
+    pub fn readings(&self) -> impl Iterator<Item = (&'static str, i64)> {
+        let (skip, take) = match self.mode {
+            AuthClock::Virtual => (0, 1),
+            AuthClock::Wall => (1, 1),
+            AuthClock::Either => (0, 2),
+        };
+        [("virtual", self.virtual_s()), ("wall", self.wall_s())].into_iter().skip(skip).take(take)
     }
 
     /// Whether `t` counts at one of the readings.
     pub fn accepts(&self, t: &ClientTime) -> bool {
-        self.readings().iter().any(|(_, r)| t.broken_at(*r).is_none())
+        self.readings().any(|(_, r)| t.broken_at(r).is_none())
     }
 
     /// `Ok` when `t` counts at one of the readings; otherwise a refusal naming every reading that judged it
     /// ("Timestamp 1796413690 is 12,030 s behind virtual time 1796425720 and 3,700 s behind wall time
-    /// 1796409990"). Under `virtual` only virtual time is named, so answers stay deterministic.
+    /// 1796409990"). Under `virtual` only virtual time is named, so answers stay deterministic. Nothing is
+    /// allocated unless it is refused (every 004 call and VOD look-up passes through here).
     pub fn judge(&self, t: &ClientTime) -> Result<(), String> {
-        let readings = self.readings();
-        let mut broken = Vec::with_capacity(readings.len());
-        for (clock, r) in readings {
-            match t.broken_at(r) {
-                None => return Ok(()),
-                Some(l) => broken.push((clock, r, l)),
-            }
+        if self.accepts(t) {
+            return Ok(());
         }
+        let broken = self.readings().filter_map(|(clock, r)| t.broken_at(r).map(|l| (clock, r, l)));
         let part = |clock: &str, r: i64, at: i64| match at.cmp(&r) {
             std::cmp::Ordering::Equal => format!("at {clock} time {r}"),
             std::cmp::Ordering::Less => {
@@ -396,11 +394,8 @@ impl AuthNow {
     /// Where a time that counts within `slack` seconds of a reading (see [`ClientTime::around`]) may lie:
     /// the readings' spans, merged and ascending. Replay memories keep exactly what lies in them.
     pub fn spans(&self, slack: i64) -> Vec<(i64, i64)> {
-        let mut spans: Vec<(i64, i64)> = self
-            .readings()
-            .into_iter()
-            .map(|(_, r)| (r.saturating_sub(slack), r.saturating_add(slack)))
-            .collect();
+        let mut spans: Vec<(i64, i64)> =
+            self.readings().map(|(_, r)| (r.saturating_sub(slack), r.saturating_add(slack))).collect();
         spans.sort_unstable();
         let mut merged: Vec<(i64, i64)> = Vec::with_capacity(spans.len());
         for (a, b) in spans {
