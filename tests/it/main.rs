@@ -6,6 +6,7 @@
 mod common;
 
 mod admin;
+mod admin_guard;
 mod cli;
 mod cloud_record;
 mod hardening;
