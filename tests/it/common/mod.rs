@@ -263,18 +263,18 @@ pub struct Answer {
     pub status: u16,
     /// body
     pub body: String,
-    /// real milliseconds to wait before answering (to exceed the server's delivery timeout)
-    pub delay_ms: u64,
 }
+// No answer is ever late in real time: a test makes a receiver slow with a callback fault rule's
+// `latency_ms`, which recmock counts without waiting, so no test races the delivery timeout.
 
 impl Answer {
     /// `{"error_code":0}` with 200: what both vendors expect.
     pub fn ok() -> Answer {
-        Answer { status: 200, body: r#"{"error_code":0}"#.into(), delay_ms: 0 }
+        Answer { status: 200, body: r#"{"error_code":0}"#.into() }
     }
     /// Any status and body.
     pub fn with(status: u16, body: &str) -> Answer {
-        Answer { status, body: body.into(), delay_ms: 0 }
+        Answer { status, body: body.into() }
     }
 }
 
@@ -332,9 +332,6 @@ impl Receiver {
                         raw,
                     });
                     let answer = s.lock().unwrap().pop_front().unwrap_or_else(|| d.lock().unwrap().clone());
-                    if answer.delay_ms > 0 {
-                        tokio::time::sleep(std::time::Duration::from_millis(answer.delay_ms)).await;
-                    }
                     HttpResponse::build(actix_web::http::StatusCode::from_u16(answer.status).unwrap())
                         .content_type("application/json")
                         .body(answer.body)
