@@ -218,7 +218,8 @@ struct ServeArgs {
     /// Directory of recmock's local CA, used when --tls-port is given without --tls-cert (created on first use).
     #[arg(long, value_name = "DIR", env = "RECMOCK_TLS_DIR", default_value_os_t = recmock::tls::default_dir())]
     tls_dir: PathBuf,
-    /// Another host name the local CA's certificate covers, beyond the vendor hosts and localhost (repeatable).
+    /// Another host name the local CA's certificate covers, beyond the vendor hosts and localhost (repeatable);
+    /// /__admin answers under it too.
     #[arg(long = "tls-name", value_name = "HOST", env = "RECMOCK_TLS_NAMES", value_delimiter = ',')]
     tls_names: Vec<String>,
     /// Access-Control-Allow-Origin on the vendor paths and downloads: `*`, or a comma-separated list of
