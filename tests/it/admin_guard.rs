@@ -18,10 +18,6 @@ async fn spawn_admin(admin: recmock::AdminConfig, public_url: Option<&str>) -> T
     spawn_config(config).await
 }
 
-fn header(resp: &reqwest::Response, name: &str) -> String {
-    resp.headers().get(name).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
-}
-
 /// Status and JSON body of a request.
 async fn answer(rb: reqwest::RequestBuilder) -> (u16, Value) {
     let resp = rb.send().await.expect("request sent");

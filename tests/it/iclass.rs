@@ -1286,13 +1286,11 @@ async fn callbacks_are_retried_one_minute_apart_until_error_code_zero() {
     app.event(json!({ "type": "iclass.class_begin", "sdkappid": APP, "class_id": id })).await;
     settle(&app).await;
     advance(&app, 60.0).await;
-    let (s, v) = app
-        .post(
-            "/__admin/faults",
-            json!({ "match": { "target": "callback", "vendor": "iclass" }, "action": { "latency_ms": 5000 }, "times": 1 }),
-        )
-        .await;
-    assert_eq!(s, 201, "{v}");
+    let v = add_fault(
+        &app,
+        json!({ "match": { "target": "callback", "vendor": "iclass" }, "action": { "latency_ms": 5000 }, "times": 1 }),
+    )
+    .await;
     for _ in 0..3 {
         advance(&app, 60.0).await;
     }

@@ -299,13 +299,11 @@ async fn retries_on_500_timeout_and_refusal_then_success_in_order() {
     let first = &callbacks(&app, "vendor=ilvb_edu&resource=room:3003").await[0];
     assert_eq!(first["attempts"].as_array().map(Vec::len), Some(1), "{first}");
     // The second attempt's answer comes 10 s late: past the delivery timeout (5 s).
-    let (s, v) = app
-        .post(
-            "/__admin/faults",
-            json!({ "match": { "target": "callback", "vendor": "ilvb_edu" }, "action": { "latency_ms": 10_000 }, "times": 1 }),
-        )
-        .await;
-    assert_eq!(s, 201, "{v}");
+    let v = add_fault(
+        &app,
+        json!({ "match": { "target": "callback", "vendor": "ilvb_edu" }, "action": { "latency_ms": 10_000 }, "times": 1 }),
+    )
+    .await;
     app.advance(3.0 * 60.0).await;
     let cbs = callbacks(&app, "vendor=ilvb_edu&resource=room:3003").await;
     let first = &cbs[0];
@@ -346,13 +344,11 @@ async fn a_slow_receiver_within_the_timeout_is_delivered_without_waiting() {
     let mut w = world(Some(&rx.url));
     w["callbacks"] = json!({ "timeout_ms": 120_000 });
     let app = spawn(w).await;
-    let (s, v) = app
-        .post(
-            "/__admin/faults",
-            json!({ "match": { "target": "callback", "body": { "event_type": 1000 } }, "action": { "latency_ms": 60_000 } }),
-        )
-        .await;
-    assert_eq!(s, 201, "{v}");
+    let v = add_fault(
+        &app,
+        json!({ "match": { "target": "callback", "body": { "event_type": 1000 } }, "action": { "latency_ms": 60_000 } }),
+    )
+    .await;
     req_record(&app, 3003).await;
     let started = std::time::Instant::now();
     app.advance(60.0).await;

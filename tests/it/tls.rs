@@ -57,7 +57,7 @@ fn hst_token(secret: &str, json: &str) -> String {
     let iv: [u8; 16] = std::array::from_fn(|i| i as u8);
     let key: [u8; 16] = secret.as_bytes().try_into().unwrap();
     let mut buf = json.as_bytes().to_vec();
-    while buf.len() % 16 != 0 {
+    while !buf.len().is_multiple_of(16) {
         buf.push(b' ');
     }
     let n = buf.len();
@@ -360,10 +360,6 @@ fn preflight_from(
         .header("Origin", origin)
         .header("Access-Control-Request-Method", method)
         .header("Access-Control-Request-Headers", headers)
-}
-
-fn header(resp: &reqwest::Response, name: &str) -> String {
-    resp.headers().get(name).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
 }
 
 /// Preflights on vendor endpoints and file downloads (over HTTP and HTTPS) are answered 204 with the

@@ -235,6 +235,18 @@ pub fn https_client(root: &[u8], hosts: &[&str], port: u16) -> reqwest::Client {
     b.build().unwrap()
 }
 
+/// A response header as text (empty when absent).
+pub fn header(resp: &reqwest::Response, name: &str) -> String {
+    resp.headers().get(name).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
+}
+
+/// Add a fault rule; panics unless it was stored. Returns the stored rule (with its `id`).
+pub async fn add_fault(app: &TestApp, rule: Value) -> Value {
+    let (s, v) = app.post("/__admin/faults", rule.clone()).await;
+    assert_eq!(s, 201, "{rule}: {v}");
+    v
+}
+
 /// MD5 of bytes as lowercase hex, computed independently of recmock.
 pub fn md5_hex(bytes: &[u8]) -> String {
     use md5::{Digest, Md5};
