@@ -5,6 +5,11 @@ use recmock::{Application, Config, FixtureSource};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 
+/// How long a test client waits for one answer: only a bound on a server that hangs, never a test of speed.
+/// An advance that makes hours of recorded files computes their MD5s in the unoptimised test build, which
+/// takes over 20 s on a 2-core machine busy with a release build: the bound is far above that.
+pub const CLIENT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(180);
+
 /// 2026-01-01 00:00:00 UTC (08:00 Beijing): the start of every test world.
 pub const T0: i64 = 1_767_225_600;
 
@@ -112,7 +117,7 @@ pub async fn spawn_config(config: Config) -> TestApp {
     let handle = app.handle();
     let tls = app.tls().cloned();
     let join = tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(20)).build().unwrap();
+    let client = reqwest::Client::builder().timeout(CLIENT_TIMEOUT).build().unwrap();
     TestApp { url, client, handle, join, tls }
 }
 
@@ -228,7 +233,7 @@ pub fn https_client(root: &[u8], hosts: &[&str], port: u16) -> reqwest::Client {
         .use_rustls_tls()
         .tls_built_in_root_certs(false)
         .add_root_certificate(reqwest::Certificate::from_pem(root).unwrap())
-        .timeout(std::time::Duration::from_secs(20));
+        .timeout(CLIENT_TIMEOUT);
     for h in hosts {
         b = b.resolve(h, std::net::SocketAddr::from(([127, 0, 0, 1], port)));
     }
