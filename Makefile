@@ -1,51 +1,68 @@
 # recmock — the commands a newcomer needs.
 CARGO ?= cargo
 
-.PHONY: run test lint fmt bench dist openapi-json check-fixtures scenarios contract clean
+.PHONY: run test test-container tools toolchain lint fmt bench dist openapi-json check-fixtures scenarios contract clean
+
+# The tools the test suite needs (tests/tools/ensure.sh: installed when missing, else the run stops with
+# the command to install them; a test never skips for want of a tool)
+TEST_TOOLS = rust python
 
 ## Start the server with the embedded demo world on http://127.0.0.1:8080
-run:
-	$(CARGO) run --release --
+run: toolchain
+	$(CARGO) run --locked --release --
 
-## Run the whole test suite (unit + integration, over HTTP on ephemeral ports); benches run with `make bench`
-## (the integration tests are one crate, tests/it/: one module per file)
-test:
-	$(CARGO) test --lib --bins --tests -- --test-threads=4
+## Run the whole test suite: unit, integration (over HTTP on ephemeral ports) and doc tests, after ensuring
+## the tools it needs; benches run with `make bench` (the integration tests are one crate, tests/it/)
+test: tools
+	$(CARGO) test --locked -- --test-threads=4
+
+## Install what `make test` needs when it is missing (the pinned Rust toolchain, the Python virtualenv)
+tools:
+	tests/tools/ensure.sh $(TEST_TOOLS)
+
+# The toolchain rust-toolchain.toml pins, before any cargo command (never downloaded: see ensure.sh)
+toolchain:
+	@tests/tools/ensure.sh rust
+
+## The tests that need a running Docker daemon (tests/container/; none yet: issue 21 adds them). With
+## tests there, Docker is ensured first and a missing Docker fails the run.
+test-container:
+	tests/container/run.sh
 
 ## Formatting and lints, as CI checks them
-lint:
+lint: toolchain
 	$(CARGO) fmt --check
-	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --all-targets --locked -- -D warnings
 
-fmt:
+fmt: toolchain
 	$(CARGO) fmt
 
 ## Throughput, start-up, memory, list scale and callbacks vs a bare baseline (release build; ~3 min after
 ## the build; not part of the test suite). Installs the load generator wrk (Debian package) when missing.
 ## `make bench BENCH_PROFILE=dist` builds recmock and the baseline with the dist profile (fat LTO) instead.
 BENCH_PROFILE ?= bench
-bench:
-	@command -v wrk >/dev/null || apt-get install -y wrk || sudo apt-get install -y wrk || \
-		{ echo "make bench needs wrk (https://github.com/wg/wrk): install it, or set WRK=/path/to/wrk"; exit 1; }
-	$(CARGO) bench --bench throughput --profile $(BENCH_PROFILE)
+bench: toolchain
+	@[ -n "$(WRK)" ] || tests/tools/ensure.sh wrk
+	$(CARGO) bench --locked --bench throughput --profile $(BENCH_PROFILE)
 
 ## A release binary built with fat LTO and one codegen unit (the dist profile; ~4 min on 2 cores): target/dist/recmock
-dist:
-	$(CARGO) build --profile dist
+dist: toolchain
+	$(CARGO) build --locked --profile dist
 
 ## Regenerate openapi/recmock.json (served at /__admin/openapi.json) from openapi/recmock.yaml
-openapi-json:
-	RECMOCK_WRITE_OPENAPI_JSON=1 $(CARGO) test --test it -- --exact openapi::the_json_is_the_yaml_converted
+openapi-json: toolchain
+	RECMOCK_WRITE_OPENAPI_JSON=1 $(CARGO) test --locked --test it -- --exact openapi::the_json_is_the_yaml_converted
 
 ## Validate every fixture shipped in fixtures/
-check-fixtures:
-	$(CARGO) run --quiet -- check fixtures/demo.json fixtures/scenarios/*.json
+check-fixtures: toolchain
+	$(CARGO) run --locked --quiet -- check fixtures/demo.json fixtures/scenarios/*.json
 
 ## Run every scenario in fixtures/scenarios/ (they also run in `make test`) and print each step
-scenarios:
-	$(CARGO) run --quiet -- scenario run fixtures/scenarios/*.json
+scenarios: toolchain
+	$(CARGO) run --locked --quiet -- scenario run fixtures/scenarios/*.json
 
-## Check openapi/recmock.yaml against the running server with schemathesis (installs it into .venv-contract/)
+## Check openapi/recmock.yaml against the running server with schemathesis (tests/tools/ensure.sh python
+## installs it into .venv-contract/ when missing)
 contract:
 	tests/contract/run.sh
 

@@ -41,8 +41,31 @@ pub struct Config {
     pub handle_signals: bool,
     /// an HTTPS listener beside the plain one, serving the same world (none: plain HTTP only)
     pub tls: Option<TlsConfig>,
-    /// which origins get `Access-Control-Allow-Origin` (default `*`)
+    /// which origins get `Access-Control-Allow-Origin` on vendor paths and downloads (default `*`)
     pub cors_origin: AllowOrigin,
+    /// who may drive the control plane (`/__admin`)
+    pub admin: AdminConfig,
+}
+
+/// Who may drive the control plane (`/__admin`) beyond tools that send no `Origin` from a loopback name.
+#[derive(Clone, Default, PartialEq)]
+pub struct AdminConfig {
+    /// web origins allowed to call `/__admin` from a browser (`--admin-cors`; none by default)
+    pub cors: Vec<String>,
+    /// the bearer token every `/__admin` call but `GET /__admin/health` needs (`--admin-token`)
+    pub token: Option<String>,
+    /// more host names `/__admin` answers under when bound to loopback (`--tls-name`)
+    pub names: Vec<String>,
+}
+
+impl std::fmt::Debug for AdminConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminConfig")
+            .field("cors", &self.cors)
+            .field("token", &self.token.as_ref().map(|_| "<hidden>"))
+            .field("names", &self.names)
+            .finish()
+    }
 }
 
 /// The HTTPS listener.
@@ -93,6 +116,7 @@ impl Default for Config {
             handle_signals: true,
             tls: None,
             cors_origin: AllowOrigin::Any,
+            admin: AdminConfig::default(),
         }
     }
 }

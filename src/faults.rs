@@ -52,7 +52,9 @@ pub struct FaultAction {
     pub http_status: Option<u16>,
     /// body to go with `http_status`
     pub body: Option<String>,
-    /// wait this long (real milliseconds) first; alone, the request then proceeds normally
+    /// a request: wait this many real milliseconds before answering (a client's timeout is its own, real);
+    /// a callback: the receiver takes this long to answer, counted without waiting — at or over the
+    /// delivery timeout the attempt is "no answer". Alone, the request or delivery then proceeds normally.
     pub latency_ms: Option<u64>,
     /// drop the connection without a valid answer (for callbacks: the delivery fails as unreachable)
     #[serde(default)]

@@ -50,7 +50,7 @@ pub mod scenario;
 pub mod server;
 
 pub use app::{Emulator, StartError};
-pub use config::{Config, TlsCertificate, TlsConfig};
+pub use config::{AdminConfig, Config, TlsCertificate, TlsConfig};
 pub use fixture::{FixtureError, FixtureSource};
 pub use http::{cors, tls};
 pub use server::{Application, TlsInfo};

@@ -3,7 +3,7 @@
 use clap::{Args, Parser, Subcommand};
 use recmock::clock::{calendar, AuthClock};
 use recmock::cors::AllowOrigin;
-use recmock::{Application, Config, FixtureSource, TlsCertificate, TlsConfig};
+use recmock::{AdminConfig, Application, Config, FixtureSource, TlsCertificate, TlsConfig};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tracing_subscriber::filter::{LevelFilter, Targets};
@@ -60,6 +60,9 @@ enum ScenarioCommand {
         /// run against this running server (reset, then loaded with each scenario) instead of an embedded one
         #[arg(long, value_name = "URL")]
         against: Option<String>,
+        /// the running server's --admin-token (sent as `Authorization: Bearer TOKEN` on its /__admin calls)
+        #[arg(long, value_name = "TOKEN", env = "RECMOCK_ADMIN_TOKEN", hide_env_values = true, value_parser = non_empty)]
+        admin_token: Option<String>,
     },
 }
 
@@ -220,13 +223,39 @@ struct ServeArgs {
     /// Directory of recmock's local CA, used when --tls-port is given without --tls-cert (created on first use).
     #[arg(long, value_name = "DIR", env = "RECMOCK_TLS_DIR", default_value_os_t = recmock::tls::default_dir())]
     tls_dir: PathBuf,
-    /// Another host name the local CA's certificate covers, beyond the vendor hosts and localhost (repeatable).
+    /// Another host name the local CA's certificate covers, beyond the vendor hosts and localhost (repeatable);
+    /// /__admin answers under it too.
     #[arg(long = "tls-name", value_name = "HOST", env = "RECMOCK_TLS_NAMES", value_delimiter = ',')]
     tls_names: Vec<String>,
-    /// Access-Control-Allow-Origin on every answer: `*`, or a comma-separated list of origins (each echoed
-    /// back when it asks, with credentials allowed). CORS preflights are answered on every path.
+    /// Access-Control-Allow-Origin on the vendor paths and downloads: `*`, or a comma-separated list of
+    /// origins (each echoed back when it asks, with credentials allowed). CORS preflights are answered there.
     #[arg(long, value_name = "ORIGINS", env = "RECMOCK_CORS_ORIGIN", default_value = "*", value_parser = AllowOrigin::parse)]
     cors_origin: AllowOrigin,
+    /// Web origins (comma-separated, e.g. https://console.example) whose pages may call /__admin from a
+    /// browser, with CORS. Default none: /__admin refuses requests from other web pages.
+    #[arg(long, value_name = "ORIGINS", env = "RECMOCK_ADMIN_CORS", value_parser = admin_origins)]
+    admin_cors: Option<AdminOrigins>,
+    /// Every /__admin call but GET /__admin/health then needs `Authorization: Bearer TOKEN`. Set it when
+    /// --bind reaches beyond loopback.
+    #[arg(long, value_name = "TOKEN", env = "RECMOCK_ADMIN_TOKEN", hide_env_values = true, value_parser = non_empty)]
+    admin_token: Option<String>,
+}
+
+/// The origins of `--admin-cors` (one value: clap would read a bare `Vec` as a repeated flag).
+#[derive(Debug, Clone)]
+struct AdminOrigins(Vec<String>);
+
+fn admin_origins(text: &str) -> Result<AdminOrigins, String> {
+    recmock::admin::guard::parse_admin_cors(text).map(AdminOrigins)
+}
+
+/// A value that is not empty or blank.
+fn non_empty(text: &str) -> Result<String, String> {
+    if text.trim().is_empty() {
+        Err("must not be empty".into())
+    } else {
+        Ok(text.trim().to_string())
+    }
 }
 
 fn parse_auth_clock(s: &str) -> Result<AuthClock, String> {
@@ -262,6 +291,11 @@ fn config_of(a: &ServeArgs) -> Config {
             },
         }),
         cors_origin: a.cors_origin.clone(),
+        admin: AdminConfig {
+            cors: a.admin_cors.clone().map(|o| o.0).unwrap_or_default(),
+            token: a.admin_token.clone(),
+            names: a.tls_names.clone(),
+        },
     }
 }
 
@@ -272,7 +306,9 @@ fn main() -> ExitCode {
         Some(Command::Serve(a)) => serve(*a),
         Some(Command::Check { files }) => check(&files),
         Some(Command::Sig(s)) => sig(s),
-        Some(Command::Scenario(ScenarioCommand::Run { files, against })) => scenario_run(&files, against),
+        Some(Command::Scenario(ScenarioCommand::Run { files, against, admin_token })) => {
+            scenario_run(&files, against, admin_token)
+        }
         Some(Command::Tls(TlsCommand::Init { dir, names })) => tls_init(&dir, &names),
     }
 }
@@ -384,6 +420,9 @@ fn print_banner(app: &Application, args: &ServeArgs) {
         }
     }
     say!("  control plane: {url}/__admin/health  (reset, state, clock, events, requests, faults)");
+    if args.admin_token.is_some() {
+        say!("                 every other /__admin call needs `Authorization: Bearer <--admin-token>`");
+    }
     let _ = out.flush();
 }
 
@@ -460,7 +499,7 @@ fn check_file(f: &std::path::Path) -> Result<String, Unchecked> {
     }
 }
 
-fn scenario_run(files: &[PathBuf], against: Option<String>) -> ExitCode {
+fn scenario_run(files: &[PathBuf], against: Option<String>, admin_token: Option<String>) -> ExitCode {
     let mut scenarios = Vec::new();
     let mut unreadable = false;
     for f in files {
@@ -490,7 +529,7 @@ fn scenario_run(files: &[PathBuf], against: Option<String>) -> ExitCode {
         }
     };
     let target = match against {
-        Some(url) => recmock::scenario::Target::Against(url),
+        Some(url) => recmock::scenario::Target::Against { url, admin_token },
         None => recmock::scenario::Target::Embedded,
     };
     let (mut passed, mut failed) = (0, 0);

@@ -160,7 +160,7 @@ pub struct Attempt {
     pub error: Option<String>,
     /// id of the fault rule that shaped it
     pub fault: Option<u64>,
-    /// wall milliseconds the attempt took
+    /// wall milliseconds the attempt took, plus a fault rule's latency (up to the delivery timeout)
     pub duration_ms: u64,
     /// what it came to
     pub outcome: Outcome,
@@ -638,11 +638,12 @@ impl Outbox {
         let fault = self.faults.take(&probe);
         let mut fault_id = None;
         let mut result: Option<Result<(u16, String), String>> = None;
+        // A fault rule's latency is the receiver's, counted without waiting: an answer it delays to the
+        // delivery timeout or later is no answer, whatever the machine's load (docs/decisions.md).
+        let mut latency_ms = 0;
         if let Some((fid, action)) = fault {
             fault_id = Some(fid);
-            if let Some(ms) = action.latency_ms {
-                tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
-            }
+            latency_ms = action.latency_ms.unwrap_or(0);
             if action.drop {
                 result = Some(Err("connection dropped (fault rule)".into()));
             } else if let Some(status) = action.http_status {
@@ -688,6 +689,13 @@ impl Outbox {
                 }
             }
         };
+        let timeout_ms = self.timeout_ms.load(Ordering::Relaxed);
+        let result = match result {
+            Ok(_) if latency_ms >= timeout_ms => Err(format!(
+                "no answer within {timeout_ms} ms (a fault rule delays the receiver's answer by {latency_ms} ms)"
+            )),
+            other => other,
+        };
         let ok = matches!(&result, Ok((s, b)) if succeeded(success, *s, b));
         let mut book = self.book.lock();
         let c = book.callbacks.get_mut(&n)?;
@@ -716,7 +724,8 @@ impl Outbox {
             response,
             error: error.clone(),
             fault: fault_id,
-            duration_ms: started.elapsed().as_millis() as u64,
+            // the real time taken, plus the fault's latency up to the timeout (where the vendor gives up)
+            duration_ms: (started.elapsed().as_millis() as u64).saturating_add(latency_ms.min(timeout_ms)),
             outcome,
         });
         c.body = Some(body);

@@ -1,7 +1,7 @@
 //! The server: the listeners (plain and TLS) in front of one emulator, with every route mounted — the
 //! vendors, recorded files, the control plane — and the state file written when it stops.
 
-use crate::admin;
+use crate::admin::{self, guard, guard::AdminAccess};
 use crate::app::{Emulator, StartError};
 use crate::codec;
 use crate::config::{Config, TlsCertificate, TlsConfig};
@@ -35,7 +35,7 @@ pub struct TlsInfo {
     pub cert: std::path::PathBuf,
     /// the CA that signed it, when it is recmock's local CA (the file clients must trust)
     pub ca_cert: Option<std::path::PathBuf>,
-    /// the names the certificate covers, when recmock made it
+    /// the DNS names the certificate covers (for a local-CA certificate, its IP addresses too)
     pub names: Vec<String>,
     /// the local CA was created at this start
     pub ca_created: bool,
@@ -77,11 +77,23 @@ impl Application {
                 emulator.restore(dump).map_err(state_err)?;
             }
         }
+        let cert_names = tls.as_ref().map(|(_, _, info)| info.names.clone()).unwrap_or_default();
+        let access = Arc::new(AdminAccess::from_config(&config, &cert_names));
+        if !guard::is_loopback_bind(&config.bind) && config.admin.token.is_none() {
+            tracing::warn!(
+                "listening on {} (beyond loopback) without --admin-token: anyone who can reach this port \
+                 can drive /__admin (reset the world, read every key, add faults, redirect callbacks); \
+                 set --admin-token (RECMOCK_ADMIN_TOKEN)",
+                config.bind
+            );
+        }
         let factory = emulator.clone();
         let cors = config.cors_origin.clone();
         let mut server = HttpServer::new(move || {
-            let emulator = factory.clone();
-            actix_web::App::new().wrap(Cors::new(cors.clone())).configure(move |cfg| routes(emulator, cfg))
+            let (emulator, access) = (factory.clone(), access.clone());
+            actix_web::App::new()
+                .wrap(Cors::new(cors.clone()).leaving("/__admin"))
+                .configure(move |cfg| routes(emulator, cfg, &access))
         })
         .shutdown_timeout(10);
         if let Some(n) = config.workers {
@@ -160,7 +172,10 @@ fn prepare_tls(
 ) -> Result<(TcpListener, rustls::ServerConfig, TlsInfo), StartError> {
     let tls_err = |e: tls::TlsError| StartError::Tls(e.to_string());
     let (cert, key, ca_cert, names, ca_created) = match &t.certificate {
-        TlsCertificate::Files { cert, key } => (cert.clone(), key.clone(), None, Vec::new(), false),
+        TlsCertificate::Files { cert, key } => {
+            let names = tls::certificate_names(cert).map_err(tls_err)?;
+            (cert.clone(), key.clone(), None, names, false)
+        }
         TlsCertificate::LocalCa { dir, extra_names } => {
             // The address users reach recmock by is covered too: the bind address and the public URL's host.
             let mut extra = extra_names.clone();
@@ -181,8 +196,8 @@ fn prepare_tls(
     Ok((listener, rustls_config, TlsInfo { port, url, cert, ca_cert, names, ca_created }))
 }
 
-/// Every route: the vendors, `/files`, `/__admin`, and a JSON 404 for anything else.
-pub fn routes(emulator: Arc<Emulator>, cfg: &mut web::ServiceConfig) {
+/// Every route: the vendors, `/files`, `/__admin` (guarded by `access`), and a JSON 404 for anything else.
+pub fn routes(emulator: Arc<Emulator>, cfg: &mut web::ServiceConfig, access: &Arc<AdminAccess>) {
     cfg.app_data(web::Data::from(emulator.clone()));
     cfg.app_data(web::Data::from(emulator.door.clone()));
     // Vendor paths are static and checked in order: they go first, so a vendor call is not first tried
@@ -190,7 +205,7 @@ pub fn routes(emulator: Arc<Emulator>, cfg: &mut web::ServiceConfig) {
     for v in emulator.vendors() {
         v.clone().routes(cfg);
     }
-    admin::routes(cfg, &emulator.door.routes);
+    admin::routes(cfg, &emulator.door.routes, access);
     cfg.service(
         noted_resource(&emulator.door.routes, "", "/files/{key}/{name}", "GET, HEAD")
             .route(web::get().to(download))

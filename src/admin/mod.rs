@@ -1,19 +1,25 @@
 //! The control plane under `/__admin` (WireMock's convention): health, reset, state dump and restore,
 //! fixtures, the virtual clock, world events, the request journal, fault rules and callbacks.
-//! Paths and shapes are a contract (DESIGN.md): add fields freely, never rename.
+//! Paths and shapes are a contract (DESIGN.md): add fields freely, never rename. Who may call it is
+//! [`guard`]'s business.
+
+pub mod guard;
 
 use crate::app::Emulator;
 use crate::clock::{MAX_SCALE, MAX_TIME_MS};
 use crate::codec::form_pairs;
+use crate::cors::{AllowOrigin, Cors};
 use crate::faults::FaultSpec;
 use crate::fixture::FixtureDoc;
 use crate::http::routes::{method_or_not_found, noted_resource};
 use crate::http::RouteBook;
 use crate::journal::JournalFilter;
 use crate::outbox::CallbackFilter;
+use actix_web::middleware::{from_fn, Condition, Next};
 use actix_web::{web, HttpRequest, HttpResponse};
 use bytes::BytesMut;
 use futures_util::StreamExt;
+use guard::AdminAccess;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -21,9 +27,12 @@ use serde_json::{json, Value};
 const MAX_ADMIN_BODY: usize = 256 * 1024 * 1024;
 
 /// Register the control-plane routes, noting each in `book`. Each path is one resource whose other
-/// methods get a JSON 405.
-pub fn routes(cfg: &mut web::ServiceConfig, book: &RouteBook) {
+/// methods get a JSON 405. `access` guards every one of them; the origins it allows (`--admin-cors`) get
+/// CORS answers, nobody else does.
+pub fn routes(cfg: &mut web::ServiceConfig, book: &RouteBook, access: &std::sync::Arc<AdminAccess>) {
     let resource = |path: &str, allowed: &'static str| noted_resource(book, "/__admin", path, allowed);
+    let cors = access.origins().to_vec();
+    let access = access.clone();
     cfg.service(
         web::scope("/__admin")
             .service(resource("/health", "GET").route(web::get().to(health)))
@@ -62,7 +71,13 @@ pub fn routes(cfg: &mut web::ServiceConfig, book: &RouteBook) {
             .service(resource("/callbacks/url", "POST").route(web::post().to(set_callback_url)))
             .service(resource("/callbacks/{id}", "GET").route(web::get().to(get_callback)))
             .service(resource("/callbacks/{id}/redeliver", "POST").route(web::post().to(redeliver)))
-            .default_service(web::to(method_or_not_found)),
+            .default_service(web::to(method_or_not_found))
+            .wrap(from_fn(move |req, next: Next<_>| {
+                let access = access.clone();
+                async move { guard::guard(&access, req, next).await }
+            }))
+            // Outside the guard, so a page of an allowed origin can read a refusal (a wrong token).
+            .wrap(Condition::new(!cors.is_empty(), Cors::new(AllowOrigin::List(cors)))),
     );
 }
 

@@ -1,11 +1,15 @@
-//! CORS for browser clients (the HST web console, a team's own front end): every answer of every path —
-//! vendor endpoints, file downloads, `/__admin`, errors included — carries `Access-Control-Allow-Origin`,
+//! CORS for browser clients (the HST web console, a team's own front end): every answer of the paths it
+//! covers — vendor endpoints, file downloads, errors included — carries `Access-Control-Allow-Origin`,
 //! and preflights (`OPTIONS` with `Origin` and `Access-Control-Request-Method`) are answered here, before
 //! routing.
 //!
 //! Preflights never reach a vendor endpoint, so they are neither journaled nor matched by fault rules. Any
 //! other `OPTIONS` is not a preflight and is routed like every method: a known path answers 405 with
 //! `Allow`, as for any method it does not serve.
+//!
+//! A path prefix can be left alone ([`Cors::leaving`]): the control plane (`/__admin`) has its own policy
+//! (none unless `--admin-cors`; see the control plane's guard, `admin::guard`), which the server's CORS
+//! does not touch.
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform};
@@ -81,13 +85,26 @@ impl AllowOrigin {
 #[derive(Debug, Clone)]
 pub struct Cors {
     allow: Rc<AllowOrigin>,
+    leave: Option<&'static str>,
 }
 
 impl Cors {
     /// CORS answering `allow`.
     pub fn new(allow: AllowOrigin) -> Cors {
-        Cors { allow: Rc::new(allow) }
+        Cors { allow: Rc::new(allow), leave: None }
     }
+
+    /// Leave requests under the path `prefix` (the prefix itself and `prefix/...`) alone: no preflight
+    /// answered, no header added. They are told apart by the path the router matches (percent-decoded as
+    /// routing decodes it), so an encoded spelling of the prefix is left alone too.
+    pub fn leaving(self, prefix: &'static str) -> Cors {
+        Cors { leave: Some(prefix), ..self }
+    }
+}
+
+/// Is `path` the path `prefix` or below it?
+pub fn is_under(path: &str, prefix: &str) -> bool {
+    path.strip_prefix(prefix).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 impl<S, B> Transform<S, ServiceRequest> for Cors
@@ -102,7 +119,7 @@ where
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(CorsService { service, allow: self.allow.clone() }))
+        ready(Ok(CorsService { service, allow: self.allow.clone(), leave: self.leave }))
     }
 }
 
@@ -111,6 +128,7 @@ where
 pub struct CorsService<S> {
     service: S,
     allow: Rc<AllowOrigin>,
+    leave: Option<&'static str>,
 }
 
 impl<S, B> Service<ServiceRequest> for CorsService<S>
@@ -125,6 +143,9 @@ where
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
+        if self.leave.is_some_and(|p| is_under(req.match_info().as_str(), p)) {
+            return CorsFuture::Left { fut: self.service.call(req) };
+        }
         let origin = req.headers().get(header::ORIGIN).cloned();
         let preflight_request = req.method() == Method::OPTIONS
             && origin.is_some()
@@ -145,6 +166,8 @@ pin_project_lite::pin_project! {
         Done { response: Option<ServiceResponse> },
         /// waiting for the inner service
         Inner { #[pin] fut: F, allow: Rc<AllowOrigin>, origin: Option<HeaderValue> },
+        /// a path left alone: the inner answer as it is
+        Left { #[pin] fut: F },
     }
 }
 
@@ -169,6 +192,10 @@ where
                     Poll::Ready(Ok(res.map_into_left_body()))
                 }
             },
+            CorsProj::Left { fut } => match fut.poll(cx) {
+                Poll::Pending => Poll::Pending,
+                Poll::Ready(r) => Poll::Ready(r.map(ServiceResponse::map_into_left_body)),
+            },
         }
     }
 }
@@ -190,7 +217,8 @@ fn decorate(allow: &AllowOrigin, origin: Option<&HeaderValue>, h: &mut HeaderMap
 }
 
 /// `204 No Content` for a preflight: the allowed methods and headers (the asked-for headers echoed), how
-/// long to cache that, and — for Chromium's private-network preflight from a public page — the permission.
+/// long to cache that, and — for Chromium's private-network preflight from a public page of an allowed
+/// origin — the permission.
 fn preflight(allow: &AllowOrigin, origin: Option<&HeaderValue>, req: &HeaderMap) -> HttpResponse {
     let mut resp = HttpResponse::NoContent();
     resp.insert_header((header::ALLOW, ALLOW_METHODS))
@@ -208,7 +236,8 @@ fn preflight(allow: &AllowOrigin, origin: Option<&HeaderValue>, req: &HeaderMap)
     if let Ok(v) = HeaderValue::from_str(&headers) {
         resp.insert_header((header::ACCESS_CONTROL_ALLOW_HEADERS, v));
     }
-    if req.contains_key("access-control-request-private-network") {
+    let allowed = allow.value_for(origin);
+    if allowed.is_some() && req.contains_key("access-control-request-private-network") {
         resp.insert_header((HeaderName::from_static("access-control-allow-private-network"), "true"));
     }
     resp.insert_header((
@@ -216,7 +245,7 @@ fn preflight(allow: &AllowOrigin, origin: Option<&HeaderValue>, req: &HeaderMap)
         "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
     ));
     let mut resp = resp.finish();
-    if let Some(v) = allow.value_for(origin) {
+    if let Some(v) = allowed {
         resp.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
         if let AllowOrigin::List(_) = allow {
             resp.headers_mut()
@@ -251,5 +280,15 @@ mod tests {
         assert_eq!(list.value_for(Some(&b)), None);
         assert_eq!(list.value_for(None), None);
         assert_eq!(AllowOrigin::Any.value_for(None), Some(HeaderValue::from_static("*")));
+    }
+
+    #[test]
+    fn paths_under_a_prefix() {
+        for p in ["/__admin", "/__admin/", "/__admin/state", "/__admin/faults/1"] {
+            assert!(is_under(p, "/__admin"), "{p}");
+        }
+        for p in ["/__adminx", "/__admi", "/", "/x/__admin", ""] {
+            assert!(!is_under(p, "/__admin"), "{p}");
+        }
     }
 }

@@ -287,6 +287,18 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
 }
 
+/// The DNS names (subject alternative names) of the first certificate in the PEM file `cert`.
+pub fn certificate_names(cert: &Path) -> Result<Vec<String>, TlsError> {
+    let first = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| bad(cert, format!("cannot read certificates: {e}")))?
+        .next()
+        .ok_or_else(|| bad(cert, "no certificate in the file (expected -----BEGIN CERTIFICATE-----)"))?
+        .map_err(|e| bad(cert, format!("not a PEM certificate file: {e}")))?;
+    let parsed =
+        webpki::EndEntityCert::try_from(&first).map_err(|e| bad(cert, format!("not a certificate: {e}")))?;
+    Ok(parsed.valid_dns_names().map(|n| n.to_ascii_lowercase()).collect())
+}
+
 /// The TLS listener's configuration from a PEM certificate chain and a PEM private key (PKCS#8, PKCS#1 or
 /// SEC1). HTTP/1.1 only: actix-web is built without HTTP/2 here.
 pub fn server_config(cert: &Path, key: &Path) -> Result<rustls::ServerConfig, TlsError> {

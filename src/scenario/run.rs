@@ -18,8 +18,13 @@ use std::time::{Duration, Instant};
 pub enum Target {
     /// a server started in this process on a free port, with the scenario as its only fixture
     Embedded,
-    /// a running server at this base URL: reset, then the scenario's fixture loaded into it
-    Against(String),
+    /// a running server: reset, then the scenario's fixture loaded into it
+    Against {
+        /// its base URL
+        url: String,
+        /// its `--admin-token`, sent as `Authorization: Bearer` on its `/__admin` calls
+        admin_token: Option<String>,
+    },
 }
 
 /// How one step ended.
@@ -129,6 +134,8 @@ struct Run<'a> {
     scenario: &'a Scenario,
     client: reqwest::Client,
     base: String,
+    /// the server's `--admin-token`
+    admin_token: Option<String>,
     fixture: Value,
     vars: BTreeMap<String, Value>,
     receiver: &'a Receiver,
@@ -176,6 +183,7 @@ pub async fn run(scenario: &Scenario, target: &Target) -> Report {
         scenario,
         client,
         base: String::new(),
+        admin_token: None,
         fixture,
         vars: BTreeMap::new(),
         receiver: &receiver,
@@ -278,8 +286,9 @@ impl Run<'_> {
                 let join = tokio::spawn(app.run_until_stopped());
                 Some(Server { handle, join })
             }
-            Target::Against(url) => {
+            Target::Against { url, admin_token } => {
                 self.base = url.trim_end_matches('/').to_string();
+                self.admin_token = admin_token.clone();
                 let a = self.send_json("POST", "/__admin/reset", None).await?;
                 if a.status != 200 {
                     return Err(format!("POST /__admin/reset: {}", a.shown()));
@@ -320,7 +329,8 @@ impl Run<'_> {
 
     async fn send_json(&self, method: &str, path: &str, body: Option<Value>) -> Result<Answer, String> {
         let m = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
-        let mut rb = self.client.request(m, self.url(path));
+        let url = self.url(path);
+        let mut rb = admin_auth(self.client.request(m, &url), &self.base, &url, self.admin_token.as_deref());
         if let Some(b) = body {
             rb = rb.json(&b);
         }
@@ -509,6 +519,7 @@ impl Run<'_> {
             let mut session = Session {
                 client: &self.client,
                 base: &self.base,
+                admin_token: self.admin_token.as_deref(),
                 fixture: &self.fixture,
                 random: &mut self.random,
                 kept: &mut self.kept,
@@ -516,7 +527,11 @@ impl Run<'_> {
             client.authorize(&mut session, &mut out, auth).await?;
         }
         let m = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
-        let mut rb = self.client.request(m, self.url(&r.path));
+        let url = self.url(&r.path);
+        let mut rb = self.client.request(m, &url);
+        if !out.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("authorization")) {
+            rb = admin_auth(rb, &self.base, &url, self.admin_token.as_deref());
+        }
         if !out.query.is_empty() {
             rb = rb.query(&out.query);
         }
@@ -649,6 +664,7 @@ impl Run<'_> {
 struct Session<'r> {
     client: &'r reqwest::Client,
     base: &'r str,
+    admin_token: Option<&'r str>,
     fixture: &'r Value,
     random: &'r mut u64,
     kept: &'r mut HashMap<String, (String, i64)>,
@@ -680,7 +696,8 @@ impl ClientSession for Session<'_> {
         query: Vec<(String, String)>,
     ) -> BoxFuture<'_, Result<ClientAnswer, String>> {
         Box::pin(async move {
-            let mut rb = self.client.get(format!("{}{path}", self.base));
+            let url = format!("{}{path}", self.base);
+            let mut rb = admin_auth(self.client.get(&url), self.base, &url, self.admin_token);
             if !query.is_empty() {
                 rb = rb.query(&query);
             }
@@ -703,6 +720,23 @@ impl ClientSession for Session<'_> {
 
     fn forget_kept(&mut self) {
         self.kept.clear();
+    }
+}
+
+/// `rb` to `url`, with the server's admin token when `url` is its control plane (`base` + `/__admin`).
+fn admin_auth(
+    rb: reqwest::RequestBuilder,
+    base: &str,
+    url: &str,
+    token: Option<&str>,
+) -> reqwest::RequestBuilder {
+    let admin = url.strip_prefix(base).is_some_and(|rest| {
+        let path = rest.split(['?', '#']).next().unwrap_or("");
+        crate::http::cors::is_under(path, "/__admin")
+    });
+    match token {
+        Some(t) if admin => rb.bearer_auth(t),
+        _ => rb,
     }
 }
 

@@ -3,8 +3,9 @@
 #
 #   tests/contract/run.sh            (or: make contract)
 #
-# 1. Installs schemathesis (pinned: the `st run` flags differ between 3.x and 4.x) and openapi-spec-validator
-#    into .venv-contract/ if missing, and validates the spec as OpenAPI 3.1.
+# 1. Ensures schemathesis (pinned: the `st run` flags differ between 3.x and 4.x) and openapi-spec-validator
+#    in .venv-contract/ (tests/tools/ensure.sh python: installed when missing; if they cannot be, the check
+#    fails, it is never skipped), and validates the spec as OpenAPI 3.1.
 # 2. Builds target/debug/recmock and starts it on a free port: `--frozen-clock --seed 1`, the embedded demo
 #    world. Every callback delivery goes through an HTTP proxy on a closed loopback port (http_proxy and
 #    friends in the server's environment): generated fixtures and state dumps name arbitrary callback URLs,
@@ -71,7 +72,6 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 VENV="$ROOT/.venv-contract"
-SCHEMATHESIS_VERSION=4.32.5
 SPEC=${CONTRACT_SPEC:-openapi/recmock.yaml}
 MAX_EXAMPLES=${CONTRACT_MAX_EXAMPLES:-50}
 ISOLATED_EXAMPLES=${CONTRACT_ISOLATED_EXAMPLES:-150}
@@ -96,24 +96,14 @@ RUNS=${CONTRACT_ONLY:-main reset state fixtures faults clock advance methods}
 log() { printf '\n==> %s\n' "$*"; }
 
 # --- 1. tools ---------------------------------------------------------------------------------------------
-installed_version() {
-    "$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("schemathesis"))' 2>/dev/null || true
-}
-if [ ! -x "$VENV/bin/st" ] || [ "$(installed_version)" != "$SCHEMATHESIS_VERSION" ]; then
-    log "installing schemathesis $SCHEMATHESIS_VERSION into .venv-contract/"
-    [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check \
-        "schemathesis==$SCHEMATHESIS_VERSION" "openapi-spec-validator>=0.7"
-fi
-[ -x "$VENV/bin/openapi-spec-validator" ] ||
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check "openapi-spec-validator>=0.7"
-log "schemathesis $(installed_version)"
+tests/tools/ensure.sh rust python
+log "schemathesis $("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("schemathesis"))')"
 log "validating $SPEC"
 "$VENV/bin/openapi-spec-validator" "$SPEC"
 
 # --- 2. server --------------------------------------------------------------------------------------------
 log "cargo build"
-cargo build --quiet
+cargo build --locked --quiet
 BIN="$ROOT/target/debug/recmock"
 mkdir -p "$REPORT_DIR"
 CONFIG="$REPORT_DIR/schemathesis.toml"

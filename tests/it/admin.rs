@@ -1132,12 +1132,6 @@ async fn http_status(app: &TestApp, path: &str) -> u16 {
 }
 
 /// Add a fault rule; returns it.
-async fn add_fault(app: &TestApp, rule: Value) -> Value {
-    let (s, v) = app.post("/__admin/faults", rule.clone()).await;
-    assert_eq!(s, 201, "{rule}: {v}");
-    v
-}
-
 /// `error_code` answers the code in 001's `{code, msg}` envelope with the seed's description, and the
 /// request does nothing else; the journal names the rule.
 #[tokio::test]

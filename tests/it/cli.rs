@@ -127,10 +127,12 @@ fn help_mentions_every_flag() {
         "--tls-dir",
         "--tls-name",
         "--cors-origin",
+        "--admin-cors",
+        "--admin-token",
     ] {
         assert!(out.contains(flag), "{flag} missing from --help:\n{out}");
     }
-    for env in ["RECMOCK_TLS_PORT", "RECMOCK_CORS_ORIGIN"] {
+    for env in ["RECMOCK_TLS_PORT", "RECMOCK_CORS_ORIGIN", "RECMOCK_ADMIN_CORS", "RECMOCK_ADMIN_TOKEN"] {
         assert!(out.contains(env), "{env} missing from --help:\n{out}");
     }
     let (code, tls_help, _) = run(&["tls", "init", "--help"]);
@@ -373,5 +375,50 @@ fn serve_refuses_bad_tls_and_cors_options() {
     let (code, _, err) = run(&["--port", "0", "--cors-origin", "console.example"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--cors-origin"), "{err}");
+    let (code, _, err) = run(&["--port", "0", "--admin-cors", "*"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--admin-cors") && err.contains("any web page"), "{err}");
+    let (code, _, err) = run(&["--port", "0", "--admin-token", " "]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--admin-token") && err.contains("empty"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// What `recmock` logs while it starts, up to actix's "starting" line (then it is stopped).
+fn start_log(args: &[&str]) -> String {
+    let mut child = recmock()
+        .env_remove("RECMOCK_ADMIN_TOKEN")
+        .args(["--port", "0", "--log-level", "info"])
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("recmock starts");
+    let mut log = String::new();
+    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        log.push_str(&line);
+        log.push('\n');
+        if line.contains("starting") {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    log
+}
+
+/// Bound beyond loopback without `--admin-token`, recmock warns that anyone who reaches the port can drive
+/// `/__admin`; with a token, or on loopback, it does not.
+#[test]
+fn serve_warns_when_the_control_plane_is_open_beyond_loopback() {
+    let open = start_log(&["--bind", "0.0.0.0"]);
+    assert!(
+        open.contains("WARN") && open.contains("beyond loopback") && open.contains("--admin-token"),
+        "{open}"
+    );
+    let closed = start_log(&["--bind", "0.0.0.0", "--admin-token", "t"]);
+    assert!(closed.contains("starting") && !closed.contains("beyond loopback"), "{closed}");
+    let local = start_log(&["--bind", "127.0.0.1"]);
+    assert!(local.contains("starting") && !local.contains("beyond loopback"), "{local}");
 }

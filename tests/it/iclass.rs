@@ -1276,20 +1276,25 @@ async fn a_recorded_class_sends_its_four_signed_callbacks_in_order_with_download
 #[tokio::test]
 async fn callbacks_are_retried_one_minute_apart_until_error_code_zero() {
     let r = Receiver::start().await;
-    // The third answer comes after the delivery timeout (1.5 s; generous so a loaded machine never times
-    // out the others).
+    // The third answer comes after the delivery timeout: a fault rule's latency, counted without waiting
+    // (no real time races the timeout on a loaded machine).
     r.script([
         Answer::with(500, "oops"),
         Answer::with(200, r#"{"error_code":1}"#),
-        Answer { status: 200, body: r#"{"error_code":0}"#.into(), delay_ms: 3000 },
+        Answer::ok(),
         Answer::with(200, "not json"),
     ]);
-    let app =
-        spawn(world(json!({ "app": { "callback_url": r.url }, "callbacks": { "timeout_ms": 1500 } }))).await;
+    let app = spawn(world(json!({ "app": { "callback_url": r.url } }))).await;
     let id = create_class(&app, json!({ "teacher_id": "t1", "record_types": ["remote"], "record_user_id": "tic_recorduser_r", "record_user_sig": "s" })).await;
     app.event(json!({ "type": "iclass.class_begin", "sdkappid": APP, "class_id": id })).await;
     settle(&app).await;
-    for _ in 0..4 {
+    advance(&app, 60.0).await;
+    let v = add_fault(
+        &app,
+        json!({ "match": { "target": "callback", "vendor": "iclass" }, "action": { "latency_ms": 5000 }, "times": 1 }),
+    )
+    .await;
+    for _ in 0..3 {
         advance(&app, 60.0).await;
     }
     let log = settle(&app).await;
@@ -1303,7 +1308,9 @@ async fn callbacks_are_retried_one_minute_apart_until_error_code_zero() {
     assert_eq!(attempts[0]["http_status"], 500);
     assert_eq!(attempts[1]["response"], r#"{"error_code":1}"#);
     assert!(
-        attempts[2]["http_status"].is_null() && attempts[2]["error"].as_str().unwrap().contains("within"),
+        attempts[2]["http_status"].is_null()
+            && attempts[2]["error"].as_str().unwrap().starts_with("no answer within 5000 ms")
+            && attempts[2]["fault"] == v["id"],
         "{:?}",
         attempts[2]
     );
@@ -1323,7 +1330,7 @@ async fn callbacks_are_retried_one_minute_apart_until_error_code_zero() {
     );
     assert_eq!(start["attempts"][0]["virtual_time"], T0 + 240);
     let events: Vec<Value> = r.received().iter().map(|x| x.body["event"].clone()).collect();
-    assert_eq!(events.iter().filter(|e| *e == "class_begin").count(), 5);
+    assert_eq!(events.iter().filter(|e| *e == "class_begin").count(), 5, "the late attempt's request too");
     assert_eq!(events.last().unwrap(), "online_record_start");
     r.stop().await;
     app.stop().await;

@@ -17,7 +17,6 @@ fn world(callback_url: Option<&str>) -> Value {
         app["callback_url"] = json!(u);
     }
     json!({
-        "callbacks": { "timeout_ms": 400 },
         "ilvb_edu": {
             "apps": [app, { "sdkappid": 1_400_000_009u64, "key": "other-key", "usersig_check": "any" }],
             "classrooms": [
@@ -286,19 +285,26 @@ async fn two_hundred_concurrent_requests_one_success() {
     app.stop().await;
 }
 
-/// The receiver fails (500), times out, is refused, then accepts: attempts one minute apart, all logged;
-/// later callbacks about the same room wait, so the room's events arrive in order.
+/// The receiver fails (500), answers too late, is refused, then accepts: attempts one minute apart, all
+/// logged; later callbacks about the same room wait, so the room's events arrive in order. The late answer
+/// is a fault rule's latency, counted on recmock's side without waiting: no real time races the delivery
+/// timeout, however loaded the machine.
 #[tokio::test]
 async fn retries_on_500_timeout_and_refusal_then_success_in_order() {
     let rx = Receiver::start().await;
-    rx.script([
-        Answer::with(500, "oops"),
-        Answer { status: 200, body: r#"{"error_code":0}"#.into(), delay_ms: 1500 },
-        Answer::with(200, r#"{"error_code":1}"#),
-    ]);
+    rx.script([Answer::with(500, "oops"), Answer::ok(), Answer::with(200, r#"{"error_code":1}"#)]);
     let app = spawn(world(Some(&rx.url))).await;
     req_record(&app, 3003).await;
-    app.advance(4.0 * 60.0).await;
+    app.advance(60.0).await;
+    let first = &callbacks(&app, "vendor=ilvb_edu&resource=room:3003").await[0];
+    assert_eq!(first["attempts"].as_array().map(Vec::len), Some(1), "{first}");
+    // The second attempt's answer comes 10 s late: past the delivery timeout (5 s).
+    let v = add_fault(
+        &app,
+        json!({ "match": { "target": "callback", "vendor": "ilvb_edu" }, "action": { "latency_ms": 10_000 }, "times": 1 }),
+    )
+    .await;
+    app.advance(3.0 * 60.0).await;
     let cbs = callbacks(&app, "vendor=ilvb_edu&resource=room:3003").await;
     let first = &cbs[0];
     assert_eq!(first["event"], "1000");
@@ -307,7 +313,13 @@ async fn retries_on_500_timeout_and_refusal_then_success_in_order() {
     assert_eq!(attempts.len(), 4, "{first}");
     assert_eq!(attempts[0]["http_status"], 500);
     assert_eq!(attempts[0]["outcome"], "retry");
-    assert!(attempts[1]["error"].as_str().unwrap().contains("no answer"), "{}", attempts[1]);
+    assert!(
+        attempts[1]["error"].as_str().unwrap().starts_with("no answer within 5000 ms"),
+        "{}",
+        attempts[1]
+    );
+    assert_eq!(attempts[1]["fault"], v["id"], "{}", attempts[1]);
+    assert!(attempts[1]["http_status"].is_null(), "{}", attempts[1]);
     assert_eq!(attempts[2]["response"], r#"{"error_code":1}"#);
     assert_eq!(attempts[3]["outcome"], "delivered");
     let times: Vec<i64> = attempts.iter().map(|a| a["virtual_time"].as_i64().unwrap()).collect();
@@ -316,8 +328,37 @@ async fn retries_on_500_timeout_and_refusal_then_success_in_order() {
     let events: Vec<i64> = rx.received().iter().map(|r| r.body["event_type"].as_i64().unwrap()).collect();
     let first_1001 = events.iter().position(|e| *e == 1001).unwrap();
     assert!(events[..first_1001].iter().all(|e| *e == 1000));
+    assert!(first_1001 >= 4, "every attempt reached the receiver, the late one too: {events:?}");
     assert_eq!(events.iter().filter(|e| **e == 1001).count(), 3);
     assert!(cbs.iter().all(|c| c["state"] == "delivered"));
+    rx.stop().await;
+    app.stop().await;
+}
+
+/// A callback fault rule's latency under the delivery timeout: the receiver is slow but in time, so the
+/// callback is delivered at its first attempt, whose duration counts the latency — and recmock did not
+/// wait for it (an advance that had slept a minute would show it).
+#[tokio::test]
+async fn a_slow_receiver_within_the_timeout_is_delivered_without_waiting() {
+    let rx = Receiver::start().await;
+    let mut w = world(Some(&rx.url));
+    w["callbacks"] = json!({ "timeout_ms": 120_000 });
+    let app = spawn(w).await;
+    let v = add_fault(
+        &app,
+        json!({ "match": { "target": "callback", "body": { "event_type": 1000 } }, "action": { "latency_ms": 60_000 } }),
+    )
+    .await;
+    req_record(&app, 3003).await;
+    let started = std::time::Instant::now();
+    app.advance(60.0).await;
+    assert!(started.elapsed() < std::time::Duration::from_secs(60), "{:?}", started.elapsed());
+    let cb = &callbacks(&app, "event=1000").await[0];
+    let attempts = cb["attempts"].as_array().unwrap();
+    assert_eq!((cb["state"].clone(), attempts.len()), (json!("delivered"), 1), "{cb}");
+    assert!(attempts[0]["duration_ms"].as_u64().unwrap() >= 60_000, "{}", attempts[0]);
+    assert_eq!(attempts[0]["fault"], v["id"]);
+    assert_eq!(attempts[0]["http_status"], 200);
     rx.stop().await;
     app.stop().await;
 }

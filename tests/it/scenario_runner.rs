@@ -145,12 +145,74 @@ async fn a_scenario_runs_against_a_running_server() {
         .await;
     let f = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/scenarios/001_manual_layout.json");
     let s = Scenario::load(&f).unwrap();
-    let r = run(&s, &Target::Against(app.url.clone())).await;
+    let r = run(&s, &Target::Against { url: app.url.clone(), admin_token: None }).await;
     assert!(r.passed(), "{r}");
     // The scenario's account was loaded next to the start fixture's.
     let (_, v) = app.get("/__admin/tenants").await;
     let tenants = v["tenants"].to_string();
     assert!(tenants.contains("cloud_record:scn_app") && tenants.contains("cloud_record:other_app"), "{v}");
+    app.stop().await;
+}
+
+/// `--against` a server started with `--admin-token`: the runner sends the token on its `/__admin` calls
+/// (and on a step's own `/__admin` request), from the library and from `recmock scenario run --admin-token`;
+/// without it the run cannot start and says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scenario_runs_against_a_server_with_an_admin_token() {
+    let mut config =
+        config_of(Spawn { fixtures: vec![with_clock(json!({})).to_string()], ..Spawn::default() });
+    config.admin.token = Some("scenario-token".into());
+    let app = spawn_config(config).await;
+    let f = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/scenarios/004_callback_retries.json");
+    let s = Scenario::load(&f).unwrap();
+    let against =
+        |token: Option<&str>| Target::Against { url: app.url.clone(), admin_token: token.map(String::from) };
+    let r = run(&s, &against(Some("scenario-token"))).await;
+    assert!(r.passed(), "{r}");
+    let r = run(&s, &against(None)).await;
+    let setup = r.setup_error.clone().unwrap_or_default();
+    assert!(setup.contains("HTTP 401") && setup.contains("Authorization: Bearer"), "{r}");
+    let r = run(&s, &against(Some("wrong"))).await;
+    assert!(r.setup_error.as_deref().is_some_and(|e| e.contains("wrong admin token")), "{r}");
+
+    // A step's own control-plane request gets the token too, unless it brings its own Authorization.
+    let doc = json!({
+        "name": "admin calls",
+        "steps": [
+            { "request": { "path": "/__admin/tenants" }, "expect": { "status": 200 } },
+            { "request": { "path": "/__admin/tenants", "headers": { "Authorization": "Bearer nope" } },
+              "expect": { "status": 401 } }
+        ]
+    });
+    let own = temp_file("admin-token.json", &doc.to_string());
+    let r = run(&Scenario::load(&own).unwrap(), &against(Some("scenario-token"))).await;
+    assert!(r.passed(), "{r}");
+
+    let cli = |token: Option<&'static str>| {
+        let (file, url) = (f.clone(), app.url.clone());
+        tokio::task::spawn_blocking(move || {
+            let mut c = Command::new(env!("CARGO_BIN_EXE_recmock"));
+            c.env_remove("RECMOCK_ADMIN_TOKEN")
+                .arg("scenario")
+                .arg("run")
+                .arg(&file)
+                .args(["--against", &url]);
+            if let Some(t) = token {
+                c.args(["--admin-token", t]);
+            }
+            let out = c.output().expect("recmock runs");
+            let text =
+                format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+            (out.status.code().unwrap_or(-1), text)
+        })
+    };
+    let (code, out) = cli(Some("scenario-token")).await.unwrap();
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("1 passed, 0 failed"), "{out}");
+    let (code, out) = cli(None).await.unwrap();
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("could not start") && out.contains("401"), "{out}");
+    let _ = std::fs::remove_file(own);
     app.stop().await;
 }
 

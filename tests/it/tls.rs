@@ -57,7 +57,7 @@ fn hst_token(secret: &str, json: &str) -> String {
     let iv: [u8; 16] = std::array::from_fn(|i| i as u8);
     let key: [u8; 16] = secret.as_bytes().try_into().unwrap();
     let mut buf = json.as_bytes().to_vec();
-    while buf.len() % 16 != 0 {
+    while !buf.len().is_multiple_of(16) {
         buf.push(b' ');
     }
     let n = buf.len();
@@ -362,13 +362,10 @@ fn preflight_from(
         .header("Access-Control-Request-Headers", headers)
 }
 
-fn header(resp: &reqwest::Response, name: &str) -> String {
-    resp.headers().get(name).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
-}
-
-/// Preflights on a vendor endpoint, a file download and the control plane (over HTTP and HTTPS) are
-/// answered 204 with the methods, the vendors' auth headers and the asked-for headers; they are not
-/// journaled, and a real non-OPTIONS wrong method still gets 405 with `Allow`.
+/// Preflights on vendor endpoints and file downloads (over HTTP and HTTPS) are answered 204 with the
+/// methods, the vendors' auth headers and the asked-for headers; they are not journaled, and a real
+/// non-OPTIONS wrong method still gets 405 with `Allow`. The control plane answers no preflight (without
+/// `--admin-cors`): it refuses other web pages (tests/it/admin_guard.rs).
 #[tokio::test]
 async fn preflights_are_answered_everywhere_and_not_journaled() {
     let app = spawn_tls().await;
@@ -377,7 +374,7 @@ async fn preflights_are_answered_everywhere_and_not_journaled() {
     let https = format!("https://{GW}:{port}");
     for base in [app.url.as_str(), https.as_str()] {
         let client = if base.starts_with("https") { &c } else { &app.client };
-        for path in ["/v1/record/init", "/files/abc/x.mp4", "/__admin/clock/advance", "/meeting/openRecord"] {
+        for path in ["/v1/record/init", "/files/abc/x.mp4", "/meeting/openRecord"] {
             let resp = preflight(client, &format!("{base}{path}"), "POST", "auth, x-custom-thing")
                 .send()
                 .await
@@ -394,6 +391,14 @@ async fn preflights_are_answered_everywhere_and_not_journaled() {
             }
             assert!(header(&resp, "access-control-max-age").parse::<u64>().unwrap() > 0);
         }
+        let resp = preflight(client, &format!("{base}/__admin/clock/advance"), "POST", "content-type")
+            .header("Access-Control-Request-Private-Network", "true")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 403, "{base}");
+        assert_eq!(header(&resp, "access-control-allow-origin"), "", "{base}");
+        assert_eq!(header(&resp, "access-control-allow-private-network"), "", "{base}");
     }
     // Chromium's private-network preflight from a public page.
     let resp = preflight(&app.client, &format!("{}/v1/record/init", app.url), "POST", "authorization")
@@ -413,8 +418,9 @@ async fn preflights_are_answered_everywhere_and_not_journaled() {
     app.stop().await;
 }
 
-/// Every answer carries `Access-Control-Allow-Origin`: successes, vendor errors, 404s, 405s, downloads
-/// (whose range and checksum headers a page may read) and the control plane.
+/// Every answer of the vendor paths and downloads carries `Access-Control-Allow-Origin`: successes, vendor
+/// errors, 404s, 405s, downloads (whose range and checksum headers a page may read). The control plane's
+/// answers carry none: a page of another origin is refused, a tool without `Origin` is answered.
 #[tokio::test]
 async fn every_answer_carries_the_allowed_origin() {
     let app = spawn_tls().await;
@@ -424,7 +430,6 @@ async fn every_answer_carries_the_allowed_origin() {
     let file = v["data_list"][0]["url"].as_str().unwrap().to_string();
     let get = |url: String| c.get(url).header("Origin", "https://console.example").send();
     let urls = [
-        (format!("https://{GW}:{port}/__admin/health"), 200),
         (format!("https://{GW}:{port}/access/token?dev_id=x&token=y"), 200),
         (format!("https://{GW}:{port}/no/such/path"), 404),
         (format!("https://{GW}:{port}/v1/record/init"), 405),
@@ -439,6 +444,13 @@ async fn every_answer_carries_the_allowed_origin() {
     let resp = get(file).await.unwrap();
     let exposed = header(&resp, "access-control-expose-headers");
     assert!(exposed.contains("x-recmock-md5") && exposed.contains("content-range"), "{exposed}");
+    let health = format!("https://{GW}:{port}/__admin/health");
+    let resp = get(health.clone()).await.unwrap();
+    assert_eq!(resp.status(), 403);
+    assert_eq!(header(&resp, "access-control-allow-origin"), "");
+    let resp = c.get(&health).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(header(&resp, "access-control-allow-origin"), "");
     app.stop().await;
 }
 
@@ -466,20 +478,20 @@ async fn configured_origins_are_echoed_others_refused() {
 }
 
 /// docs/examples/python_requests.py, the guide's Python example, runs unchanged against recmock with the
-/// CA in REQUESTS_CA_BUNDLE (skipped, saying so, where Python `requests` is not installed).
+/// CA in REQUESTS_CA_BUNDLE. It needs Python with `requests`, which `make test` installs first
+/// (`tests/tools/ensure.sh python`): without it this test fails, saying so — it never skips.
 #[tokio::test]
 async fn the_python_requests_example_runs() {
-    // CI installs `requests` into the contract check's virtualenv (.ci/run); else the system's python3.
     let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/.venv-contract/bin/python3");
     let python = if std::path::Path::new(venv).exists() { venv } else { "python3" };
     let has_requests = std::process::Command::new(python)
         .args(["-c", "import requests"])
         .status()
         .is_ok_and(|s| s.success());
-    if !has_requests {
-        eprintln!("skipped: python3 with `requests` is not installed");
-        return;
-    }
+    assert!(
+        has_requests,
+        "{python} with `requests` is needed: run `tests/tools/ensure.sh python` (`make test` runs it first)"
+    );
     let app = spawn_with(Spawn {
         fixtures: vec![with_clock(serde_json::from_str(recmock::fixture::DEMO_JSON).unwrap()).to_string()],
         tls: true,

@@ -5,6 +5,11 @@ use recmock::{Application, Config, FixtureSource};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 
+/// How long a test client waits for one answer: only a bound on a server that hangs, never a test of speed.
+/// An advance that makes hours of recorded files computes their MD5s in the unoptimised test build, which
+/// takes over 20 s on a 2-core machine busy with a release build: the bound is far above that.
+pub const CLIENT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(180);
+
 /// 2026-01-01 00:00:00 UTC (08:00 Beijing): the start of every test world.
 pub const T0: i64 = 1_767_225_600;
 
@@ -117,7 +122,7 @@ pub async fn spawn_config(config: Config) -> TestApp {
     let handle = app.handle();
     let tls = app.tls().cloned();
     let join = tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(20)).build().unwrap();
+    let client = reqwest::Client::builder().timeout(CLIENT_TIMEOUT).build().unwrap();
     TestApp { url, client, handle, join, tls }
 }
 
@@ -233,11 +238,23 @@ pub fn https_client(root: &[u8], hosts: &[&str], port: u16) -> reqwest::Client {
         .use_rustls_tls()
         .tls_built_in_root_certs(false)
         .add_root_certificate(reqwest::Certificate::from_pem(root).unwrap())
-        .timeout(std::time::Duration::from_secs(20));
+        .timeout(CLIENT_TIMEOUT);
     for h in hosts {
         b = b.resolve(h, std::net::SocketAddr::from(([127, 0, 0, 1], port)));
     }
     b.build().unwrap()
+}
+
+/// A response header as text (empty when absent).
+pub fn header(resp: &reqwest::Response, name: &str) -> String {
+    resp.headers().get(name).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
+}
+
+/// Add a fault rule; panics unless it was stored. Returns the stored rule (with its `id`).
+pub async fn add_fault(app: &TestApp, rule: Value) -> Value {
+    let (s, v) = app.post("/__admin/faults", rule.clone()).await;
+    assert_eq!(s, 201, "{rule}: {v}");
+    v
 }
 
 /// MD5 of bytes as lowercase hex, computed independently of recmock.
@@ -268,18 +285,18 @@ pub struct Answer {
     pub status: u16,
     /// body
     pub body: String,
-    /// real milliseconds to wait before answering (to exceed the server's delivery timeout)
-    pub delay_ms: u64,
 }
+// No answer is ever late in real time: a test makes a receiver slow with a callback fault rule's
+// `latency_ms`, which recmock counts without waiting, so no test races the delivery timeout.
 
 impl Answer {
     /// `{"error_code":0}` with 200: what both vendors expect.
     pub fn ok() -> Answer {
-        Answer { status: 200, body: r#"{"error_code":0}"#.into(), delay_ms: 0 }
+        Answer { status: 200, body: r#"{"error_code":0}"#.into() }
     }
     /// Any status and body.
     pub fn with(status: u16, body: &str) -> Answer {
-        Answer { status, body: body.into(), delay_ms: 0 }
+        Answer { status, body: body.into() }
     }
 }
 
@@ -346,9 +363,6 @@ impl Receiver {
                     let answer = judged.unwrap_or_else(|| {
                         s.lock().unwrap().pop_front().unwrap_or_else(|| d.lock().unwrap().clone())
                     });
-                    if answer.delay_ms > 0 {
-                        tokio::time::sleep(std::time::Duration::from_millis(answer.delay_ms)).await;
-                    }
                     HttpResponse::build(actix_web::http::StatusCode::from_u16(answer.status).unwrap())
                         .content_type("application/json")
                         .body(answer.body)
