@@ -270,7 +270,7 @@ impl CloudRecord {
                 task.stop_reason = Some(reason);
             } else {
                 let owner = format!("{KIND}:{app}");
-                let ext = task.recording.media.format();
+                let ext = task.recording.shape().format();
                 let many = task.recording.segments.len() > 1;
                 let base = task.file_name.clone();
                 let name_of = |seg: &crate::recording::Segment| {
@@ -280,8 +280,7 @@ impl CloudRecord {
                         format!("{base}.{ext}")
                     }
                 };
-                kit::store_segments(&self.world, &owner, &mut task.recording, ext, at, name_of)
-                    .for_each(drop);
+                kit::store_segments(&self.world, &owner, &mut task.recording, at, name_of).for_each(drop);
                 acc.stored += total;
             }
         }
