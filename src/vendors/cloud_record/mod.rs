@@ -280,8 +280,10 @@ impl CloudRecord {
                         format!("{base}.{ext}")
                     }
                 };
-                kit::store_segments(&self.world, &owner, &mut task.recording, at, name_of).for_each(drop);
-                acc.stored += total;
+                // The files have the sizes the segments were cut with (`total`); what counts is theirs.
+                acc.stored += kit::store_segments(&self.world, &owner, &mut task.recording, at, name_of)
+                    .map(|(_, f)| f.size)
+                    .sum::<u64>();
             }
         }
         self.world.schedule_recording_step(KIND, app, &task.recording);

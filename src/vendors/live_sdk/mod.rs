@@ -49,8 +49,8 @@ pub const CUT_TASK: &str = "cut";
 /// Scheduler task: close the recording of a client that has sent no data for a minute.
 pub const NO_DATA_TASK: &str = "no_data_close";
 
-/// Size of the generated cover screenshot, bytes.
-pub const IMAGE_BYTES: u64 = 8192;
+/// Size of the generated cover screenshot (a 1280×720 JPEG), bytes: 64 KiB, a usual size of such a picture.
+pub const IMAGE_BYTES: u64 = 64 * 1024;
 
 /// The live-SDK recording vendor module.
 #[derive(Debug)]
