@@ -67,8 +67,30 @@ pub async fn download(
         }
     };
     let len = pieces.iter().map(Piece::len).fold(0u64, u64::saturating_add);
+    if req.method() == actix_web::http::Method::HEAD {
+        return resp.body(Announced(len));
+    }
     let body = Body { file: f, content: None, pieces, at: 0, pos: None };
     resp.no_chunking(len).streaming(futures_util::stream::iter(body))
+}
+
+/// The body of an answer to `HEAD`: its length, and no bytes made (actix-web polls a `GET`'s body to the end
+/// for a `HEAD` too, dropping what it produces: a 2 GB file would be made for nothing).
+struct Announced(u64);
+
+impl actix_web::body::MessageBody for Announced {
+    type Error = std::convert::Infallible;
+
+    fn size(&self) -> actix_web::body::BodySize {
+        actix_web::body::BodySize::Sized(self.0)
+    }
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<Bytes, Self::Error>>> {
+        std::task::Poll::Ready(None)
+    }
 }
 
 /// The parts of a `multipart/byteranges` body: each range's head, its bytes, and the closing line.
@@ -106,8 +128,8 @@ impl Piece {
     }
 }
 
-/// An answer's body, made chunk by chunk as the connection takes it. The file's bytes are laid out on the
-/// first chunk (a `HEAD` never polls the body, so it costs nothing).
+/// An answer's body, made chunk by chunk as the connection takes it; the file's bytes are laid out when the
+/// first chunk of them is asked for.
 struct Body {
     file: StoredFile,
     content: Option<Content>,

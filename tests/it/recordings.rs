@@ -714,3 +714,72 @@ async fn iclass_videos_are_real_media() {
     check_all(&app, &files, false).await;
     app.stop().await;
 }
+
+// ----- older state dumps ----------------------------------------------------------------------------
+
+/// Make a state dump look like one written before files were media: no `media` on files, no `shape` on
+/// recordings, no `seed` on segments; sizes at the former 2,000 bytes a second; MD5s of other bytes.
+fn as_older_dump(v: &mut Value, secs: u64) {
+    fn strip(v: &mut Value, secs: u64) {
+        match v {
+            Value::Object(m) => {
+                m.remove("shape");
+                if m.contains_key("file_key") {
+                    m.remove("seed");
+                    m.insert("size".into(), json!(secs * 2000));
+                }
+                m.values_mut().for_each(|x| strip(x, secs));
+            }
+            Value::Array(a) => a.iter_mut().for_each(|x| strip(x, secs)),
+            _ => {}
+        }
+    }
+    strip(&mut v["vendors"], secs);
+    v["timings"]["video_bytes_per_s"] = json!(2000);
+    v["timings"]["audio_bytes_per_s"] = json!(500);
+    for f in v["files"].as_array_mut().unwrap() {
+        let f = f.as_object_mut().unwrap();
+        f.remove("media");
+        f.insert("size".into(), json!(secs * 2000));
+        f.insert("md5".into(), json!("0".repeat(32)));
+    }
+}
+
+/// A dump written before files were media is restored with its files regenerated: media of their format
+/// lasting what their size stood for (size ÷ that dump's 2,000 bytes a second), in the largest picture that
+/// fits that size (160×120 at 5 fps, with sound), and their MD5s computed afresh.
+#[tokio::test]
+async fn files_of_an_older_dump_are_regenerated_as_media() {
+    let app = spawn(cr_world(json!({}))).await;
+    let mp4 = Tracks::Mp4 { width: 1920, height: 1080, fps: 30, sound: true };
+    let before = cr_task(&app, json!({ "group_id": "room", "auto": {} }), None, 30.0, mp4).await.remove(0);
+    let (_, mut dump) = app.get("/__admin/state").await;
+    as_older_dump(&mut dump, 30);
+    let (s, v) = app.send(app.client.put(format!("{}/__admin/state", app.url)).json(&dump)).await;
+    assert_eq!(s, 200, "{v}");
+    let token = cr_token(&app).await;
+    let list = app.client.get(format!("{}/v1/record/task/list", app.url)).query(&[("app_id", CR_APP)]);
+    let (_, tasks) = app.send(list.header("Authorization", &token)).await;
+    let rid = tasks["record_list"][0]["record_id"].as_str().unwrap_or_else(|| panic!("{tasks}")).to_string();
+    let rb = app
+        .client
+        .get(format!("{}/v1/record/file/download/url", app.url))
+        .query(&[("app_id", CR_APP), ("record_id", &rid)])
+        .header("Authorization", &token);
+    let (_, v) = app.send(rb).await;
+    let e = &v["data_list"][0];
+    let extent: Value = serde_json::from_str(e["extent"].as_str().unwrap_or("{}")).unwrap();
+    assert_eq!((extent["duration"].as_u64(), extent["size"].as_u64()), (Some(30), Some(60_000)), "{v}");
+    assert_eq!(e["url"].as_str(), Some(before.url.as_str()));
+    assert_ne!(e["md5"], json!("0".repeat(32)), "the MD5 is computed afresh");
+    let f = Reported {
+        what: "a file of an older dump".into(),
+        url: before.url,
+        duration_ms: 30_000,
+        size: 60_000,
+        md5: e["md5"].as_str().map(str::to_string),
+        tracks: Tracks::Mp4 { width: 160, height: 120, fps: 5, sound: true },
+    };
+    check_all(&app, &[f], false).await;
+    app.stop().await;
+}
