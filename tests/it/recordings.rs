@@ -26,6 +26,21 @@ struct Reported {
     tracks: Tracks,
 }
 
+impl Reported {
+    /// A file of the picture of vendors that name none (1280×720 at 25 fps, with sound), at `url`, lasting
+    /// `secs` and of `size` bytes as the API reported.
+    fn default_picture(what: &str, url: &Value, secs: u64, size: &Value) -> Reported {
+        Reported {
+            what: what.into(),
+            url: url.as_str().unwrap_or_else(|| panic!("{what}: no URL")).to_string(),
+            duration_ms: secs * 1000,
+            size: size.as_u64().unwrap_or_else(|| panic!("{what}: no size")),
+            md5: None,
+            tracks: Tracks::Mp4 { width: 1280, height: 720, fps: 25, sound: true },
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 enum Tracks {
     /// H.264 of this width, height and frame rate, with AAC sound or without
@@ -296,14 +311,8 @@ async fn edu_flow(app: TestApp) -> (TestApp, Vec<Reported>) {
         .await;
     let f = &v["record_files"][0];
     assert_eq!(f["file_duration"], 60, "{v}");
-    let files = vec![Reported {
-        what: "000 file".into(),
-        url: f["file_url"].as_str().unwrap().to_string(),
-        duration_ms: f["file_duration"].as_u64().unwrap() * 1000,
-        size: f["file_size"].as_u64().unwrap(),
-        md5: None,
-        tracks: Tracks::Mp4 { width: 1280, height: 720, fps: 25, sound: true },
-    }];
+    let secs = f["file_duration"].as_u64().unwrap();
+    let files = vec![Reported::default_picture("000 file", &f["file_url"], secs, &f["file_size"])];
     (app, files)
 }
 
@@ -342,6 +351,16 @@ async fn cr_post(app: &TestApp, token: &str, path: &str, mut body: Value) -> Val
     v
 }
 
+/// `GET /v1/record/file/download/url` of task `rid`: the answer.
+async fn cr_files(app: &TestApp, token: &str, rid: &str) -> Value {
+    let rb = app
+        .client
+        .get(format!("{}/v1/record/file/download/url", app.url))
+        .query(&[("app_id", CR_APP), ("record_id", rid)])
+        .header("Authorization", token);
+    app.send(rb).await.1
+}
+
 /// Record `init` (a task of `group`) for `secs` seconds, finish, process; its files as `download/url`
 /// reports them.
 async fn cr_task(
@@ -362,12 +381,7 @@ async fn cr_task(
     let token = cr_token(app).await;
     cr_post(app, &token, "/v1/record/finish", json!({ "record_id": rid })).await;
     app.advance(20.0).await;
-    let rb = app
-        .client
-        .get(format!("{}/v1/record/file/download/url", app.url))
-        .query(&[("app_id", CR_APP), ("record_id", &rid)])
-        .header("Authorization", &token);
-    let (_, v) = app.send(rb).await;
+    let v = cr_files(app, &token, &rid).await;
     assert_eq!(v["status"], 6, "{v}");
     v["data_list"]
         .as_array()
@@ -634,14 +648,7 @@ async fn meeting_flow(app: TestApp) -> (TestApp, Vec<Reported>) {
     let rows = meeting_call(&app, "getRecords", json!({ "recordId": id })).await;
     let row = &rows[0];
     let secs = clock_s(row["stopTime"].as_str().unwrap()) - clock_s(row["startTime"].as_str().unwrap());
-    let files = vec![Reported {
-        what: "003 file".into(),
-        url: row["downUrl"].as_str().unwrap().to_string(),
-        duration_ms: secs * 1000,
-        size: row["fileSize"].as_u64().unwrap(),
-        md5: None,
-        tracks: Tracks::Mp4 { width: 1280, height: 720, fps: 25, sound: true },
-    }];
+    let files = vec![Reported::default_picture("003 file", &row["downUrl"], secs, &row["fileSize"])];
     (app, files)
 }
 
@@ -761,12 +768,7 @@ async fn files_of_an_older_dump_are_regenerated_as_media() {
     let list = app.client.get(format!("{}/v1/record/task/list", app.url)).query(&[("app_id", CR_APP)]);
     let (_, tasks) = app.send(list.header("Authorization", &token)).await;
     let rid = tasks["record_list"][0]["record_id"].as_str().unwrap_or_else(|| panic!("{tasks}")).to_string();
-    let rb = app
-        .client
-        .get(format!("{}/v1/record/file/download/url", app.url))
-        .query(&[("app_id", CR_APP), ("record_id", &rid)])
-        .header("Authorization", &token);
-    let (_, v) = app.send(rb).await;
+    let v = cr_files(&app, &token, &rid).await;
     let e = &v["data_list"][0];
     let extent: Value = serde_json::from_str(e["extent"].as_str().unwrap_or("{}")).unwrap();
     assert_eq!((extent["duration"].as_u64(), extent["size"].as_u64()), (Some(30), Some(60_000)), "{v}");
