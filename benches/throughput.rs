@@ -10,7 +10,8 @@
 //!
 //! Phases: throughput table (rows are data: add one with a few lines in `rows()`), start-up time and
 //! idle memory, memory per entity (100,000 record tasks, 100,000 users), list latency with 1,000 vs
-//! 1,000,000 entities in one account, and callback throughput into a local receiver. Every target is
+//! 1,000,000 entities in one account, callback throughput into a local receiver, and a 2-hour 1080p
+//! recording (first byte, download rate, memory while it downloads, its MD5 against `md5sum`). Every target is
 //! printed PASS or FAIL; throughput is judged as a ratio to the baseline measured in the same run,
 //! because absolute numbers depend on the machine (and on what else it is doing).
 
@@ -1103,6 +1104,186 @@ async fn callbacks(client: &reqwest::Client, report: &mut Report) {
     let _ = std::fs::remove_file(fixture);
 }
 
+// ----- media: a 2-hour 1080p recording ----------------------------------------------------------------
+
+/// `GET path` over a fresh connection, reading the whole answer into a reused buffer (and `sink`, when
+/// given): (time to the first byte of the body, body bytes, total time).
+fn raw_get(port: u16, path: &str, mut sink: Option<&mut dyn Write>) -> (Duration, u64, Duration) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    let req = format!("GET {path} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n");
+    let t0 = Instant::now();
+    s.write_all(req.as_bytes()).expect("request sent");
+    let mut buf = vec![0u8; 1 << 20];
+    let mut head = Vec::new();
+    let mut first = None;
+    let mut body = 0u64;
+    loop {
+        let n = s.read(&mut buf).expect("read");
+        if n == 0 {
+            break;
+        }
+        let mut data = &buf[..n];
+        if first.is_none() {
+            head.extend_from_slice(data);
+            let Some(end) = head.windows(4).position(|w| w == b"\r\n\r\n") else { continue };
+            let skip = (end + 4).saturating_sub(head.len() - n);
+            data = &buf[skip..n];
+            if data.is_empty() {
+                continue;
+            }
+            first = Some(t0.elapsed());
+        }
+        body += data.len() as u64;
+        if let Some(w) = sink.as_mut() {
+            w.write_all(data).expect("written");
+        }
+    }
+    (first.unwrap_or_default(), body, t0.elapsed())
+}
+
+/// A 001 task recorded two hours at 1920×1080, 25 fps, 250,000 bytes a second (1.8 GB): the first byte of
+/// its download, its download rate over loopback, the server's memory while it downloads, and how long the
+/// server takes for its MD5 against `md5sum` over the same bytes.
+async fn media(client: &reqwest::Client, report: &mut Report) {
+    println!("\nMedia: a 2-hour 1920x1080 25 fps recording at 250,000 B/s (001)");
+    let doc = json!({
+        "clock": {"start": START_S, "frozen": true},
+        "timings": {"video_bytes_per_s": 250_000},
+        "cloud_record": {
+            "accounts": [{"dev_id": "bench", "token": "bench-token", "app_id": CR_APP}],
+            "groups": [{"app_id": CR_APP, "group_id": "g", "users": [{"user_id": "u", "streams": [
+                {"media_type": 2, "media_id": "0"}, {"media_type": 1, "media_id": "1"}]}]}]
+        }
+    });
+    let fixture = std::env::temp_dir().join(format!("recmock-bench-media-{}.json", std::process::id()));
+    std::fs::write(&fixture, doc.to_string()).expect("fixture written");
+    let (server, _) = start_recmock(&["--fixture", fixture.to_str().unwrap_or_default(), "--seed", "1"]);
+    let base = server.url();
+    let token = |client: &reqwest::Client| {
+        let url = format!("{base}/access/token?dev_id=bench&token=bench-token");
+        let client = client.clone();
+        async move {
+            call(&client, "GET", &url, &[], None).await.1["result"]["access_token"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        }
+    };
+    let auth = vec![("authorization".to_string(), token(client).await)];
+    let init = json!({"app_id": CR_APP, "group_id": "g", "auto": {}, "file_duration": 120,
+                      "width": 1920, "height": 1080, "frame_rate": 25});
+    let (_, v) =
+        call(client, "POST", &format!("{base}/v1/record/init"), &auth, Some(&init.to_string())).await;
+    let rid = v["record_id"].as_str().unwrap_or_default().to_string();
+    let advance = |secs: u64| format!(r#"{{"seconds":{secs}}}"#);
+    call(client, "POST", &format!("{base}/__admin/clock/advance"), &[], Some(&advance(7200))).await;
+    let auth = vec![("authorization".to_string(), token(client).await)];
+    let finish = json!({"app_id": CR_APP, "record_id": rid}).to_string();
+    call(client, "POST", &format!("{base}/v1/record/finish"), &auth, Some(&finish)).await;
+    // The file is made when processing ends (this advance); its MD5 is hashed in the background from
+    // then on, and `download/url` waits for it: the time from here to its answer bounds the hash's.
+    let t = Instant::now();
+    call(client, "POST", &format!("{base}/__admin/clock/advance"), &[], Some(&advance(20))).await;
+    let files = format!("{base}/v1/record/file/download/url?app_id={CR_APP}&record_id={rid}");
+    let (_, v) = call(client, "GET", &files, &auth, None).await;
+    let hashed = t.elapsed();
+    let entry = &v["data_list"][0];
+    let (url, md5) = (entry["url"].as_str().unwrap_or_default(), entry["md5"].as_str().unwrap_or_default());
+    let size: u64 = entry["extent"]
+        .as_str()
+        .and_then(|e| serde_json::from_str::<Value>(e).ok())
+        .and_then(|e| e["size"].as_u64())
+        .unwrap_or(0);
+    println!("  file: {size} bytes, MD5 {md5}");
+    let path = url.strip_prefix(&base).unwrap_or(url).to_string();
+    // First byte: the median of 5 fresh connections, the whole file asked for (the rest is not read).
+    let mut firsts = Vec::new();
+    for _ in 0..5 {
+        let mut s = TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
+        let t0 = Instant::now();
+        let req =
+            format!("GET {path} HTTP/1.1\r\nHost: bench\r\nRange: bytes=0-\r\nConnection: close\r\n\r\n");
+        s.write_all(req.as_bytes()).expect("sent");
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut head = Vec::new();
+        loop {
+            let n = s.read(&mut buf).expect("read");
+            head.extend_from_slice(&buf[..n]);
+            if n == 0 || head.windows(4).position(|w| w == b"\r\n\r\n").is_some_and(|e| head.len() > e + 4) {
+                break;
+            }
+        }
+        firsts.push(t0.elapsed());
+    }
+    firsts.sort();
+    let first = firsts[firsts.len() / 2];
+    report.judge(
+        "media: first byte of a 2-hour 1080p file",
+        format!("{:.1} ms", first.as_secs_f64() * 1e3),
+        "< 50 ms",
+        first < Duration::from_millis(50),
+    );
+    // The whole file over loopback, the server's memory sampled meanwhile.
+    let rss_before = server.rss_kib();
+    let pid = server.child.id();
+    let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(rss_before));
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let (peak, done) = (peak.clone(), done.clone());
+        std::thread::spawn(move || {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                peak.fetch_max(rss_kib(pid), std::sync::atomic::Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        })
+    };
+    let (_, got, took) = raw_get(server.port, &path, None);
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let _ = sampler.join();
+    let rate = got as f64 / took.as_secs_f64() / 1e6;
+    report.judge(
+        "media: full download over loopback",
+        format!("{rate:.0} MB/s"),
+        ">= 200 MB/s",
+        got == size && rate >= 200.0,
+    );
+    let growth = peak.load(std::sync::atomic::Ordering::Relaxed).saturating_sub(rss_before);
+    report.judge(
+        "media: RSS growth while it downloads",
+        format!("{:.1} MB", growth as f64 / 1024.0),
+        "< 5 MB",
+        growth < 5 * 1024,
+    );
+    // md5sum over the same bytes (written to a file, read back from the page cache).
+    let copy = std::env::temp_dir().join(format!("recmock-bench-media-{}.mp4", std::process::id()));
+    {
+        let mut w =
+            std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&copy).expect("temp file"));
+        raw_get(server.port, &path, Some(&mut w));
+        w.flush().expect("flushed");
+    }
+    let _ = Command::new("md5sum").arg(&copy).output(); // warm the page cache
+    let t = Instant::now();
+    let out =
+        Command::new("md5sum").arg(&copy).output().map(|o| String::from_utf8_lossy(&o.stdout).to_string());
+    let md5sum = t.elapsed();
+    let _ = std::fs::remove_file(&copy);
+    let same = out.as_deref().is_ok_and(|o| o.starts_with(md5));
+    let ratio = hashed.as_secs_f64() / md5sum.as_secs_f64().max(1e-9);
+    report.notes.push(format!(
+        "media: the server's MD5 took at most {:.2} s (from the file's making to download/url's answer), md5sum {:.2} s",
+        hashed.as_secs_f64(),
+        md5sum.as_secs_f64()
+    ));
+    report.judge(
+        "media: its MD5 vs md5sum over the same bytes",
+        format!("{ratio:.2}x"),
+        "<= 1.5x (same MD5)",
+        same && ratio <= 1.5,
+    );
+    let _ = std::fs::remove_file(fixture);
+}
+
 // ----- the run ---------------------------------------------------------------------------------------
 
 fn machine() -> String {
@@ -1149,6 +1330,9 @@ async fn orchestrate() -> i32 {
     }
     if wants("callbacks") {
         callbacks(&client, &mut report).await;
+    }
+    if wants("media") {
+        media(&client, &mut report).await;
     }
     println!("\nSummary ({:.0} s)", started.elapsed().as_secs_f64());
     for v in &report.verdicts {

@@ -467,7 +467,7 @@ impl Emulator {
         self.world.ids.restore(dump.ids);
         *self.world.timings.write() = dump.timings;
         self.world.scheduler.restore(dump.scheduler);
-        self.world.files.restore(dump.files);
+        self.world.files.restore(dump.files, &dump.timings);
         self.faults.restore(faults.rules, faults.next_id);
         self.world.outbox.set_timeout_ms(settings.timeout_ms.unwrap_or(self.callback_timeout_ms));
         *self.world.callback_policies.write() = settings.policies;

@@ -22,6 +22,7 @@ pub mod checks;
 pub mod clock;
 pub mod codec;
 pub mod ids;
+pub mod media;
 pub mod tlssig;
 pub mod vendor_kind;
 pub mod wire;

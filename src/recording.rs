@@ -6,6 +6,7 @@
 //! each segment will become one file once the recording is done. Each vendor module maps these phases
 //! onto its own words (001's statuses 1..6/-1, 000's callbacks 1000/1001, ...).
 
+use crate::files::{Shape, DEFAULT_PICTURE};
 use serde::{Deserialize, Serialize};
 
 /// The scheduler task name of "advance this recording's processing if due".
@@ -51,6 +52,15 @@ impl MediaKind {
             MediaKind::Audio => "mp3",
         }
     }
+
+    /// What its files hold when the recording does not say: an MP4 of the default picture with sound, or
+    /// an MP3.
+    pub fn default_shape(self) -> Shape {
+        match self {
+            MediaKind::Video => Shape::video(DEFAULT_PICTURE),
+            MediaKind::Audio => Shape::mp3(),
+        }
+    }
 }
 
 /// Why the engine refused a transition.
@@ -79,10 +89,20 @@ pub struct Segment {
     pub offset_s: i64,
     /// seconds of recorded media in it
     pub duration_s: i64,
-    /// size of its file in bytes
+    /// size of its file in bytes (known when it is cut: the file is made with exactly this size)
     pub size: u64,
+    /// seed of its file's bytes, fixed when it is cut (its size may depend on it)
+    #[serde(default)]
+    pub seed: u64,
     /// key of its file in the file store, once produced
     pub file_key: Option<String>,
+}
+
+impl Segment {
+    /// Milliseconds of media in it: the duration its file has.
+    pub fn duration_ms(&self) -> u64 {
+        (self.duration_s.max(0) as u64).saturating_mul(1000)
+    }
 }
 
 /// A recording.
@@ -96,6 +116,9 @@ pub struct Recording {
     pub phase: Phase,
     /// what it produces
     pub media: MediaKind,
+    /// what its files hold (tracks, picture, sound); absent: `media`'s default shape
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shape: Option<Shape>,
     /// maximum segment length in seconds
     pub segment_s: i64,
     /// when it was created (ms)
@@ -124,6 +147,7 @@ impl Recording {
             room,
             phase: Phase::Initialised,
             media,
+            shape: None,
             segment_s: segment_s.max(1),
             created_ms: at_ms,
             started_ms: None,
@@ -134,6 +158,11 @@ impl Recording {
             segments: Vec::new(),
             failure: None,
         }
+    }
+
+    /// What its files hold.
+    pub fn shape(&self) -> Shape {
+        self.shape.unwrap_or_else(|| self.media.default_shape())
     }
 
     fn enter(&mut self, phase: Phase, at_ms: i64) {
@@ -228,11 +257,14 @@ impl Recording {
 
     fn finish_stop(&mut self, at_ms: i64, timings: &Timings) {
         self.stopped_ms = Some(at_ms);
-        let bytes_per_s = match self.media {
-            MediaKind::Video => timings.video_bytes_per_s,
-            MediaKind::Audio => timings.audio_bytes_per_s,
-        };
-        self.segments = cut_segments(self.recorded_s(), self.segment_s, bytes_per_s);
+        let shape = self.shape();
+        let bytes_per_s = shape.bytes_per_s(timings);
+        self.segments = cut_segments(self.recorded_s(), self.segment_s);
+        for seg in &mut self.segments {
+            seg.seed = media_seed(&self.id, &self.room, self.created_ms, seg.index);
+            let target = (seg.duration_s.max(0) as u64).saturating_mul(bytes_per_s);
+            seg.size = shape.size(seg.duration_ms(), target, seg.seed).unwrap_or(target);
+        }
         self.enter(Phase::Queued, at_ms);
     }
 
@@ -293,8 +325,20 @@ impl Recording {
     }
 }
 
-/// Cut `recorded_s` seconds into segments of at most `segment_s`.
-pub fn cut_segments(recorded_s: i64, segment_s: i64, bytes_per_s: u64) -> Vec<Segment> {
+/// The seed of a segment's file: a function of the recording and the segment's place in it, so the same
+/// requests at the same virtual times give the same bytes (the id stream is not drawn from when cutting).
+pub fn media_seed(id: &str, room: &str, created_ms: i64, index: u32) -> u64 {
+    let mut h: u64 = 0xCBF2_9CE4_8422_2325;
+    for b in
+        id.bytes().chain([0]).chain(room.bytes()).chain(created_ms.to_le_bytes()).chain(index.to_le_bytes())
+    {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01B3);
+    }
+    h
+}
+
+/// Cut `recorded_s` seconds into segments of at most `segment_s` (their sizes and seeds still 0).
+pub fn cut_segments(recorded_s: i64, segment_s: i64) -> Vec<Segment> {
     let segment_s = segment_s.max(1);
     let mut out = Vec::new();
     let mut offset = 0;
@@ -304,13 +348,22 @@ pub fn cut_segments(recorded_s: i64, segment_s: i64, bytes_per_s: u64) -> Vec<Se
             index: out.len() as u32 + 1,
             offset_s: offset,
             duration_s: d,
-            size: (d as u64).saturating_mul(bytes_per_s).max(super::files::MIN_FILE_SIZE),
+            size: 0,
+            seed: 0,
             file_key: None,
         });
         offset += d;
     }
     out
 }
+
+/// Default bytes per second of a file with video: 2 Mbit/s, above the smallest valid 1920×1080 at 30
+/// frames per second (185,166 B/s; 001's default canvas), a common bitrate of 1080p recordings.
+pub const DEFAULT_VIDEO_BYTES_PER_S: u64 = 250_000;
+/// Default bytes per second of an audio-only file: 128 kbit/s MP3.
+pub const DEFAULT_AUDIO_BYTES_PER_S: u64 = 16_000;
+/// Largest bytes per second of an audio-only file: an MP3 holds at most 320 kbit/s.
+pub const MAX_AUDIO_BYTES_PER_S: u64 = 40_000;
 
 /// How long the back end's processing steps take and how big generated media is. Fixture-settable.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -322,9 +375,10 @@ pub struct Timings {
     pub encode_s: f64,
     /// seconds uploading the encoded files takes
     pub upload_s: f64,
-    /// bytes per recorded second of a video (mp4) file
+    /// bytes per recorded second of a file with video (mp4); a file is never smaller than the smallest
+    /// valid file of its picture and duration
     pub video_bytes_per_s: u64,
-    /// bytes per recorded second of an audio-only (mp3) file
+    /// bytes per recorded second of an audio-only file (mp3); likewise at least the smallest valid one
     pub audio_bytes_per_s: u64,
 }
 
@@ -334,8 +388,8 @@ impl Default for Timings {
             encode_queue_s: 5.0,
             encode_s: 10.0,
             upload_s: 5.0,
-            video_bytes_per_s: 2000,
-            audio_bytes_per_s: 500,
+            video_bytes_per_s: DEFAULT_VIDEO_BYTES_PER_S,
+            audio_bytes_per_s: DEFAULT_AUDIO_BYTES_PER_S,
         }
     }
 }
@@ -371,12 +425,13 @@ impl TimingsPatch {
                 }
             }
         }
-        for (name, v) in
-            [("video_bytes_per_s", self.video_bytes_per_s), ("audio_bytes_per_s", self.audio_bytes_per_s)]
-        {
+        for (name, v, max) in [
+            ("video_bytes_per_s", self.video_bytes_per_s, 10_000_000),
+            ("audio_bytes_per_s", self.audio_bytes_per_s, MAX_AUDIO_BYTES_PER_S),
+        ] {
             if let Some(v) = v {
-                if !(1..=10_000_000).contains(&v) {
-                    out.push((name, format!("must be between 1 and 10000000, got {v}")));
+                if !(1..=max).contains(&v) {
+                    out.push((name, format!("must be between 1 and {max}, got {v}")));
                 }
             }
         }
@@ -430,10 +485,10 @@ mod tests {
 
     #[test]
     fn last_segment_is_partial() {
-        let s = cut_segments(2000, 900, 10);
+        let s = cut_segments(2000, 900);
         assert_eq!(s.len(), 3);
         assert_eq!(s[2].duration_s, 200);
         assert_eq!(s[2].offset_s, 1800);
-        assert!(cut_segments(0, 900, 10).is_empty());
+        assert!(cut_segments(0, 900).is_empty());
     }
 }

@@ -153,6 +153,7 @@ impl Application {
         let result = self.server.await;
         pump.abort();
         if let Some(path) = &self.state_file {
+            self.emulator.world.files.settle().await;
             let dump = self.emulator.dump();
             let text = serde_json::to_vec_pretty(&dump).map_err(std::io::Error::other)?;
             let tmp = path.with_extension("tmp");

@@ -150,6 +150,8 @@ async fn reset(app: web::Data<Emulator>, req: HttpRequest, body: web::Payload) -
 }
 
 async fn get_state(app: web::Data<Emulator>) -> HttpResponse {
+    // Every file's MD5 is in the dump: wait for the ones still being computed (off this thread).
+    app.world.files.settle().await;
     HttpResponse::Ok().json(app.dump())
 }
 

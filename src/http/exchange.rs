@@ -117,6 +117,8 @@ pub struct Exchange<'a> {
     pub(crate) public_url: Option<&'a str>,
     /// the decoded query, parsed on first use (a handler reads several parameters)
     pairs: std::cell::OnceCell<Vec<(Cow<'a, str>, Cow<'a, str>)>>,
+    /// files whose MD5 the answer reports but which is not computed yet (see [`Exchange::md5`])
+    awaiting: std::cell::RefCell<Vec<String>>,
 }
 
 impl<'a> Exchange<'a> {
@@ -130,7 +132,16 @@ impl<'a> Exchange<'a> {
         auth_clock: crate::clock::AuthClock,
         public_url: Option<&'a str>,
     ) -> Self {
-        Exchange { req, body, now_ms, wall_ms, auth_clock, public_url, pairs: std::cell::OnceCell::new() }
+        Exchange {
+            req,
+            body,
+            now_ms,
+            wall_ms,
+            auth_clock,
+            public_url,
+            pairs: std::cell::OnceCell::new(),
+            awaiting: std::cell::RefCell::new(Vec::new()),
+        }
     }
 }
 
@@ -176,6 +187,19 @@ impl<'a> Exchange<'a> {
         match self.public_url {
             Some(u) => u.to_string(),
             None => request_base(self.req),
+        }
+    }
+
+    /// The MD5 of a stored file, for an answer that reports it. When it is not computed yet, the answer
+    /// waits: the key is noted, [`serve`] waits for the hash (off this thread) and runs the handler again,
+    /// so the handler must have no effect beyond its answer. Empty meanwhile.
+    pub fn md5(&self, f: &crate::files::StoredFile) -> String {
+        match &f.md5 {
+            Some(h) => h.clone(),
+            None => {
+                self.awaiting.borrow_mut().push(f.key.clone());
+                String::new()
+            }
         }
     }
 
@@ -237,11 +261,15 @@ pub fn dropped_response() -> HttpResponse {
     HttpResponse::Ok().content_type("application/json").streaming(failing)
 }
 
+/// How many times an answer waiting for MD5s is made again (each time after the ones it named are known; a
+/// file made in between could name another).
+const MD5_ROUNDS: usize = 4;
+
 /// Run one exchange with a vendor endpoint: body, faults, handler, journal.
 pub async fn serve<E, F>(envelope: &E, req: &HttpRequest, payload: web::Payload, handle: F) -> HttpResponse
 where
     E: Envelope + ?Sized,
-    F: FnOnce(&Exchange) -> Reply,
+    F: Fn(&Exchange) -> Reply,
 {
     let door = envelope.door();
     let now_ms = door.world.clock.now_ms();
@@ -295,7 +323,20 @@ where
             };
             let ex =
                 Exchange::new(req, body, (now_ms, wall_ms), door.world.auth_clock(), door.given_public_url());
-            (handle(&ex), ex.body)
+            let mut reply = handle(&ex);
+            // An answer that reports MD5s not computed yet waits for them (never on this thread's time: the
+            // hash runs on the background pool or a blocking thread) and is made again.
+            for _ in 0..MD5_ROUNDS {
+                let keys = std::mem::take(&mut *ex.awaiting.borrow_mut());
+                if keys.is_empty() {
+                    break;
+                }
+                for key in keys {
+                    door.world.files.md5_ready(&key).await;
+                }
+                reply = handle(&ex);
+            }
+            (reply, ex.body)
         }
     };
     record(door, envelope.kind(), req, &body, reply.status, &reply.body, fault_id, now_ms, wall_ms);

@@ -3,7 +3,7 @@
 //! files. A vendor folder keeps only what differs (its codes, its shapes, its words).
 
 use crate::checks::FixtureError;
-use crate::files::StoredFile;
+use crate::files::{Media, NewFile, StoredFile};
 use crate::http::{Exchange, Reply};
 use crate::recording::{Recording, Segment};
 use crate::world::World;
@@ -197,18 +197,31 @@ pub fn check_callback_url(url: Option<&str>, path: &str, errors: &mut Vec<Fixtur
 }
 
 /// Store one file per segment of a finished recording, owned by `owner`, named by `name_of`, noting each
-/// file's key on its segment. Lazy: each file is made as the iterator reaches its segment, so ids the caller
-/// draws per file (video ids, file ids) interleave with the files' own, as they always have.
+/// file's key on its segment. Each file is media of the recording's shape lasting its segment, made with the
+/// seed and size the segment was cut with (so the size reported since the stop is the file's). Lazy: each
+/// file is made as the iterator reaches its segment, so ids the caller draws per file (video ids, file ids)
+/// interleave with the files' own, as they always have.
 pub fn store_segments<'a>(
     world: &'a World,
     owner: &'a str,
     rec: &'a mut Recording,
-    format: &'a str,
     at_ms: i64,
     name_of: impl Fn(&Segment) -> String + 'a,
 ) -> impl Iterator<Item = (&'a Segment, StoredFile)> + 'a {
+    let shape = rec.shape();
     rec.segments.iter_mut().map(move |seg| {
-        let f = world.files.create(&world.ids, owner, &name_of(seg), format, seg.size, at_ms);
+        let media = Media { shape, duration_ms: seg.duration_ms() };
+        let name = name_of(seg);
+        let new = NewFile {
+            owner,
+            name: &name,
+            media: Some(media),
+            format: shape.format(),
+            target_size: seg.size,
+            seed: Some(seg.seed),
+        };
+        let f = world.files.add(&world.ids, new, at_ms);
+        seg.size = f.size;
         seg.file_key = Some(f.key.clone());
         (&*seg, f)
     })

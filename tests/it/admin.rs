@@ -45,11 +45,24 @@ impl Acct {
 }
 
 /// A fixture with these accounts, each with group [`G`] where `u1` publishes a camera.
+/// Files of these worlds are small (tasks record a 320×240 canvas at 15 fps, [`SMALL_BPS`] bytes a second),
+/// so state dumps and downloads, which hash or read whole files, stay quick in debug builds.
 fn world(accts: &[Acct]) -> Value {
     json!({ "cloud_record": {
         "accounts": accts.iter().map(|a| a.account()).collect::<Vec<_>>(),
         "groups": accts.iter().map(|a| a.group(G, "u1")).collect::<Vec<_>>(),
-    }})
+    }, "timings": { "video_bytes_per_s": SMALL_BPS } })
+}
+
+/// Bytes per second of video in [`world`]s: above the smallest valid small canvas with sound.
+const SMALL_BPS: u64 = 2000 * 3;
+
+/// The small canvas of `init` (see [`world`]).
+fn small_canvas(mut body: Value) -> Value {
+    body["width"] = json!(320);
+    body["height"] = json!(240);
+    body["frame_rate"] = json!(15);
+    body
 }
 
 /// `cloud_record.join`: `user` enters `group` with camera `0`.
@@ -94,14 +107,20 @@ async fn cr_get(app: &TestApp, a: Acct, path: &str, query: &str) -> Value {
 
 /// Start an automatic task in `group` (it records at once: status 2).
 async fn start_task(app: &TestApp, a: Acct, group: &str) -> String {
-    let v = cr_post(app, a, "/v1/record/init", json!({ "group_id": group, "seq": "1", "auto": {} })).await;
+    let v = cr_post(
+        app,
+        a,
+        "/v1/record/init",
+        small_canvas(json!({ "group_id": group, "seq": "1", "auto": {} })),
+    )
+    .await;
     assert_eq!(v["code"], 0, "init: {v}");
     v["record_id"].as_str().unwrap().to_string()
 }
 
 /// Start a manual task in `group` (status 1 until its first layout).
 async fn manual_task(app: &TestApp, a: Acct, group: &str) -> String {
-    let v = cr_post(app, a, "/v1/record/init", json!({ "group_id": group, "seq": "1" })).await;
+    let v = cr_post(app, a, "/v1/record/init", small_canvas(json!({ "group_id": group, "seq": "1" }))).await;
     assert_eq!(v["code"], 0, "init: {v}");
     v["record_id"].as_str().unwrap().to_string()
 }
@@ -346,7 +365,7 @@ async fn reset_one_tenant_keeps_the_others() {
 #[tokio::test]
 async fn reset_restores_start_timings_and_timeline() {
     let mut doc = world(&[A]);
-    doc["timings"] = json!({ "encode_queue_s": 100 });
+    doc["timings"]["encode_queue_s"] = json!(100);
     doc["timeline"] = json!([{ "at": 60, "event": join(A, G, "u2") }]);
     let app = spawn(doc).await;
     let v = app.advance(60.0).await;
@@ -1421,7 +1440,11 @@ async fn script(app: &TestApp) -> Vec<String> {
         app.client.post(format!("{}{p}", app.url)).header("authorization", A.auth()).json(&b)
     };
     out.push(app.text(get(format!("/access/token?dev_id={}&token={}", A.dev(), A.token()))).await.1);
-    out.push(app.text(post("/v1/record/init", json!({ "group_id": G, "seq": "1", "auto": {} }))).await.1);
+    out.push(
+        app.text(post("/v1/record/init", small_canvas(json!({ "group_id": G, "seq": "1", "auto": {} }))))
+            .await
+            .1,
+    );
     let first: Value = serde_json::from_str(&out[1]).unwrap();
     let rid = first["record_id"].as_str().unwrap().to_string();
     out.push(app.text(post("/v1/record/init", json!({ "group_id": "g2", "seq": "2" }))).await.1);
@@ -1472,7 +1495,8 @@ async fn files_route_serves_ranges() {
     let url = entry["url"].as_str().unwrap().to_string();
     let extent: Value = serde_json::from_str(entry["extent"].as_str().unwrap()).unwrap();
     let size = extent["size"].as_u64().unwrap();
-    assert_eq!(size, 60_000);
+    assert_eq!(size, 30 * SMALL_BPS);
+    let sz = size as usize;
 
     let (s, v) = app.get("/files/nokey/none.mp4").await;
     assert_eq!(s, 404, "{v}");
@@ -1490,14 +1514,14 @@ async fn files_route_serves_ranges() {
     assert_eq!(head.headers()["content-length"], size.to_string().as_str());
     assert_eq!(head.headers()["accept-ranges"], "bytes");
 
-    let range = |r: &str| app.client.get(&url).header("range", r).send();
+    let range = |r: &str| app.client.get(&url).header("range", r.to_string()).send();
     for (r, from, to) in [
-        ("bytes=0-9", 0, 10),
-        ("bytes=59990-", 59_990, 60_000),
-        ("bytes=-5", 59_995, 60_000),
-        ("bytes=100-99999999", 100, 60_000),
+        ("bytes=0-9".to_string(), 0, 10),
+        (format!("bytes={}-", sz - 10), sz - 10, sz),
+        ("bytes=-5".to_string(), sz - 5, sz),
+        ("bytes=100-99999999".to_string(), 100, sz),
     ] {
-        let resp = range(r).await.unwrap();
+        let resp = range(&r).await.unwrap();
         assert_eq!(resp.status(), 206, "{r}");
         assert_eq!(
             resp.headers()["content-range"],
@@ -1506,8 +1530,8 @@ async fn files_route_serves_ranges() {
         );
         assert_eq!(resp.bytes().await.unwrap().as_ref(), &all[from..to], "{r}");
     }
-    for r in ["bytes=60000-", "bytes=70000-70010"] {
-        let resp = range(r).await.unwrap();
+    for r in [format!("bytes={sz}-"), format!("bytes={}-{}", sz + 10_000, sz + 10_010)] {
+        let resp = range(&r).await.unwrap();
         assert_eq!(resp.status(), 416, "{r}");
         assert_eq!(resp.headers()["content-range"], format!("bytes */{size}").as_str(), "{r}");
     }

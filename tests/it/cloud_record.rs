@@ -81,6 +81,22 @@ fn one_account(over: Value) -> Value {
     fixture(vec![account(over)], json!([]))
 }
 
+/// Bytes per second of video in [`small`] worlds: above the smallest valid 320×240 picture at 15 fps with
+/// sound (about 4,500), so files have exactly `seconds × SMALL_BPS` bytes.
+const SMALL_BPS: u64 = 6000;
+
+/// `fixture` recording small files ([`SMALL_BPS`]): with [`small_canvas`] inits, tests that download or hash
+/// whole files stay quick in debug builds (the default 1920×1080 canvas needs at least 185 kB a second).
+fn small(mut fixture: Value) -> Value {
+    fixture["timings"] = json!({ "video_bytes_per_s": SMALL_BPS });
+    fixture
+}
+
+/// `init` fields for a 320×240 canvas at 15 frames per second, merged with `extra`.
+fn small_canvas(extra: Value) -> Value {
+    merge(json!({ "width": 320, "height": 240, "frame_rate": 15 }), extra)
+}
+
 /// A camera (`0`) and a microphone (`1`), as the join event publishes them.
 fn cam_mic() -> Value {
     json!([{ "media_type": 2, "media_id": "0" }, { "media_type": 1, "media_id": "1" }])
@@ -759,8 +775,8 @@ async fn load_limits_and_duplicates() {
 /// upload would overrun the quota fails (-1) instead of finishing; deleting files frees the space.
 #[tokio::test]
 async fn storage_quota() {
-    // 2000 bytes: one second of video.
-    let app = spawn(one_account(json!({ "quota_bytes": 2000 }))).await;
+    // One second of video (at the default 250,000 bytes per second).
+    let app = spawn(one_account(json!({ "quota_bytes": 250_000 }))).await;
     join(&app, "room", "u1").await;
     let api = Api::login(&app).await;
 
@@ -778,7 +794,7 @@ async fn storage_quota() {
     app.advance(20.0).await;
     assert_eq!(api.status(&fits).await, 6);
     let f = api.files(&fits, &[]).await;
-    assert_eq!(extent(&f["data_list"][0])["size"], 2000);
+    assert_eq!(extent(&f["data_list"][0])["size"], 250_000);
 
     let v = api.init_raw(json!({ "group_id": "next", "seq": "q" })).await;
     assert_code(&v, NO_SPACE);
@@ -1011,10 +1027,11 @@ async fn task_command_state_rules() {
 /// +5, +15, +20 s; three files of 900, 900 and 600 s whose downloaded bytes have the reported size and MD5.
 #[tokio::test]
 async fn full_lifecycle_produces_downloadable_segments() {
-    let app = spawn(one_account(json!({}))).await;
+    let app = spawn(small(one_account(json!({})))).await;
     join(&app, "room", "u1").await;
     let api = Api::login(&app).await;
-    let rid = api.init(json!({ "file_name": "lesson", "file_duration": 15, "timeout": 60, "width": 1280, "height": 720 })).await;
+    let rid =
+        api.init(small_canvas(json!({ "file_name": "lesson", "file_duration": 15, "timeout": 60 }))).await;
     assert_eq!(api.status(&rid).await, 1);
     assert_code(&api.layout_u1(&rid, json!({})).await, 0);
     assert_eq!(api.status(&rid).await, 2);
@@ -1027,7 +1044,7 @@ async fn full_lifecycle_produces_downloadable_segments() {
     assert_code(&api.cmd("resume", &rid).await, 0);
     app.advance(1800.0).await;
     let v = api.cmd("finish", &rid).await;
-    let total_bytes: u64 = 2400 * 2000;
+    let total_bytes: u64 = 2400 * SMALL_BPS;
     assert_eq!(
         v,
         json!({ "code": 0, "msg": "OK", "record_id": rid, "media_duration": 2400, "record_duration": 2700,
@@ -1053,14 +1070,14 @@ async fn full_lifecycle_produces_downloadable_segments() {
         let e = extent(entry);
         assert_eq!(e["index"], i + 1);
         assert_eq!(e["duration"], secs);
-        assert_eq!(e["size"], secs * 2000);
+        assert_eq!(e["size"], secs * SMALL_BPS);
         assert_eq!(e["format"], "mp4");
         let url = entry["url"].as_str().unwrap();
         assert!(url.starts_with(&format!("{}/files/", app.url)), "{url}");
         assert!(url.ends_with(&format!("/lesson_{}.mp4", i + 1)), "{url}");
         let (s, bytes) = app.bytes(url).await;
         assert_eq!(s, 200);
-        assert_eq!(bytes.len() as u64, secs * 2000);
+        assert_eq!(bytes.len() as u64, secs * SMALL_BPS);
         let md5 = entry["md5"].as_str().unwrap();
         assert_eq!(md5.len(), 32);
         assert_eq!(md5_hex(&bytes), md5, "file {}", i + 1);
@@ -1077,10 +1094,10 @@ async fn full_lifecycle_produces_downloadable_segments() {
 /// suffix and an open range too; a range past the end answers 416.
 #[tokio::test]
 async fn range_downloads() {
-    let app = spawn(one_account(json!({}))).await;
+    let app = spawn(small(one_account(json!({})))).await;
     join(&app, "room", "u1").await;
     let api = Api::login(&app).await;
-    let rid = api.init(json!({ "auto": {} })).await;
+    let rid = api.init(small_canvas(json!({ "auto": {} }))).await;
     app.advance(100.0).await;
     api.cmd("finish", &rid).await;
     app.advance(20.0).await;
@@ -1093,7 +1110,7 @@ async fn range_downloads() {
     );
     let url = entry["url"].as_str().unwrap();
     let (_, all) = app.bytes(url).await;
-    assert_eq!(all.len(), 200_000);
+    assert_eq!(all.len(), 600_000);
     assert_eq!(md5_hex(&all), entry["md5"]);
 
     let ranged = |r: &'static str| {
@@ -1106,20 +1123,20 @@ async fn range_downloads() {
         }
     };
     let (s, cr, b) = ranged("bytes=100-199").await;
-    assert_eq!((s, cr.as_deref()), (206, Some("bytes 100-199/200000")));
+    assert_eq!((s, cr.as_deref()), (206, Some("bytes 100-199/600000")));
     assert_eq!(b, &all[100..200]);
     let (s, cr, b) = ranged("bytes=-16").await;
-    assert_eq!((s, cr.as_deref()), (206, Some("bytes 199984-199999/200000")));
-    assert_eq!(b, &all[199_984..]);
-    let (s, _, b) = ranged("bytes=199990-").await;
+    assert_eq!((s, cr.as_deref()), (206, Some("bytes 599984-599999/600000")));
+    assert_eq!(b, &all[599_984..]);
+    let (s, _, b) = ranged("bytes=599990-").await;
     assert_eq!(s, 206);
-    assert_eq!(b, &all[199_990..]);
-    let (s, cr, _) = ranged("bytes=200000-").await;
-    assert_eq!((s, cr.as_deref()), (416, Some("bytes */200000")));
+    assert_eq!(b, &all[599_990..]);
+    let (s, cr, _) = ranged("bytes=600000-").await;
+    assert_eq!((s, cr.as_deref()), (416, Some("bytes */600000")));
     app.stop().await;
 }
 
-/// An audio-only task (file_type 1) records mp3 files sized at 500 bytes per second.
+/// An audio-only task (file_type 1) records mp3 files sized at 16,000 bytes per second (128 kbit/s).
 #[tokio::test]
 async fn audio_task_produces_mp3() {
     let app = spawn(one_account(json!({}))).await;
@@ -1133,7 +1150,7 @@ async fn audio_task_produces_mp3() {
     );
     app.advance(100.0).await;
     let v = api.cmd("finish", &rid).await;
-    assert_eq!((v["media_duration"].as_i64(), v["flow"].as_i64()), (Some(100), Some(49)));
+    assert_eq!((v["media_duration"].as_i64(), v["flow"].as_i64()), (Some(100), Some(1563)));
     app.advance(20.0).await;
     let f = api.files(&rid, &[]).await;
     assert_eq!(f["total_num"], 1);
@@ -1143,7 +1160,7 @@ async fn audio_task_produces_mp3() {
     let resp = app.client.get(entry["url"].as_str().unwrap()).send().await.unwrap();
     assert_eq!(resp.headers()["content-type"], "audio/mpeg");
     let bytes = resp.bytes().await.unwrap();
-    assert_eq!(bytes.len(), 50_000);
+    assert_eq!(bytes.len(), 1_600_000);
     assert_eq!(md5_hex(&bytes), entry["md5"]);
     app.stop().await;
 }
@@ -1425,10 +1442,10 @@ async fn huge_query_numbers_are_answered() {
 /// partial page, page past the end, page_size edges; missing record_id is 03, an unknown one 01.
 #[tokio::test]
 async fn download_url_paging() {
-    let app = spawn(one_account(json!({}))).await;
+    let app = spawn(small(one_account(json!({})))).await;
     join(&app, "room", "u1").await;
     let api = Api::login(&app).await;
-    let rid = api.init(json!({ "auto": {}, "file_duration": 15, "file_name": "part" })).await;
+    let rid = api.init(small_canvas(json!({ "auto": {}, "file_duration": 15, "file_name": "part" }))).await;
     app.advance(3600.0).await;
     let v = api.files(&rid, &[]).await;
     assert_eq!(
@@ -1591,7 +1608,7 @@ async fn concurrent_duplicate_inits_yield_exactly_one_task() {
 async fn scripted_session(app: &TestApp) -> Vec<String> {
     join(app, "room", "u1").await;
     let api = Api::login(app).await;
-    let rid = api.init(json!({ "file_duration": 15 })).await;
+    let rid = api.init(small_canvas(json!({ "file_duration": 15 }))).await;
     api.layout_u1(&rid, json!({})).await;
     app.advance(1000.0).await;
     api.cmd("finish", &rid).await;
@@ -1612,7 +1629,7 @@ async fn scripted_session(app: &TestApp) -> Vec<String> {
 async fn same_seed_same_answers() {
     let spawn_seed = |seed| {
         spawn_with(Spawn {
-            fixtures: vec![with_clock(one_account(json!({}))).to_string()],
+            fixtures: vec![with_clock(small(one_account(json!({})))).to_string()],
             seed,
             ..Spawn::default()
         })
@@ -1799,7 +1816,7 @@ async fn idle_stop_of_a_suspended_task_keeps_what_was_recorded() {
     let f = api.files(&rid, &[]).await;
     assert_eq!(f["total_num"], 1);
     let e = extent(&f["data_list"][0]);
-    assert_eq!((e["duration"].as_i64(), e["size"].as_i64()), (Some(50), Some(100_000)));
+    assert_eq!((e["duration"].as_i64(), e["size"].as_i64()), (Some(50), Some(50 * 250_000)));
     app.stop().await;
 }
 

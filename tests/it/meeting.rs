@@ -232,11 +232,14 @@ async fn a_live_has_a_watch_page_while_it_is_on() {
     app.stop().await;
 }
 
-/// 90 minutes of recording: two files (60 + 30 minutes), times in the documented form, sizes and MD5 of the
-/// downloads equal to what getRecords reports; then the files are deleted one by one and as a recording.
+/// 90 seconds of recording in a tenant that cuts files every minute: two files (60 + 30 seconds), times in
+/// the documented form, sizes and MD5 of the downloads equal to what getRecords reports; then the files are
+/// deleted one by one and as a recording.
 #[tokio::test]
 async fn a_recording_becomes_files_that_download_and_can_be_deleted() {
-    let app = spawn(world()).await;
+    let mut w = world();
+    w["meeting"]["tenants"][0]["segment_s"] = json!(60);
+    let app = spawn(w).await;
     app.advance(60.0).await;
     let id = open_record(&app, "1866").await;
     assert_eq!(id.len(), 36, "a UUID like the document's: {id}");
@@ -244,7 +247,7 @@ async fn a_recording_becomes_files_that_download_and_can_be_deleted() {
     assert_eq!((st["record"].clone(), st["recordId"].clone()), (json!(true), json!(id)));
     assert_eq!(records(&app, json!({ "recordId": id })).await, Vec::<Value>::new());
     refused(&app, "delRecordFile", AUTH, json!({ "recordId": id }), 200_003).await;
-    app.advance(5400.0).await;
+    app.advance(90.0).await;
     ok(&app, "closeRecord", AUTH, json!({ "conferenceKey": "1866" })).await;
     // Processing: 5 s queued, 10 s encoding, 5 s uploading.
     app.advance(19.0).await;
@@ -256,20 +259,20 @@ async fn a_recording_becomes_files_that_download_and_can_be_deleted() {
     // UTC, like the document's example (its file name carries the Beijing time).
     assert_eq!(
         (rows[0]["startTime"].clone(), rows[0]["stopTime"].clone(), rows[1]["stopTime"].clone()),
-        (json!("2026-01-01 00:01:00"), json!("2026-01-01 01:01:00"), json!("2026-01-01 01:31:00"))
+        (json!("2026-01-01 00:01:00"), json!("2026-01-01 00:02:00"), json!("2026-01-01 00:02:30"))
     );
-    for (row, seconds) in rows.iter().zip([3600u64, 1800]) {
+    for (row, seconds) in rows.iter().zip([60u64, 30]) {
         assert_eq!(row.as_object().unwrap().len(), 8, "{row}");
         assert_eq!(
             (row["conferenceKey"].clone(), row["entId"].clone(), row["cid"].clone()),
             (json!("1866"), json!(52), json!(id))
         );
         assert_eq!(row["recordId"].as_str().unwrap().len(), 32);
-        assert_eq!(row["fileSize"], json!(seconds * 2000));
+        assert_eq!(row["fileSize"], json!(seconds * 250_000));
         let url = row["downUrl"].as_str().unwrap();
         assert!(url.starts_with(&format!("{}/files/", app.url)), "{url}");
         let (s, bytes) = app.bytes(url).await;
-        assert_eq!((s, bytes.len() as u64), (200, seconds * 2000));
+        assert_eq!((s, bytes.len() as u64), (200, seconds * 250_000));
         assert_eq!(&bytes[4..8], b"ftyp");
         let (_, state) = app.get("/__admin/state").await;
         let stored = state["files"]
@@ -342,7 +345,7 @@ async fn a_conference_ending_closes_its_recording_and_live() {
     app.advance(20.0).await;
     let rows = records(&app, json!({ "recordId": id })).await;
     assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0]["fileSize"], 600 * 2000);
+    assert_eq!(rows[0]["fileSize"], 600 * 250_000);
     // Ending twice is refused; the conference starts again with nothing on.
     let (s, _) = app
         .post("/__admin/events", json!({ "type": "meeting.conference_end", "conference_key": "1866" }))
@@ -481,7 +484,7 @@ async fn state_dump_and_restore_round_trip() {
     ok(&app, "closeRecord", AUTH, json!({ "conferenceKey": "1866" })).await;
     app.advance(20.0).await;
     let rows = records(&app, json!({ "recordId": id })).await;
-    assert_eq!(rows[0]["fileSize"], 600 * 2000);
+    assert_eq!(rows[0]["fileSize"], 600 * 250_000);
     // A dump whose meeting section is wrong changes nothing.
     let mut bad = dump.clone();
     bad["vendors"]["meeting"]["tenants"]["52"]["config"]["cloud"] = json!("private");
@@ -521,7 +524,7 @@ async fn a_recording_survives_a_restart_with_the_state_file() {
     app.advance(100.0).await;
     ok(&app, "closeRecord", AUTH, json!({ "conferenceKey": "1866" })).await;
     app.advance(20.0).await;
-    assert_eq!(records(&app, json!({ "recordId": id })).await[0]["fileSize"], 200 * 2000);
+    assert_eq!(records(&app, json!({ "recordId": id })).await[0]["fileSize"], 200 * 250_000);
     app.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -728,9 +731,9 @@ async fn the_lifecycle_over_https_hands_out_urls_on_the_addressed_host() {
     let row = &v["data"][0];
     let url = row["downUrl"].as_str().unwrap_or_else(|| panic!("{v}"));
     assert!(url.starts_with(&format!("{base}/files/")), "{url}");
-    let resp = c.get(url).send().await.unwrap();
+    let resp = c.head(url).send().await.unwrap();
     assert_eq!(resp.status(), 200);
-    assert_eq!(resp.bytes().await.unwrap().len() as i64, row["fileSize"].as_i64().unwrap());
+    assert_eq!(resp.headers()["content-length"], row["fileSize"].as_i64().unwrap().to_string().as_str());
     // The same call over plain HTTP names the plain address.
     let (_, v) = app.post_h("/meeting/getRecords", json!({ "recordId": rid }), &[("auth", AUTH)]).await;
     assert!(v["data"][0]["downUrl"].as_str().unwrap().starts_with(&format!("{}/files/", app.url)), "{v}");

@@ -18,6 +18,8 @@
 #            versions), openapi-spec-validator (make contract) and requests (tests/it/tls.rs runs
 #            docs/examples/python_requests.py with it); python3 and its venv module from Debian.
 #   wrk      the load generator of `make bench` (Debian package wrk).
+#   ffmpeg   ffprobe and ffmpeg (Debian package ffmpeg), which check that recordings are real media, and
+#            md5sum (coreutils); test tools only, recmock never runs them.
 #   docker   the docker CLI (Debian package docker.io) and a running daemon (started here when it is not
 #            running and this is root), for `make test-container`.
 #
@@ -135,6 +137,15 @@ tool_python() {
 # --- wrk -------------------------------------------------------------------------------------------------
 tool_wrk() {
     need_debian wrk wrk
+}
+
+# --- ffmpeg ------------------------------------------------------------------------------------------------
+# ffprobe and ffmpeg read and decode every recording recmock makes (tests/it/media.rs, recordings.rs and the
+# unit test media::tests::decoded_pixels); recmock itself never runs them.
+tool_ffmpeg() {
+    need_debian ffprobe ffmpeg
+    need_debian ffmpeg ffmpeg
+    need_debian md5sum coreutils
 }
 
 # --- docker ----------------------------------------------------------------------------------------------

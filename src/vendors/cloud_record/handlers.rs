@@ -460,6 +460,7 @@ impl CloudRecord {
             stop_reason: None,
             files_deleted: false,
         };
+        task.recording.shape = Some(task.file_shape());
         if !task.has_input(acc.groups.get(&group_id)) {
             task.idle_since_ms = Some(now);
         }
@@ -727,6 +728,7 @@ impl CloudRecord {
             let _ = task.recording.start(now);
         }
         task.layout = Some(Box::new(layout));
+        task.recording.shape = Some(task.file_shape());
         task.last_command_ms = now;
         task.idle_since_ms = if task.has_input(group) { None } else { Some(now) };
         self.arm_timeout(app, task);
@@ -819,7 +821,7 @@ impl CloudRecord {
                     .map(|(s, f)| {
                         json!({
                             "url": ex.file_url(&f),
-                            "md5": f.md5,
+                            "md5": ex.md5(&f),
                             "file_name": f.name,
                             "extent": json!({
                                 "index": s.index, "size": f.size, "duration": s.duration_s, "format": f.format

@@ -276,7 +276,7 @@ impl CloudRecord {
                 task.stop_reason = Some(reason);
             } else {
                 let owner = format!("{KIND}:{app}");
-                let ext = task.recording.media.format();
+                let ext = task.recording.shape().format();
                 let many = task.recording.segments.len() > 1;
                 let base = task.file_name.clone();
                 let name_of = |seg: &crate::recording::Segment| {
@@ -286,9 +286,10 @@ impl CloudRecord {
                         format!("{base}.{ext}")
                     }
                 };
-                kit::store_segments(&self.world, &owner, &mut task.recording, ext, at, name_of)
-                    .for_each(drop);
-                acc.stored += total;
+                // The files have the sizes the segments were cut with (`total`); what counts is theirs.
+                acc.stored += kit::store_segments(&self.world, &owner, &mut task.recording, at, name_of)
+                    .map(|(_, f)| f.size)
+                    .sum::<u64>();
             }
         }
         self.world.schedule_recording_step(KIND, app, &task.recording);

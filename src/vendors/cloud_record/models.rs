@@ -1,5 +1,6 @@
 //! Tenant state of the cloud-recording vendor: accounts, their groups and streams, their record tasks.
 
+use crate::files::{Picture, Shape, MP4_SOUND};
 use crate::index::{Chunked, FastMap, RankedSet};
 use crate::recording::{Phase, Recording};
 use serde::{Deserialize, Serialize};
@@ -58,8 +59,9 @@ fn default_max_group_tasks() -> usize {
 fn default_max_layout_inputs() -> usize {
     16
 }
+/// 100 GiB: some 110 hours of recordings at the default 2 Mbit/s.
 fn default_quota() -> u64 {
-    1 << 30
+    100 << 30
 }
 
 /// A stream a user publishes in a group.
@@ -203,6 +205,21 @@ impl RecordTask {
             Phase::Done => 6,
             Phase::Failed => -1,
         }
+    }
+
+    /// What its files hold: an MP3 (`file_type` 1), or an MP4 of the init's canvas and frame rate, with
+    /// sound when it records some (an automatic task mixes the group's audio; a manual one has sound when
+    /// its layout has an audio input).
+    pub fn file_shape(&self) -> Shape {
+        if self.file_type == 1 {
+            return Shape::mp3();
+        }
+        let picture = Picture { width: self.width, height: self.height, fps: self.frame_rate };
+        let sound = match (&self.auto, &self.layout) {
+            (None, Some(l)) => !l.audio.is_empty(),
+            _ => true,
+        };
+        Shape::Mp4 { video: Some(picture), audio: sound.then_some(MP4_SOUND) }
     }
 
     /// Whether anything this task would record is in `group` now.

@@ -17,6 +17,7 @@ mod handlers;
 pub mod models;
 
 use crate::checks::{self, event_fields, FixtureError};
+use crate::files::{Media, NewFile};
 use crate::http::{endpoint, Envelope, FrontDoor, Reply};
 use crate::outbox::{NewCallback, Signer, SuccessRule};
 use crate::recording::{self, MediaKind, Phase, Recording};
@@ -554,15 +555,17 @@ impl Iclass {
         secs: i64,
         at_ms: i64,
     ) -> VideoFile {
-        let bytes_per_s = self.world.timings().video_bytes_per_s;
-        let f = self.world.files.create(
-            &self.world.ids,
+        let shape = vt.shape();
+        let secs_u = secs.max(0) as u64;
+        let new = NewFile {
             owner,
             name,
-            "mp4",
-            (secs.max(0) as u64).saturating_mul(bytes_per_s),
-            at_ms,
-        );
+            media: Some(Media { shape, duration_ms: secs_u.saturating_mul(1000) }),
+            format: "mp4",
+            target_size: secs_u.saturating_mul(shape.bytes_per_s(&self.world.timings())),
+            seed: None,
+        };
+        let f = self.world.files.add(&self.world.ids, new, at_ms);
         VideoFile {
             video_play_time: play_ms.max(0),
             video_size: f.size,
@@ -633,6 +636,8 @@ impl Iclass {
                     let id = e.class_id.to_string();
                     let mut rec =
                         Recording::new(id.clone(), id, MediaKind::Video, RECORDING_SEGMENT_S, at_ms);
+                    // Its own segments are the whiteboard's files.
+                    rec.shape = Some(VideoType::Whiteboard.shape());
                     let _ = rec.start(at_ms);
                     let mut spans = Vec::new();
                     if let Some(c) = acc.classes.get(&e.class_id) {

@@ -1,6 +1,7 @@
 //! Tenant state of the TIC PaaS vendor: one app (sdkappid) with its users, classes, documents and the
 //! cloud recordings of its classes.
 
+use crate::files::{Picture, Shape};
 use crate::index::{Chunked, FastMap, RankedSet};
 use crate::recording::Recording;
 use serde::{Deserialize, Serialize};
@@ -152,6 +153,15 @@ impl VideoType {
         }
     }
 
+    /// What its recorded files hold: the class's picture (`settings`: 1024×768 at 20 frames per second),
+    /// with sound for a camera; a screen share and the whiteboard are silent.
+    pub fn shape(self) -> Shape {
+        match self {
+            VideoType::Camera => Shape::video(RECORDED_PICTURE),
+            VideoType::Screen | VideoType::Whiteboard => Shape::silent_video(RECORDED_PICTURE),
+        }
+    }
+
     /// The stream a user can publish with this number (0 camera, 1 screen share).
     pub fn published(code: i64) -> Option<VideoType> {
         match code {
@@ -245,9 +255,19 @@ pub struct Settings {
     pub record_types: Vec<RecordType>,
 }
 
+/// The picture of every class (`settings.resolution` and `fps`, which the API cannot change): what its
+/// recordings show.
+pub const RECORDED_PICTURE: Picture = Picture { width: 1024, height: 768, fps: 20 };
+
 impl Default for Settings {
     fn default() -> Self {
-        Settings { resolution: "1024x768".into(), fps: 20, layout: 1, record_types: vec![RecordType::Local] }
+        let p = RECORDED_PICTURE;
+        Settings {
+            resolution: format!("{}x{}", p.width, p.height),
+            fps: p.fps,
+            layout: 1,
+            record_types: vec![RecordType::Local],
+        }
     }
 }
 

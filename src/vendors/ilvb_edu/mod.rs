@@ -220,7 +220,7 @@ impl IlvbEdu {
         }
         let owner = format!("{KIND}:{tenant}");
         let count = rec.recording.segments.len();
-        let stored = kit::store_segments(&self.world, &owner, &mut rec.recording, "mp4", at, |seg| {
+        let stored = kit::store_segments(&self.world, &owner, &mut rec.recording, at, |seg| {
             format!("class_{roomid}_{}.mp4", seg.index)
         });
         for (seg, f) in stored {

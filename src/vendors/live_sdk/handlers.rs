@@ -230,6 +230,7 @@ impl LiveSdk {
         let seq = app.recordings_created;
         let room = format!("{relation_id}:{room_id}");
         let mut piece = Recording::new(format!("{seq}.1"), room, MediaKind::Video, SEGMENT_S, now);
+        piece.shape = Some(super::models::piece_shape(params.record_data_type));
         let _ = piece.start(now);
         let rec = SdkRecording {
             seq,

@@ -16,6 +16,7 @@ pub mod models;
 pub mod vod;
 
 use crate::checks::{self, event_fields, FixtureError};
+use crate::files::{Media, NewFile, Picture, Shape};
 use crate::http::routes::method_not_allowed;
 use crate::http::{endpoint, serve, Doorway, Envelope, FrontDoor, Reply};
 use crate::recording::{self, MediaKind, Phase, Recording};
@@ -48,8 +49,8 @@ pub const CUT_TASK: &str = "cut";
 /// Scheduler task: close the recording of a client that has sent no data for a minute.
 pub const NO_DATA_TASK: &str = "no_data_close";
 
-/// Size of the generated cover screenshot, bytes.
-pub const IMAGE_BYTES: u64 = 8192;
+/// Size of the generated cover screenshot (a 1280×720 JPEG), bytes: 64 KiB, a usual size of such a picture.
+pub const IMAGE_BYTES: u64 = 64 * 1024;
 
 /// The live-SDK recording vendor module.
 #[derive(Debug)]
@@ -226,6 +227,7 @@ impl LiveSdk {
                 let n = rec.file_ids.len() + 2;
                 let mut next =
                     Recording::new(format!("{seq}.{n}"), rec.room(), MediaKind::Video, SEGMENT_S, at);
+                next.shape = Some(piece_shape(rec.params.record_data_type));
                 let _ = next.start(at);
                 let mut piece = std::mem::replace(&mut rec.piece, next);
                 let _ = piece.stop(at, &timings);
@@ -283,23 +285,48 @@ impl LiveSdk {
         let owner = format!("{}:{tenant}", KIND);
         let duration = f.duration_s().max(1) as u64;
         let base = format!("{}_{}", f.file_name, f.index);
+        let shape = f.recording.shape();
         let seg = f.recording.segments.first_mut()?;
         let files = &self.world.files;
-        let original = files.create(&self.world.ids, &owner, &format!("{base}.mp4"), "mp4", seg.size, at);
+        // Every output lasts what the VOD answer says the file lasts (`duration`, recorded seconds).
+        let duration_ms = duration.saturating_mul(1000);
+        let name = format!("{base}.mp4");
+        let new = NewFile {
+            owner: &owner,
+            name: &name,
+            media: Some(Media { shape, duration_ms }),
+            format: "mp4",
+            target_size: seg.size,
+            seed: Some(seg.seed),
+        };
+        let original = files.add(&self.world.ids, new, at);
+        seg.size = original.size;
         seg.file_key = Some(original.key.clone());
         let mut outputs = vec![PlayOutput {
             definition: 0,
             vbitrate: original.size.saturating_mul(8) / duration,
-            vwidth: 1280,
-            vheight: 720,
+            vwidth: ORIGINAL.width,
+            vheight: ORIGINAL.height,
             size: original.size,
             file_key: original.key,
         }];
         if f.transcode {
+            let audio = match shape {
+                Shape::Mp4 { audio, .. } => audio,
+                _ => None,
+            };
             for (definition, quarters, vwidth, vheight) in TRANSCODES {
-                let size = (seg.size / 4 * quarters).max(crate::files::MIN_FILE_SIZE);
+                let picture = Picture { width: vwidth, height: vheight, fps: ORIGINAL.fps };
                 let name = format!("{base}.f{definition}.mp4");
-                let sf = files.create(&self.world.ids, &owner, &name, "mp4", size, at);
+                let new = NewFile {
+                    owner: &owner,
+                    name: &name,
+                    media: Some(Media { shape: Shape::Mp4 { video: Some(picture), audio }, duration_ms }),
+                    format: "mp4",
+                    target_size: seg.size / 4 * quarters,
+                    seed: None,
+                };
+                let sf = files.add(&self.world.ids, new, at);
                 outputs.push(PlayOutput {
                     definition,
                     vbitrate: sf.size.saturating_mul(8) / duration,
@@ -311,7 +338,17 @@ impl LiveSdk {
             }
         }
         if f.screenshot {
-            let img = files.create(&self.world.ids, &owner, &format!("{base}.jpg"), "jpg", IMAGE_BYTES, at);
+            let name = format!("{base}.jpg");
+            let cover = Shape::Jpeg { width: ORIGINAL.width, height: ORIGINAL.height };
+            let new = NewFile {
+                owner: &owner,
+                name: &name,
+                media: Some(Media { shape: cover, duration_ms: 0 }),
+                format: "jpg",
+                target_size: IMAGE_BYTES,
+                seed: None,
+            };
+            let img = files.add(&self.world.ids, new, at);
             f.image_key = Some(img.key);
         }
         let n = outputs.len();

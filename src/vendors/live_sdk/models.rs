@@ -1,6 +1,7 @@
 //! Tenant state of the live-SDK recording service: apps, their users' recordings and the VOD files those
 //! recordings produced.
 
+use crate::files::{Picture, Shape, DEFAULT_PICTURE};
 use crate::recording::Recording;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -86,6 +87,19 @@ impl Platform {
             Platform::Windows => "windows",
             Platform::Web => "web",
         }
+    }
+}
+
+/// The original's picture (VOD definition 0): 1280×720 at 25 frames per second.
+pub const ORIGINAL: Picture = DEFAULT_PICTURE;
+
+/// What a piece's files hold: the camera with its sound, or the auxiliary stream (the screen), which
+/// carries no sound.
+pub fn piece_shape(record_data_type: u8) -> Shape {
+    if record_data_type == DATA_AUX {
+        Shape::silent_video(ORIGINAL)
+    } else {
+        Shape::video(ORIGINAL)
     }
 }
 

@@ -234,7 +234,7 @@ impl Meeting {
             );
             format!("{key}_{h:02}{mi:02}{s:02}.mp4")
         };
-        for (seg, f) in kit::store_segments(&self.world, &owner, &mut rec.recording, "mp4", at, name_of) {
+        for (seg, f) in kit::store_segments(&self.world, &owner, &mut rec.recording, at, name_of) {
             let start_ms = started + seg.offset_s * 1000;
             rec.files.push(RecordFile {
                 file_id: self.world.ids.hex(32),
