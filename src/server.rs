@@ -81,7 +81,11 @@ impl Application {
         let cors = config.cors_origin.clone();
         let mut server = HttpServer::new(move || {
             let emulator = factory.clone();
-            actix_web::App::new().wrap(Cors::new(cors.clone())).configure(move |cfg| routes(emulator, cfg))
+            actix_web::App::new()
+                .wrap(Cors::new(cors.clone()))
+                // WebSocket handshakes check their `Origin` against it (src/http/ws.rs).
+                .app_data(web::Data::new(cors.clone()))
+                .configure(move |cfg| routes(emulator, cfg))
         })
         .shutdown_timeout(10);
         if let Some(n) = config.workers {
