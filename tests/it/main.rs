@@ -8,6 +8,7 @@ mod common;
 mod admin;
 mod cli;
 mod cloud_record;
+mod gateway;
 mod hardening;
 mod iclass;
 mod ilvb_edu;
