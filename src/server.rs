@@ -156,6 +156,26 @@ impl Application {
     }
 }
 
+/// Raise this process's limit of open files to its hard limit, and return the limit now in force: each
+/// socket of the event gateway holds a file, and the usual soft limit (1,024) is far below what the server
+/// holds. `recmock serve` calls it at start; the tests and the bench too (their servers, and their clients).
+pub fn raise_open_files_limit() -> u64 {
+    let mut r = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit and setrlimit only read and write the struct they are given.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) != 0 {
+            return 0;
+        }
+        if r.rlim_cur < r.rlim_max {
+            let raised = libc::rlimit { rlim_cur: r.rlim_max, rlim_max: r.rlim_max };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                r = raised;
+            }
+        }
+    }
+    r.rlim_cur
+}
+
 /// Open the HTTPS listener and load (or make) its certificate.
 fn prepare_tls(
     config: &Config,

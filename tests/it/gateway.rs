@@ -41,18 +41,6 @@ fn world() -> Value {
     })
 }
 
-/// Raise this process's open-file limit to the hard limit (many sockets at once, both ends in-process).
-fn raise_nofile() {
-    // SAFETY: getrlimit/setrlimit only read and write the struct passed to them.
-    unsafe {
-        let mut r = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) == 0 && r.rlim_cur < r.rlim_max {
-            r.rlim_cur = r.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &r);
-        }
-    }
-}
-
 /// A WebSocket client (any stream: plain TCP or TLS).
 struct Ws<S> {
     inner: WebSocketStream<S>,
@@ -455,7 +443,7 @@ async fn plain_get_is_426_and_origins_follow_cors() {
 /// them, and closed sockets leave nothing behind.
 #[tokio::test]
 async fn two_hundred_sockets_at_once() {
-    raise_nofile();
+    recmock::server::raise_open_files_limit();
     let app = spawn(world()).await;
     let token = access_token(&app).await;
     let mut sockets = futures_util::future::join_all((0..200).map(|_| async {
