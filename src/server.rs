@@ -22,6 +22,36 @@ pub struct Application {
     emulator: Arc<Emulator>,
     state_file: Option<std::path::PathBuf>,
     tls: Option<TlsInfo>,
+    handle_signals: bool,
+}
+
+/// Stops a server, closing its open WebSockets first (1001, going away): a graceful stop would otherwise
+/// wait its whole timeout (10 s) for them.
+#[derive(Clone)]
+pub struct Stopper {
+    server: ServerHandle,
+    emulator: Arc<Emulator>,
+}
+
+impl std::fmt::Debug for Stopper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stopper").finish()
+    }
+}
+
+impl Stopper {
+    /// Close the sockets, then stop the server (`graceful`: let requests in flight finish).
+    pub async fn stop(&self, graceful: bool) {
+        close_sockets(&self.emulator);
+        self.server.stop(graceful).await;
+    }
+}
+
+fn close_sockets(emulator: &Emulator) {
+    let n = emulator.door.sockets.close_all(1001, "recmock is stopping");
+    if n > 0 {
+        tracing::info!("closed {n} WebSocket(s)");
+    }
 }
 
 /// The HTTPS listener of a running server.
@@ -111,6 +141,7 @@ impl Application {
             emulator,
             state_file: config.state_file,
             tls: tls_info,
+            handle_signals: config.handle_signals,
         })
     }
 
@@ -139,11 +170,23 @@ impl Application {
         self.server.handle()
     }
 
+    /// A handle that closes the server's WebSockets before it stops it.
+    pub fn stopper(&self) -> Stopper {
+        Stopper { server: self.server.handle(), emulator: self.emulator.clone() }
+    }
+
     /// Answer requests (and run due jobs in real time) until stopped; then write the state file if any.
+    /// When the server handles signals, SIGINT and SIGTERM also close its WebSockets (the listeners stop
+    /// on them by themselves).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let pump = tokio::spawn(self.emulator.clone().pump());
+        let closer =
+            self.handle_signals.then(|| tokio::spawn(close_sockets_on_signal(self.emulator.clone())));
         let result = self.server.await;
         pump.abort();
+        if let Some(c) = closer {
+            c.abort();
+        }
         if let Some(path) = &self.state_file {
             let dump = self.emulator.dump();
             let text = serde_json::to_vec_pretty(&dump).map_err(std::io::Error::other)?;
@@ -153,6 +196,22 @@ impl Application {
             tracing::info!("world written to {}", path.display());
         }
         result
+    }
+}
+
+/// Close the emulator's WebSockets when SIGINT or SIGTERM arrives (the listeners stop on their own).
+async fn close_sockets_on_signal(emulator: Arc<Emulator>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
+    else {
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+        }
+        close_sockets(&emulator);
     }
 }
 

@@ -37,6 +37,8 @@ pub struct FrontDoor {
     pub routes: RouteBook,
     /// largest request body accepted, in bytes
     pub max_body_bytes: usize,
+    /// the open WebSockets (closed when the server stops)
+    pub sockets: ws::Sockets,
     public_url: RwLock<String>,
     given_public_url: std::sync::OnceLock<String>,
 }
@@ -57,6 +59,7 @@ impl FrontDoor {
             faults,
             routes: RouteBook::default(),
             max_body_bytes,
+            sockets: ws::Sockets::default(),
             public_url: RwLock::new(public_url.trim_end_matches('/').to_string()),
             given_public_url: std::sync::OnceLock::new(),
         }

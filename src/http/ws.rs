@@ -41,6 +41,29 @@ pub const TOO_SLOW: u16 = 1013;
 /// Socket ids, unique in the process.
 static NEXT_SOCKET: AtomicU64 = AtomicU64::new(1);
 
+/// Every open socket of one server (the front door's), so that stopping the server can close them: an
+/// open WebSocket would otherwise hold a graceful stop for its whole timeout.
+#[derive(Debug, Default)]
+pub struct Sockets {
+    open: parking_lot::Mutex<std::collections::HashMap<u64, std::sync::Weak<Socket>>>,
+}
+
+impl Sockets {
+    /// Close every open socket with `code` and `reason`; how many there were.
+    pub fn close_all(&self, code: u16, reason: &str) -> usize {
+        let open: Vec<Arc<Socket>> = self.open.lock().values().filter_map(std::sync::Weak::upgrade).collect();
+        for s in &open {
+            s.close(code, reason);
+        }
+        open.len()
+    }
+
+    /// How many sockets are open.
+    pub fn count(&self) -> usize {
+        self.open.lock().len()
+    }
+}
+
 /// What a vendor does with one socket's frames (made by the endpoint's `open` for each socket; runs on
 /// the socket's task, so it needs no locking of its own).
 pub trait Conversation {
@@ -288,6 +311,7 @@ where
         Ok(c) => c,
         Err(e) => return refuse(503, e, "close some sockets first"),
     };
+    door.sockets.open.lock().insert(socket.id, Arc::downgrade(&socket));
     let opened = serde_json::json!({ "socket": socket.id, "origin": socket.origin, "peer": socket.peer });
     socket.journal(req.query_string().as_bytes(), 101, opened.to_string().as_bytes());
     let stream = stream
@@ -378,6 +402,7 @@ async fn run(
     }
     // Whatever ended the loop, the conversation forgets the socket first: nothing is pushed to it any more.
     conversation.closed();
+    socket.door.sockets.open.lock().remove(&socket.id);
     match socket.closing().cloned() {
         Some(c) if c.by_client => {
             let code =

@@ -605,5 +605,7 @@ async fn the_consoles_whole_sequence() {
     assert_eq!(v["code"], 0, "set/layout with the pushed stream: {v}");
     let (_, list) = app.get_h(&format!("/v1/record/task/list?app_id={APP}"), &auth).await;
     assert_eq!(list["record_list"][0]["status"], 2, "recording: {list}");
+    // Stopping the server closes its sockets (a graceful stop does not wait for them).
     app.stop().await;
+    assert_eq!(ws.closed().await, (1001, "recmock is stopping".to_string()));
 }
