@@ -2,7 +2,7 @@
 //! modules on them, loads the fixtures it started from, resets, dumps and restores, and runs due jobs in
 //! order (the runner).
 
-use crate::clock::ClockReading;
+use crate::clock::{AuthClock, ClockReading};
 use crate::config::Config;
 use crate::faults::Faults;
 use crate::feed::{Change, Feed};
@@ -69,6 +69,9 @@ pub struct StateDump {
     pub recmock_state: u32,
     /// the clock
     pub clock: ClockReading,
+    /// which clock judges client-made times (absent in dumps older than it: left as it is)
+    #[serde(default)]
+    pub auth_clock: Option<AuthClock>,
     /// the id stream
     pub ids: IdState,
     /// the timing table
@@ -100,6 +103,8 @@ pub struct Emulator {
     start_fixtures: Vec<FixtureDoc>,
     frozen_override: bool,
     scale_override: Option<f64>,
+    /// `--auth-clock` was given: fixtures and dumps do not change the mode
+    auth_clock_override: bool,
     callback_timeout_ms: u64,
     runner: tokio::sync::Mutex<()>,
 }
@@ -156,6 +161,7 @@ impl Emulator {
         let outbox = Arc::new(Outbox::new(faults.clone(), feed.clone()));
         outbox.set_timeout_ms(config.callback_timeout_ms);
         let world = Arc::new(World::new(clock, seed, outbox, feed));
+        world.set_auth_clock(config.auth_clock.unwrap_or(config.default_auth_clock));
         let door = Arc::new(FrontDoor::new(
             world.clone(),
             faults.clone(),
@@ -181,6 +187,7 @@ impl Emulator {
             start_fixtures: docs,
             frozen_override: config.frozen_clock,
             scale_override: config.time_scale,
+            auth_clock_override: config.auth_clock.is_some(),
             callback_timeout_ms: config.callback_timeout_ms,
             runner: tokio::sync::Mutex::new(()),
         });
@@ -272,6 +279,9 @@ impl Emulator {
                         }
                     }
                 }
+            }
+            if let Some(m) = common.auth_clock.filter(|_| !self.auth_clock_override) {
+                self.world.set_auth_clock(m);
             }
             if let Some(t) = &common.timings {
                 t.apply(&mut self.world.timings.write());
@@ -380,6 +390,7 @@ impl Emulator {
         StateDump {
             recmock_state: 1,
             clock: self.world.clock.reading(),
+            auth_clock: Some(self.world.auth_clock()),
             ids: self.world.ids.state(),
             timings: self.world.timings(),
             scheduler: self.world.scheduler.state(),
@@ -450,6 +461,9 @@ impl Emulator {
             v.restore(&section(v)).map_err(|e| format!("vendors.{}: {e}", v.kind()))?;
         }
         self.world.clock.restore(dump.clock);
+        if let Some(m) = dump.auth_clock.filter(|_| !self.auth_clock_override) {
+            self.world.set_auth_clock(m);
+        }
         self.world.ids.restore(dump.ids);
         *self.world.timings.write() = dump.timings;
         self.world.scheduler.restore(dump.scheduler);
@@ -543,12 +557,12 @@ impl Emulator {
                     }
                     if advancing {
                         let world = &self.world;
-                        let results = futures_util::future::join_all(
-                            batch
-                                .iter()
-                                .map(|id| world.outbox.deliver(&world.scheduler, &world.ids, id, at_ms)),
-                        )
-                        .await;
+                        let auth = world.auth_clock();
+                        let results =
+                            futures_util::future::join_all(batch.iter().map(|id| {
+                                world.outbox.deliver(&world.scheduler, &world.ids, id, at_ms, auth)
+                            }))
+                            .await;
                         for (vendor, description) in results.into_iter().flatten() {
                             ran.push(RanJob {
                                 at: at_ms / 1000,
@@ -563,7 +577,8 @@ impl Emulator {
                             let world = self.world.clone();
                             world.outbox.take_off();
                             tokio::spawn(async move {
-                                world.outbox.deliver(&world.scheduler, &world.ids, &id, at_ms).await;
+                                let auth = world.auth_clock();
+                                world.outbox.deliver(&world.scheduler, &world.ids, &id, at_ms, auth).await;
                                 world.outbox.land();
                             });
                         }

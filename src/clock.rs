@@ -58,7 +58,8 @@ pub struct Clock {
     anchor: RwLock<Anchor>,
 }
 
-/// Wall-clock unix milliseconds (used only to start the virtual clock and stamp journal entries).
+/// Wall-clock unix milliseconds: starts the virtual clock, stamps journal entries and callback attempts, and is
+/// the second reading client-made times are judged by ([`AuthClock`]).
 pub fn wall_now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
@@ -160,6 +161,250 @@ impl Clock {
         let now = Self::now_locked(&a);
         let virtual_wait = (due_ms - now).max(0) as f64;
         Some(std::time::Duration::from_micros((virtual_wait * 1000.0 / a.scale) as u64))
+    }
+}
+
+/// Which clock judges the times clients make (`--auth-clock`, fixture `auth_clock`).
+///
+/// Clients stamp their credentials (VOD `Timestamp`, 004 `expire_time`, usersigs, HST developer tokens)
+/// with the machine's wall clock, which parts from virtual time as soon as a test freezes or advances it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthClock {
+    /// valid at virtual now **or** at wall now (the server's default)
+    #[default]
+    Either,
+    /// valid at virtual now only: answers are byte-deterministic (same seed, frozen clock, same requests)
+    Virtual,
+    /// valid at wall now only (setups with no virtual time at all)
+    Wall,
+}
+
+impl AuthClock {
+    /// Every mode, in the order the flag documents them.
+    pub const ALL: [AuthClock; 3] = [AuthClock::Either, AuthClock::Virtual, AuthClock::Wall];
+
+    /// The mode's name (`either`, `virtual`, `wall`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthClock::Either => "either",
+            AuthClock::Virtual => "virtual",
+            AuthClock::Wall => "wall",
+        }
+    }
+
+    /// The mode as one byte (for an atomic cell).
+    pub fn to_u8(self) -> u8 {
+        match self {
+            AuthClock::Either => 0,
+            AuthClock::Virtual => 1,
+            AuthClock::Wall => 2,
+        }
+    }
+
+    /// The mode of [`AuthClock::to_u8`]'s byte (anything else: the default).
+    pub fn from_u8(b: u8) -> AuthClock {
+        match b {
+            1 => AuthClock::Virtual,
+            2 => AuthClock::Wall,
+            _ => AuthClock::Either,
+        }
+    }
+}
+
+impl std::fmt::Display for AuthClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for AuthClock {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        AuthClock::ALL
+            .into_iter()
+            .find(|m| m.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| format!("auth clock must be either, virtual or wall, got `{s}`"))
+    }
+}
+
+/// Seconds a client's clock may run ahead of the reading that judges it: a credential stamped with its
+/// making time (a usersig's `TLS.time`, an HST token's `ts`) counts from this long before that time.
+pub const CLOCK_SKEW_S: i64 = 300;
+
+/// One end of the span in which a client-made time counts: `name` and `at` are what the client wrote (as a
+/// refusal names it), `slack` how many seconds a reading may lie beyond `at` on that side (negative: the
+/// reading must stay that far short of it, e.g. `-1` for "valid while now < at").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit<'a> {
+    /// the field, as a refusal names it (`Timestamp`, `expire_time`, `TLS.time + TLS.expire`)
+    pub name: &'a str,
+    /// the instant it holds, unix seconds
+    pub at: i64,
+    /// seconds a reading may lie beyond `at`
+    pub slack: i64,
+}
+
+/// When a client-made time counts: at a reading `r` with `from.at - from.slack <= r <= until.at +
+/// until.slack` (an end that is `None` does not limit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ClientTime<'a> {
+    /// the earliest reading it counts at
+    pub from: Option<Limit<'a>>,
+    /// the latest reading it counts at
+    pub until: Option<Limit<'a>>,
+}
+
+impl<'a> ClientTime<'a> {
+    /// A time that counts within `slack` seconds of `at`, either way (VOD API v2 `Timestamp`).
+    pub fn around(name: &'a str, at: i64, slack: i64) -> Self {
+        let l = Limit { name, at, slack };
+        ClientTime { from: Some(l), until: Some(l) }
+    }
+
+    /// An expiry: the time counts while the reading is before `at` (004 `expire_time`, HST `et`).
+    pub fn expiring(name: &'a str, at: i64) -> Self {
+        ClientTime { from: None, until: Some(Limit { name, at, slack: -1 }) }
+    }
+
+    /// Also not before `at` minus [`CLOCK_SKEW_S`] (the client's making time).
+    pub fn made_at(mut self, name: &'a str, at: i64) -> Self {
+        self.from = Some(Limit { name, at, slack: CLOCK_SKEW_S });
+        self
+    }
+
+    /// The limit reading `r` breaks, if any.
+    fn broken_at(&self, r: i64) -> Option<Limit<'a>> {
+        if let Some(f) = self.from.filter(|f| r < f.at.saturating_sub(f.slack)) {
+            return Some(f);
+        }
+        self.until.filter(|u| r > u.at.saturating_add(u.slack))
+    }
+}
+
+/// The clocks a client-made time is judged against, read at one instant, and the mode that picks them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthNow {
+    /// which readings count
+    pub mode: AuthClock,
+    /// virtual unix milliseconds
+    pub virtual_ms: i64,
+    /// wall unix milliseconds
+    pub wall_ms: i64,
+}
+
+/// `n` with a comma every three digits (`12,030`).
+pub fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl AuthNow {
+    /// Both clocks as they read at `virtual_ms` / `wall_ms`, judged by `mode`.
+    pub fn new(mode: AuthClock, virtual_ms: i64, wall_ms: i64) -> Self {
+        AuthNow { mode, virtual_ms, wall_ms }
+    }
+
+    /// Virtual unix seconds.
+    pub fn virtual_s(&self) -> i64 {
+        self.virtual_ms.div_euclid(1000)
+    }
+
+    /// Wall unix seconds.
+    pub fn wall_s(&self) -> i64 {
+        self.wall_ms.div_euclid(1000)
+    }
+
+    /// The readings the mode judges by, each with its clock's name: virtual, wall, or both (in that order).
+    pub fn readings(&self) -> impl Iterator<Item = (&'static str, i64)> {
+        let (skip, take) = match self.mode {
+            AuthClock::Virtual => (0, 1),
+            AuthClock::Wall => (1, 1),
+            AuthClock::Either => (0, 2),
+        };
+        [("virtual", self.virtual_s()), ("wall", self.wall_s())].into_iter().skip(skip).take(take)
+    }
+
+    /// Whether `t` counts at one of the readings.
+    pub fn accepts(&self, t: &ClientTime) -> bool {
+        self.readings().any(|(_, r)| t.broken_at(r).is_none())
+    }
+
+    /// `Ok` when `t` counts at one of the readings; otherwise a refusal naming every reading that judged it
+    /// ("Timestamp 1796413690 is 12,030 s behind virtual time 1796425720 and 3,700 s behind wall time
+    /// 1796409990"). Under `virtual` only virtual time is named, so answers stay deterministic. Nothing is
+    /// allocated unless it is refused (every 004 call and VOD look-up passes through here).
+    pub fn judge(&self, t: &ClientTime) -> Result<(), String> {
+        if self.accepts(t) {
+            return Ok(());
+        }
+        let broken = self.readings().filter_map(|(clock, r)| t.broken_at(r).map(|l| (clock, r, l)));
+        let part = |clock: &str, r: i64, at: i64| match at.cmp(&r) {
+            std::cmp::Ordering::Equal => format!("at {clock} time {r}"),
+            std::cmp::Ordering::Less => {
+                format!("{} s behind {clock} time {r}", thousands(r.saturating_sub(at)))
+            }
+            std::cmp::Ordering::Greater => {
+                format!("{} s ahead of {clock} time {r}", thousands(at.saturating_sub(r)))
+            }
+        };
+        let mut out = String::new();
+        let mut last: Option<Limit> = None;
+        for (clock, r, l) in broken {
+            match last {
+                None => out.push_str(&format!("{} {} is {}", l.name, l.at, part(clock, r, l.at))),
+                Some(p) if p == l => out.push_str(&format!(" and {}", part(clock, r, l.at))),
+                Some(_) => out.push_str(&format!(", and {} {} is {}", l.name, l.at, part(clock, r, l.at))),
+            }
+            last = Some(l);
+        }
+        Err(out)
+    }
+
+    /// The instant the expiry of what recmock signs for others counts from (a callback's `expire_time` is
+    /// this plus the vendor's window): virtual now under `virtual`, else the later of the two clocks, so a
+    /// receiver checking either clock accepts it.
+    pub fn latest_s(&self) -> i64 {
+        match self.mode {
+            AuthClock::Virtual => self.virtual_s(),
+            _ => self.virtual_s().max(self.wall_s()),
+        }
+    }
+
+    /// The making time recmock writes into a credential a client presents back later (an HST developer
+    /// token's `ts`, milliseconds): virtual now under `virtual`, else the earlier of the two clocks, so
+    /// the credential counts at both.
+    pub fn earliest_ms(&self) -> i64 {
+        match self.mode {
+            AuthClock::Virtual => self.virtual_ms,
+            _ => self.virtual_ms.min(self.wall_ms),
+        }
+    }
+
+    /// Where a time that counts within `slack` seconds of a reading (see [`ClientTime::around`]) may lie:
+    /// the readings' spans, merged and ascending. Replay memories keep exactly what lies in them.
+    pub fn spans(&self, slack: i64) -> Vec<(i64, i64)> {
+        let mut spans: Vec<(i64, i64)> =
+            self.readings().map(|(_, r)| (r.saturating_sub(slack), r.saturating_add(slack))).collect();
+        spans.sort_unstable();
+        let mut merged: Vec<(i64, i64)> = Vec::with_capacity(spans.len());
+        for (a, b) in spans {
+            match merged.last_mut() {
+                Some(last) if a <= last.1.saturating_add(1) => last.1 = last.1.max(b),
+                _ => merged.push((a, b)),
+            }
+        }
+        merged
     }
 }
 
@@ -293,6 +538,61 @@ mod tests {
         c.set(None, None, Some(1_767_225_660_000)).unwrap();
         assert_eq!(c.now_s(), 1_767_225_660);
         assert!(c.set(None, Some(0.0), None).is_err());
+    }
+
+    #[test]
+    fn client_times_are_judged_by_the_mode_and_refusals_name_its_readings() {
+        let v = 1_796_425_720_000;
+        let w = 1_796_413_694_000;
+        let ts = ClientTime::around("Timestamp", 1_796_413_690, 300);
+        assert_eq!(AuthNow::new(AuthClock::Either, v, w).judge(&ts), Ok(()));
+        assert_eq!(AuthNow::new(AuthClock::Wall, v, w).judge(&ts), Ok(()));
+        assert_eq!(
+            AuthNow::new(AuthClock::Virtual, v, w).judge(&ts),
+            Err("Timestamp 1796413690 is 12,030 s behind virtual time 1796425720".into())
+        );
+        let old = ClientTime::around("Timestamp", 1_796_410_000, 300);
+        assert_eq!(
+            AuthNow::new(AuthClock::Either, v, w).judge(&old),
+            Err("Timestamp 1796410000 is 15,720 s behind virtual time 1796425720 and 3,694 s behind wall time 1796413694".into())
+        );
+        // One limit broken at each reading: both are named.
+        let sig =
+            ClientTime::expiring("TLS.time + TLS.expire", 1_796_413_000).made_at("TLS.time", 1_796_412_000);
+        let early = AuthNow::new(AuthClock::Either, 1_796_000_000_000, w);
+        assert_eq!(
+            early.judge(&sig),
+            Err("TLS.time 1796412000 is 412,000 s ahead of virtual time 1796000000, and TLS.time + TLS.expire 1796413000 is 694 s behind wall time 1796413694".into())
+        );
+        // An expiry counts strictly before it; the skew lets a making time lie 300 s ahead.
+        let exp = ClientTime::expiring("expire_time", 100);
+        assert!(AuthNow::new(AuthClock::Virtual, 99_000, 0).accepts(&exp));
+        assert_eq!(
+            AuthNow::new(AuthClock::Virtual, 100_000, 0).judge(&exp),
+            Err("expire_time 100 is at virtual time 100".into())
+        );
+        let made = ClientTime::default().made_at("ts", 1_000);
+        assert!(AuthNow::new(AuthClock::Virtual, 700_000, 0).accepts(&made));
+        assert!(!AuthNow::new(AuthClock::Virtual, 699_000, 0).accepts(&made));
+    }
+
+    #[test]
+    fn what_recmock_signs_counts_on_both_clocks() {
+        let a = AuthNow::new(AuthClock::Either, 5_000, 9_000);
+        assert_eq!((a.latest_s(), a.earliest_ms()), (9, 5_000));
+        let a = AuthNow::new(AuthClock::Virtual, 5_000, 9_000);
+        assert_eq!((a.latest_s(), a.earliest_ms()), (5, 5_000));
+        assert_eq!(AuthNow::new(AuthClock::Either, 1_000_000, 1_500_000).spans(300), vec![(700, 1800)]);
+        assert_eq!(
+            AuthNow::new(AuthClock::Either, 1_000_000, 9_000_000).spans(300),
+            vec![(700, 1300), (8700, 9300)]
+        );
+        assert_eq!(AuthNow::new(AuthClock::Wall, 1_000_000, 9_000_000).spans(300), vec![(8700, 9300)]);
+        assert_eq!(thousands(12_030), "12,030");
+        assert_eq!(thousands(-1_234_567), "-1,234,567");
+        assert_eq!(thousands(999), "999");
+        assert_eq!("Virtual".parse::<AuthClock>(), Ok(AuthClock::Virtual));
+        assert!("both".parse::<AuthClock>().is_err());
     }
 
     #[test]

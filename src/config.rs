@@ -1,5 +1,6 @@
 //! Server configuration (the CLI maps its flags onto this; tests build it directly).
 
+use crate::clock::AuthClock;
 use crate::cors::AllowOrigin;
 use crate::fixture::FixtureSource;
 use std::path::PathBuf;
@@ -21,6 +22,11 @@ pub struct Config {
     pub frozen_clock: bool,
     /// virtual seconds per wall second (overrides the fixtures)
     pub time_scale: Option<f64>,
+    /// which clock judges client-made times (`--auth-clock`); given, it wins over fixtures and state dumps
+    pub auth_clock: Option<AuthClock>,
+    /// the mode when neither `auth_clock` nor a fixture names one: `either` for the server, `virtual` for
+    /// the servers `recmock scenario run` embeds
+    pub default_auth_clock: AuthClock,
     /// restore from this file at start if it exists; write the world to it on clean shutdown
     pub state_file: Option<PathBuf>,
     /// most journal entries kept
@@ -77,6 +83,8 @@ impl Default for Config {
             public_url: None,
             frozen_clock: false,
             time_scale: None,
+            auth_clock: None,
+            default_auth_clock: AuthClock::Either,
             state_file: None,
             journal_size: 10_000,
             max_body_bytes: 1024 * 1024,

@@ -54,8 +54,8 @@ impl CallbacksSpec {
 /// The top-level keys of a fixture besides the vendors' sections (each registered vendor's name is one
 /// too). `name` and `steps` make it a scenario (see [`crate::scenario`]); a server loading the document as
 /// a fixture ignores them.
-pub const COMMON_KEYS: [&str; 7] =
-    ["description", "name", "steps", "clock", "timings", "callbacks", "timeline"];
+pub const COMMON_KEYS: [&str; 8] =
+    ["description", "name", "steps", "clock", "auth_clock", "timings", "callbacks", "timeline"];
 
 /// Every top-level key a fixture may have: [`COMMON_KEYS`], then each registered vendor's name.
 pub fn top_keys() -> Vec<&'static str> {
@@ -67,6 +67,8 @@ pub fn top_keys() -> Vec<&'static str> {
 pub struct Common {
     /// `clock`
     pub clock: Option<ClockSpec>,
+    /// `auth_clock`: which clock judges client-made times (`--auth-clock` wins over it)
+    pub auth_clock: Option<crate::clock::AuthClock>,
     /// `timings`
     pub timings: Option<TimingsPatch>,
     /// `callbacks`
@@ -111,6 +113,9 @@ pub fn parse_common(doc: &Value, errors: &mut Vec<FixtureError>) -> Common {
                 }
             }
         }
+    }
+    if let Some(v) = doc.get("auth_clock") {
+        c.auth_clock = parse_at(v, "auth_clock", errors);
     }
     if let Some(v) = doc.get("timings") {
         c.timings = parse_at::<TimingsPatch>(v, "timings", errors);

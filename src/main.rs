@@ -1,7 +1,7 @@
 //! The `recmock` command: serve the emulator, check fixtures, print signatures.
 
 use clap::{Args, Parser, Subcommand};
-use recmock::clock::calendar;
+use recmock::clock::{calendar, AuthClock};
 use recmock::cors::AllowOrigin;
 use recmock::{Application, Config, FixtureSource, TlsCertificate, TlsConfig};
 use std::path::PathBuf;
@@ -183,6 +183,11 @@ struct ServeArgs {
     /// Virtual seconds per wall second (e.g. 60: an hour-long class takes a minute).
     #[arg(long, value_name = "X", env = "RECMOCK_TIME_SCALE")]
     time_scale: Option<f64>,
+    /// Which clock judges the times clients make (VOD Timestamps, 004 expire_time, usersigs, HST developer
+    /// tokens): `either` (valid at virtual or at wall time), `virtual` (virtual time only: byte-deterministic
+    /// answers) or `wall`. Wins over a fixture's `auth_clock`. Default: either.
+    #[arg(long, value_name = "MODE", env = "RECMOCK_AUTH_CLOCK", value_parser = parse_auth_clock)]
+    auth_clock: Option<AuthClock>,
     /// Restore the world from FILE at start if it exists; write it there on clean shutdown (SIGINT/SIGTERM).
     #[arg(long, value_name = "FILE", env = "RECMOCK_STATE_FILE")]
     state_file: Option<PathBuf>,
@@ -224,6 +229,10 @@ struct ServeArgs {
     cors_origin: AllowOrigin,
 }
 
+fn parse_auth_clock(s: &str) -> Result<AuthClock, String> {
+    s.parse()
+}
+
 fn config_of(a: &ServeArgs) -> Config {
     Config {
         bind: a.bind.clone(),
@@ -237,6 +246,8 @@ fn config_of(a: &ServeArgs) -> Config {
         public_url: a.public_url.clone(),
         frozen_clock: a.frozen_clock,
         time_scale: a.time_scale,
+        auth_clock: a.auth_clock,
+        default_auth_clock: AuthClock::Either,
         state_file: a.state_file.clone(),
         journal_size: a.journal_size,
         max_body_bytes: a.max_body_bytes,
@@ -353,6 +364,12 @@ fn print_banner(app: &Application, args: &ServeArgs) {
     say!("  fixtures : {}", a.start_fixture_names().join(", "));
     say!("  clock    : {} (Beijing time), {mode}", calendar::beijing_datetime(clock.now_ms.div_euclid(1000)));
     say!("  seed     : {}", a.world.ids.state().seed);
+    let judged = match a.world.auth_clock() {
+        AuthClock::Either => "client-made times count at virtual or wall time",
+        AuthClock::Virtual => "client-made times count at virtual time only",
+        AuthClock::Wall => "client-made times count at wall time only",
+    };
+    say!("  auth     : --auth-clock {} ({judged})", a.world.auth_clock());
     if let Some(p) = &args.state_file {
         say!("  state    : {} (written on shutdown)", p.display());
     }

@@ -10,6 +10,7 @@
 //! other receivers) are never held up. Nothing accepted is lost: a callback ends `delivered` or `failed`
 //! (and `redeliver` can send it again); with no URL registered it waits as `held` until one is set.
 
+use crate::clock::{AuthClock, AuthNow};
 use crate::codec::md5_hex;
 use crate::faults::{FaultTarget, Faults, Probe};
 use crate::feed::{Change, Feed};
@@ -47,7 +48,9 @@ pub enum Signer {
         /// the app key
         key: String,
     },
-    /// 004: `expire_time` in the body; `sdkappid`, `random`, `sign` = MD5(key + expire_time) on the URL.
+    /// 004: `sdkappid`, `random`, `expire_time` and `sign` = MD5(key + expire_time) on the URL, and
+    /// `expire_time` in the body too (the seed's revision reads it there, the later one and its clients on
+    /// the URL).
     UrlMd5 {
         /// the tic_key
         key: String,
@@ -402,9 +405,11 @@ pub fn md5_sign(key: &str, expire: i64) -> String {
 
 impl Signer {
     /// Check a received callback the way its receiver should: `query` is the decoded query string of the
-    /// URL it was posted to, `body` its JSON body. `Err` says what does not verify.
+    /// URL it was posted to, `body` its JSON body. `Err` says what does not verify. A 004 callback verifies
+    /// for a receiver of either revision: `expire_time` is read from the URL when it is there, else from the
+    /// body (when both are there they must agree). No time is checked: the receiver's clock is its own.
     pub fn verify(&self, query: &BTreeMap<String, String>, body: &Value) -> Result<(), String> {
-        let expire = || {
+        let in_body = || {
             body.get("expire_time")
                 .and_then(Value::as_i64)
                 .ok_or_else(|| "no integer `expire_time` in the body".to_string())
@@ -412,7 +417,7 @@ impl Signer {
         match self {
             Signer::None => Ok(()),
             Signer::BodyMd5 { key } => {
-                let want = md5_sign(key, expire()?);
+                let want = md5_sign(key, in_body()?);
                 match body.get("sign").and_then(Value::as_str) {
                     Some(s) if s == want => Ok(()),
                     Some(s) => Err(format!("body `sign` is {s}, md5(key + expire_time) is {want}")),
@@ -420,15 +425,32 @@ impl Signer {
                 }
             }
             Signer::UrlMd5 { key, sdkappid } => {
-                let want = md5_sign(key, expire()?);
+                let expire = match query.get("expire_time") {
+                    None => in_body()?,
+                    Some(q) => {
+                        let e = q
+                            .parse::<i64>()
+                            .map_err(|_| format!("URL `expire_time` is {q:?}, expected an integer"))?;
+                        match body.get("expire_time") {
+                            Some(b) if b.as_i64() != Some(e) => {
+                                return Err(format!("URL `expire_time` is {e}, the body's is {b}"))
+                            }
+                            _ => e,
+                        }
+                    }
+                };
+                let want = md5_sign(key, expire);
                 if query.get("sdkappid").map(String::as_str) != Some(sdkappid.to_string().as_str()) {
                     return Err(format!(
                         "URL `sdkappid` is {:?}, expected {sdkappid}",
                         query.get("sdkappid")
                     ));
                 }
-                if query.get("random").is_none_or(|r| r.parse::<u64>().is_err()) {
-                    return Err(format!("URL `random` is {:?}, expected an integer", query.get("random")));
+                if query.get("random").is_none_or(|r| r.is_empty() || r.chars().count() > 32) {
+                    return Err(format!(
+                        "URL `random` is {:?}, expected 1 to 32 characters",
+                        query.get("random")
+                    ));
                 }
                 match query.get("sign") {
                     Some(s) if *s == want => Ok(()),
@@ -440,9 +462,8 @@ impl Signer {
     }
 }
 
-/// The signed URL and body of an attempt at `at_ms`, and the `sign`.
-fn sign(cb: &Callback, url: &str, at_ms: i64, ids: &IdSource) -> (String, Value, Option<String>) {
-    let expire = at_ms.div_euclid(1000) + SIGN_VALIDITY_S;
+/// The signed URL and body of an attempt whose signature expires at `expire` (unix seconds), and the `sign`.
+fn sign(cb: &Callback, url: &str, expire: i64, ids: &IdSource) -> (String, Value, Option<String>) {
     let mut body = cb.payload.clone();
     match &cb.signer {
         Signer::None => (url.to_string(), body, None),
@@ -461,7 +482,11 @@ fn sign(cb: &Callback, url: &str, at_ms: i64, ids: &IdSource) -> (String, Value,
             }
             let random = ids.next_u64() % 1_000_000;
             let sep = if url.contains('?') { '&' } else { '?' };
-            (format!("{url}{sep}sdkappid={sdkappid}&random={random}&sign={s}"), body, Some(s))
+            (
+                format!("{url}{sep}sdkappid={sdkappid}&random={random}&expire_time={expire}&sign={s}"),
+                body,
+                Some(s),
+            )
         }
     }
 }
@@ -562,7 +587,9 @@ impl Outbox {
         id
     }
 
-    /// Make one delivery attempt of callback `id` due at `at_ms`; `None` if there was nothing to do.
+    /// Make one delivery attempt of callback `id` due at `at_ms`; `None` if there was nothing to do. Its
+    /// `expire_time` counts from `at_ms` under [`AuthClock::Virtual`], else from the later of `at_ms` and
+    /// wall time, so a receiver that checks it against either clock accepts it.
     /// Returns the vendor and a description for the run report.
     pub async fn deliver(
         &self,
@@ -570,8 +597,11 @@ impl Outbox {
         ids: &IdSource,
         id: &str,
         at_ms: i64,
+        auth_clock: AuthClock,
     ) -> Option<(Option<VendorKind>, String)> {
         let n = number_of(id)?;
+        let wall_ms = crate::clock::wall_now_ms();
+        let expire = AuthNow::new(auth_clock, at_ms, wall_ms).latest_s().saturating_add(SIGN_VALIDITY_S);
         let (vendor, success, url, body, signature) = {
             let mut book = self.book.lock();
             let head = book.is_head(n);
@@ -589,13 +619,12 @@ impl Outbox {
             let url = c.url.clone()?;
             c.in_flight = true;
             c.next_attempt_ms = None;
-            let (signed_url, body, signature) = sign(c, &url, at_ms, ids);
+            let (signed_url, body, signature) = sign(c, &url, expire, ids);
             // Only what the attempt needs leaves the lock (not a copy of the whole callback and its history).
             (c.vendor, c.success, signed_url, body, signature)
         };
         let body_bytes = serde_json::to_vec(&body).unwrap_or_default();
         let started = std::time::Instant::now();
-        let wall_ms = crate::clock::wall_now_ms();
         // The path the request will ask for (`/` for a URL that does not parse: it cannot be delivered).
         let path = crate::codec::url_path(&url).unwrap_or_else(|| "/".into());
         let probe = Probe {
@@ -918,14 +947,31 @@ mod tests {
             in_flight: false,
         };
         // expire_time = 1548247537 + 300 = 1548247837, the seed's worked example.
-        let (url, body, s) = sign(&cb, "http://x/cb", 1_548_247_537_000, &ids);
+        let expire = AuthNow::new(AuthClock::Virtual, 1_548_247_537_000, 0).latest_s() + SIGN_VALIDITY_S;
+        let (url, body, s) = sign(&cb, "http://x/cb", expire, &ids);
         assert_eq!(s.as_deref(), Some("28374bd8cff400ac4906414780fbe387"));
         assert_eq!(body["expire_time"], 1_548_247_837);
         assert!(url.starts_with("http://x/cb?sdkappid=1400127140&random="), "{url}");
-        assert!(url.ends_with("&sign=28374bd8cff400ac4906414780fbe387"));
+        assert!(url.ends_with("&expire_time=1548247837&sign=28374bd8cff400ac4906414780fbe387"), "{url}");
+        // Receivers of either revision verify it: the URL's expire_time, or the body's.
+        let query: BTreeMap<String, String> =
+            crate::codec::form_pairs(url.split_once('?').unwrap().1).into_iter().collect();
+        assert_eq!(cb.signer.verify(&query, &body), Ok(()));
+        let mut url_only = body.clone();
+        url_only.as_object_mut().unwrap().remove("expire_time");
+        assert_eq!(cb.signer.verify(&query, &url_only), Ok(()));
+        let mut body_only = query.clone();
+        body_only.remove("expire_time");
+        assert_eq!(cb.signer.verify(&body_only, &body), Ok(()));
+        let mut differ = body.clone();
+        differ["expire_time"] = json!(1);
+        assert!(cb.signer.verify(&query, &differ).is_err());
         cb.signer = Signer::BodyMd5 { key: "DzXpbluRsmo1JkoFxzKMNg5ifrA4GRlU".into() };
-        let (url, body, _) = sign(&cb, "http://x/cb", 1_548_247_537_000, &ids);
+        let (url, body, _) = sign(&cb, "http://x/cb", expire, &ids);
         assert_eq!(url, "http://x/cb");
         assert_eq!(body["sign"], "28374bd8cff400ac4906414780fbe387");
+        // Under `either` the later clock counts.
+        let either = AuthNow::new(AuthClock::Either, 1_000_000, 5_000_000);
+        assert_eq!(either.latest_s() + SIGN_VALIDITY_S, 5_300);
     }
 }

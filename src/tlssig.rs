@@ -5,6 +5,7 @@
 //! signature document is JSON, zlib-compressed, base64-encoded with `+`→`*`, `/`→`-`, `=`→`_`.
 //! [`verify`] says precisely why a signature is refused.
 
+use crate::clock::{AuthNow, ClientTime};
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
@@ -60,17 +61,15 @@ pub enum SigError {
     /// the HMAC does not verify with the app's key
     #[error("usersig was not made with this app's key (signature mismatch)")]
     WrongKey,
-    /// lifetime over
-    #[error("usersig expired at {expired_at} (made at {time} for {expire} s); now is {now}")]
+    /// lifetime over, or not begun (made later than the clock that judges it, beyond the allowed skew)
+    #[error("usersig expired or not yet valid (made at {time} for {expire} s): {detail}")]
     Expired {
-        /// end of validity
-        expired_at: i64,
         /// signing time
         time: i64,
         /// lifetime
         expire: i64,
-        /// virtual now
-        now: i64,
+        /// which reading of which clock refused it ([`crate::clock::AuthNow::judge`])
+        detail: String,
     },
 }
 
@@ -178,13 +177,20 @@ pub fn decode(usersig: &str) -> Result<(UserSig, String, Option<String>), SigErr
     Ok((UserSig { identifier, sdkappid, time, expire }, sig, userbuf))
 }
 
-/// Check a user signature for `identifier` of app `sdkappid` with `key` at unix second `now`.
+/// When a usersig counts: from its making time (less the allowed clock skew) until `TLS.time +
+/// TLS.expire`.
+pub fn validity(info: &UserSig) -> ClientTime<'static> {
+    ClientTime::expiring("TLS.time + TLS.expire", info.expires_at()).made_at("TLS.time", info.time)
+}
+
+/// Check a user signature for `identifier` of app `sdkappid` with `key`, its times judged by `now` (the
+/// virtual clock, the wall clock or either: [`crate::clock::AuthClock`]).
 pub fn verify(
     usersig: &str,
     sdkappid: u64,
     key: &str,
     identifier: &str,
-    now: i64,
+    now: &AuthNow,
 ) -> Result<UserSig, SigError> {
     let (info, sig, userbuf) = decode(usersig)?;
     if info.identifier != identifier {
@@ -197,20 +203,23 @@ pub fn verify(
     if !hmac_matches(key, &content, &sig) {
         return Err(SigError::WrongKey);
     }
-    if info.expires_at() <= now {
-        return Err(SigError::Expired {
-            expired_at: info.expires_at(),
-            time: info.time,
-            expire: info.expire,
-            now,
-        });
-    }
+    now.judge(&validity(&info)).map_err(|detail| SigError::Expired {
+        time: info.time,
+        expire: info.expire,
+        detail,
+    })?;
     Ok(info)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::AuthClock;
+
+    /// Virtual second `s` judged alone.
+    fn at(s: i64) -> AuthNow {
+        AuthNow::new(AuthClock::Virtual, s * 1000, 0)
+    }
 
     // ../shared/reference/test-vectors.md
     const KEY: &str = "demo-ilvb-key-0000000000000000000000000000000000000000000000000";
@@ -222,7 +231,7 @@ mod tests {
             signature(KEY, "admin", 1_400_000_001, 1_767_225_600, 15_552_000),
             "NkY6Gcq+RzuiBjva6c2tD+jvNg8HPFnwHppsdx94Z8A="
         );
-        let info = verify(VECTOR, 1_400_000_001, KEY, "admin", 1_767_225_600).unwrap();
+        let info = verify(VECTOR, 1_400_000_001, KEY, "admin", &at(1_767_225_600)).unwrap();
         assert_eq!(info.expires_at(), 1_767_225_600 + 15_552_000);
     }
 
@@ -230,22 +239,33 @@ mod tests {
     fn refusals_say_why() {
         let now = 1_767_225_600;
         assert!(matches!(
-            verify(VECTOR, 1_400_000_001, KEY, "bob", now),
+            verify(VECTOR, 1_400_000_001, KEY, "bob", &at(now)),
             Err(SigError::WrongIdentifier { .. })
         ));
         assert!(matches!(
-            verify(VECTOR, 1_400_000_002, KEY, "admin", now),
+            verify(VECTOR, 1_400_000_002, KEY, "admin", &at(now)),
             Err(SigError::WrongSdkappid { .. })
         ));
         let mut other_key = KEY.to_string();
         other_key.replace_range(0..1, "D");
-        assert_eq!(verify(VECTOR, 1_400_000_001, &other_key, "admin", now), Err(SigError::WrongKey));
+        assert_eq!(verify(VECTOR, 1_400_000_001, &other_key, "admin", &at(now)), Err(SigError::WrongKey));
         assert!(matches!(
-            verify(VECTOR, 1_400_000_001, KEY, "admin", now + 15_552_000),
+            verify(VECTOR, 1_400_000_001, KEY, "admin", &at(now + 15_552_000)),
             Err(SigError::Expired { .. })
         ));
-        assert!(matches!(verify("not*a*sig", 1, KEY, "admin", now), Err(SigError::Malformed(_))));
-        assert_eq!(verify("", 1, KEY, "admin", now), Err(SigError::Empty));
+        // Made more than the allowed skew after the reading: not valid yet. Within it: fine.
+        let later = sign(1_400_000_001, KEY, "admin", now + 3600, 86_400);
+        assert!(matches!(
+            verify(&later, 1_400_000_001, KEY, "admin", &at(now)),
+            Err(SigError::Expired { ref detail, .. }) if detail == "TLS.time 1767229200 is 3,600 s ahead of virtual time 1767225600"
+        ));
+        let soon = sign(1_400_000_001, KEY, "admin", now + 300, 86_400);
+        assert!(verify(&soon, 1_400_000_001, KEY, "admin", &at(now)).is_ok());
+        // Either clock will do under `either`.
+        let wall = AuthNow::new(AuthClock::Either, now * 1000, (now + 3600) * 1000);
+        assert!(verify(&later, 1_400_000_001, KEY, "admin", &wall).is_ok());
+        assert!(matches!(verify("not*a*sig", 1, KEY, "admin", &at(now)), Err(SigError::Malformed(_))));
+        assert_eq!(verify("", 1, KEY, "admin", &at(now)), Err(SigError::Empty));
     }
 
     /// A usersig document carrying `sig` as its `TLS.sig`, encoded as [`sign`] encodes one.
@@ -264,7 +284,7 @@ mod tests {
     fn the_hmac_is_compared_as_bytes_accepting_what_the_text_comparison_accepted() {
         let now = 1_767_225_600;
         let good = "NkY6Gcq+RzuiBjva6c2tD+jvNg8HPFnwHppsdx94Z8A=";
-        assert!(verify(&with_sig(good), 1_400_000_001, KEY, "admin", now).is_ok());
+        assert!(verify(&with_sig(good), 1_400_000_001, KEY, "admin", &at(now)).is_ok());
         // Unpadded, not base64 at all, cut short, one more byte, another MAC: all refused as before.
         for bad in [
             "NkY6Gcq+RzuiBjva6c2tD+jvNg8HPFnwHppsdx94Z8A",
@@ -276,7 +296,7 @@ mod tests {
             "OkY6Gcq+RzuiBjva6c2tD+jvNg8HPFnwHppsdx94Z8A=",
         ] {
             assert_eq!(
-                verify(&with_sig(bad), 1_400_000_001, KEY, "admin", now),
+                verify(&with_sig(bad), 1_400_000_001, KEY, "admin", &at(now)),
                 Err(SigError::WrongKey),
                 "{bad}"
             );
@@ -287,7 +307,7 @@ mod tests {
     fn own_signatures_round_trip() {
         let s = sign(1_400_000_001, KEY, "admin", 1_767_225_600, 86_400);
         assert!(!s.contains(['+', '/', '=']));
-        let info = verify(&s, 1_400_000_001, KEY, "admin", 1_767_225_601).unwrap();
+        let info = verify(&s, 1_400_000_001, KEY, "admin", &at(1_767_225_601)).unwrap();
         assert_eq!(info.identifier, "admin");
     }
 }

@@ -5,7 +5,7 @@
 //! (accounts, tasks in the vendor's words) lives in each vendor module, one lock per tenant
 //! ([`crate::tenants::Tenants`]), and uses the shared recording engine ([`crate::recording::Recording`]).
 
-use crate::clock::Clock;
+use crate::clock::{AuthClock, AuthNow, Clock};
 use crate::feed::{Change, Feed};
 use crate::files::FileStore;
 use crate::ids::IdSource;
@@ -38,6 +38,8 @@ pub struct World {
     pub callback_policies: RwLock<std::collections::BTreeMap<VendorKind, crate::outbox::RetryPolicy>>,
     /// what changed, for the layers above to follow
     pub feed: Arc<Feed>,
+    /// which clock judges client-made times (`--auth-clock`), as [`AuthClock::to_u8`]
+    auth_clock: std::sync::atomic::AtomicU8,
 }
 
 impl World {
@@ -53,7 +55,24 @@ impl World {
             outbox,
             callback_policies: RwLock::new(std::collections::BTreeMap::new()),
             feed,
+            auth_clock: std::sync::atomic::AtomicU8::new(AuthClock::default().to_u8()),
         }
+    }
+
+    /// Which clock judges client-made times.
+    pub fn auth_clock(&self) -> AuthClock {
+        AuthClock::from_u8(self.auth_clock.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    /// Change which clock judges client-made times.
+    pub fn set_auth_clock(&self, mode: AuthClock) {
+        self.auth_clock.store(mode.to_u8(), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Both clocks now, with virtual time read as `virtual_ms` (a job's or event's instant), for judging a
+    /// client-made time outside a request (a class beginning checks its recorder's usersig).
+    pub fn auth_now(&self, virtual_ms: i64) -> AuthNow {
+        AuthNow::new(self.auth_clock(), virtual_ms, crate::clock::wall_now_ms())
     }
 
     /// Current timing table.

@@ -20,7 +20,6 @@ import requests
 
 APP_ID = os.environ.get("HST_APP_ID", "demo_app_0001")
 APP_SECRET = os.environ.get("HST_APP_SECRET", "0123456789abcdef")
-DEV_ID = os.environ.get("HST_DEV_ID", "demo_dev_0001")
 
 TOKEN_SERVICE = "https://paas-token-gen.haoshitong.com"
 ACCESS_SERVICE = "https://access.paas.hst.com"
@@ -51,8 +50,9 @@ dev_token = call("POST", f"{TOKEN_SERVICE}/generate/token", json={"appId": APP_I
 # 2. The access service names the business gateway and the event gateway.
 gateway = call("GET", f"{ACCESS_SERVICE}/server/address", params={"appType": 10})["result"]
 events = call("GET", f"{ACCESS_SERVICE}/server/address", params={"appType": 8})["result"]
-# 3. The gateway exchanges the developer token for an access token, which authorizes the record API.
-access = call("GET", f"{gateway}/access/token", params={"dev_id": DEV_ID, "token": dev_token})["result"]["access_token"]
+# 3. The gateway exchanges the developer token for an access token, which authorizes the record API. As the
+#    console does: no query, `Authorization: <appId>.<token>` (the app id in the developer id's place).
+access = call("GET", f"{gateway}/access/token", headers={"Authorization": f"{APP_ID}.{dev_token}"})["result"]["access_token"]
 tasks = call("GET", f"{gateway}/v1/record/task/list", params={"app_id": APP_ID}, headers={"Authorization": access})
 
 print(f"gateway {gateway}")

@@ -109,6 +109,10 @@ pub struct Exchange<'a> {
     pub body: Bytes,
     /// virtual time at arrival, unix milliseconds
     pub now_ms: i64,
+    /// wall time at arrival, unix milliseconds
+    pub wall_ms: i64,
+    /// which clock judges the times the client made (`--auth-clock`)
+    pub auth_clock: crate::clock::AuthClock,
     /// `--public-url`, when given
     pub(crate) public_url: Option<&'a str>,
     /// the decoded query, parsed on first use (a handler reads several parameters)
@@ -116,10 +120,17 @@ pub struct Exchange<'a> {
 }
 
 impl<'a> Exchange<'a> {
-    /// An exchange of `req` with its whole `body`, arrived at virtual `now_ms`; `public_url` is
-    /// `--public-url` when given (URLs handed out follow the request's host otherwise).
-    pub fn new(req: &'a HttpRequest, body: Bytes, now_ms: i64, public_url: Option<&'a str>) -> Self {
-        Exchange { req, body, now_ms, public_url, pairs: std::cell::OnceCell::new() }
+    /// An exchange of `req` with its whole `body`, arrived at virtual `now_ms` and wall `wall_ms`, its
+    /// client-made times judged by `auth_clock`; `public_url` is `--public-url` when given (URLs handed out
+    /// follow the request's host otherwise).
+    pub fn new(
+        req: &'a HttpRequest,
+        body: Bytes,
+        (now_ms, wall_ms): (i64, i64),
+        auth_clock: crate::clock::AuthClock,
+        public_url: Option<&'a str>,
+    ) -> Self {
+        Exchange { req, body, now_ms, wall_ms, auth_clock, public_url, pairs: std::cell::OnceCell::new() }
     }
 }
 
@@ -151,6 +162,11 @@ impl<'a> Exchange<'a> {
     /// Virtual time at arrival, unix seconds.
     pub fn now_s(&self) -> i64 {
         self.now_ms.div_euclid(1000)
+    }
+
+    /// Both clocks at arrival, for judging the times the client made (timestamps, expiries, usersigs).
+    pub fn auth(&self) -> crate::clock::AuthNow {
+        crate::clock::AuthNow::new(self.auth_clock, self.now_ms, self.wall_ms)
     }
 
     /// The base of every URL this answer hands out: `--public-url` when given, else the scheme and host this
@@ -272,8 +288,13 @@ where
         Some(r) => (r, body),
         None => {
             // Latency-only faults shift arrival; the handler sees the clock as it is now.
-            let now_ms = if fault_id.is_some() { door.world.clock.now_ms() } else { now_ms };
-            let ex = Exchange::new(req, body, now_ms, door.given_public_url());
+            let (now_ms, wall_ms) = if fault_id.is_some() {
+                (door.world.clock.now_ms(), crate::clock::wall_now_ms())
+            } else {
+                (now_ms, wall_ms)
+            };
+            let ex =
+                Exchange::new(req, body, (now_ms, wall_ms), door.world.auth_clock(), door.given_public_url());
             (handle(&ex), ex.body)
         }
     };

@@ -265,6 +265,9 @@ impl Run<'_> {
                     }],
                     seed: Some(1),
                     frozen_clock: frozen,
+                    // Scenarios sign at virtual time and test expiry in it (a scenario's `auth_clock`
+                    // may say otherwise).
+                    default_auth_clock: crate::clock::AuthClock::Virtual,
                     workers: Some(2),
                     handle_signals: false,
                     ..Config::default()

@@ -306,7 +306,7 @@ pub enum UsersigCheck {
 }
 
 impl UsersigCheck {
-    /// Check `usersig` of `identifier` in app `sdkappid` signed with `key`, at virtual second `now`, as
+    /// Check `usersig` of `identifier` in app `sdkappid` signed with `key`, its times judged by `now`, as
     /// strictly as this says.
     pub fn check(
         self,
@@ -314,7 +314,7 @@ impl UsersigCheck {
         sdkappid: u64,
         key: &str,
         identifier: &str,
-        now: i64,
+        now: &crate::clock::AuthNow,
     ) -> Result<(), crate::tlssig::SigError> {
         match self {
             UsersigCheck::Strict => {

@@ -34,7 +34,6 @@ const LIMIT_ACCOUNT: i64 = 6_050_030_009;
 const LIMIT_GROUP: i64 = 6_050_030_010;
 const LIMIT_INPUTS: i64 = 6_050_030_011;
 const CONTEXT_EXISTS: i64 = 6_050_030_012;
-const INPUT_MISSING: i64 = 6_050_030_022;
 const OUTPUT_INPUT_MISSING: i64 = 6_050_030_024;
 const CANVAS_WITHOUT_LAYOUT: i64 = 6_050_030_025;
 const LAYOUT_WITHOUT_CANVAS: i64 = 6_050_030_026;
@@ -856,7 +855,7 @@ async fn layout_rules_and_errors() {
         ),
         (
             json!({ "audio_list": [{ "user_id": "u2", "media_id": "1", "media_type": 1 }], "video_list": [cam("u1", "0", 2)] }),
-            INPUT_MISSING,
+            OUTPUT_INPUT_MISSING,
         ),
         (json!({ "video_list": [cam("u9", "0", 2)] }), OUTPUT_INPUT_MISSING),
         (json!({ "video_list": [cam("u1", "1", 2)] }), OUTPUT_INPUT_MISSING),

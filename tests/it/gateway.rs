@@ -178,6 +178,8 @@ async fn logins<S: AsyncRead + AsyncWrite + Unpin>(app: &TestApp, ws: &mut Ws<S>
     );
     let a = ws.login(DEV, DEV_TOKEN).await;
     assert_eq!(a["result"], 0, "a developer token, as /access/token takes it: {a}");
+    let a = ws.login(APP, DEV_TOKEN).await;
+    assert_eq!(a["result"], 0, "the app id in the developer id's place, as /access/token takes it: {a}");
     let (_, g) = app.post("/generate/token", json!({ "appId": APP, "appSecret": SECRET })).await;
     let a = ws.login(DEV, g["result"].as_str().unwrap()).await;
     assert_eq!(a["result"], 0, "a TokenGenerator token: {a}");
@@ -568,15 +570,8 @@ async fn the_consoles_whole_sequence() {
     // The console strips one trailing `;` and opens the address as is.
     let address = event["result"].as_str().unwrap().trim_end_matches(';').to_string();
     assert_eq!(address, app.url.replacen("http://", "ws://", 1));
-    // TODO(issue 15): the console calls `/access/token` with no query and `Authorization: <appId>.<token>`;
-    // switch to that header form when issue 15 is merged. Until then, the query form.
-    let (_, v) = app
-        .send(
-            app.client
-                .get(format!("{}/access/token", app.url))
-                .query(&[("dev_id", DEV), ("token", &dev_token)]),
-        )
-        .await;
+    // The console calls `/access/token` with no query and `Authorization: <appId>.<token>`.
+    let (_, v) = app.get_h("/access/token", &[("Authorization", &format!("{APP}.{dev_token}"))]).await;
     let access = v["result"]["access_token"].as_str().unwrap_or_else(|| panic!("{v}")).to_string();
 
     let (inner, _) = tokio_tungstenite::connect_async(address.as_str()).await.unwrap();

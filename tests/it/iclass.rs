@@ -102,7 +102,10 @@ async fn every_call_checks_sdkappid_random_sign_and_expiry_in_that_order() {
         (format!("random=1&sign={good}"), body.clone(), 10000),
         (format!("sdkappid=abc&random=1&sign={good}"), body.clone(), 10000),
         (format!("sdkappid={APP}&sign={good}"), body.clone(), 10000),
-        (format!("sdkappid={APP}&random=x&sign={good}"), body.clone(), 10000),
+        // `random` is any string of 1 to 32 characters (PHP's `uniqid()` sends hex): empty or longer is 10000.
+        (format!("sdkappid={APP}&random=&sign={good}"), body.clone(), 10000),
+        (format!("sdkappid={APP}&random={}&sign={good}", "x".repeat(33)), body.clone(), 10000),
+        (format!("sdkappid={APP}&random=1&expire_time=soon&sign={good}"), body.clone(), 10000),
         (format!("sdkappid=1400000000&random=1&sign={good}"), body.clone(), 10270),
         (format!("sdkappid={APP}&random=1"), body.clone(), 10217),
         (format!("sdkappid={APP}&random=1&sign="), body.clone(), 10217),

@@ -6,6 +6,7 @@
 mod common;
 
 mod admin;
+mod auth_clock;
 mod cli;
 mod cloud_record;
 mod gateway;

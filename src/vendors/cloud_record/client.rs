@@ -54,14 +54,17 @@ impl ScenarioClient for CloudRecordClient {
             let accounts = session.fixture().pointer(&format!("/{KIND}/accounts")).and_then(Value::as_array);
             let account = accounts.and_then(|list| {
                 list.iter()
-                    .find(|a| over.dev_id.as_deref().is_some_and(|d| a["dev_id"] == d))
+                    .find(|a| over.dev_id.as_deref().is_some_and(|d| a["dev_id"] == d || a["app_id"] == d))
                     .or_else(|| list.iter().find(|a| named_app.as_deref().is_some_and(|n| a["app_id"] == n)))
                     .or_else(|| if over.dev_id.is_none() { list.first() } else { None })
             });
             let dev_id = over
                 .dev_id
                 .clone()
-                .or_else(|| account.and_then(|a| a["dev_id"].as_str()).map(str::to_string))
+                .or_else(|| {
+                    // A fixture account without `dev_id` is reached by its app id.
+                    account.and_then(|a| a["dev_id"].as_str().or(a["app_id"].as_str())).map(str::to_string)
+                })
                 .ok_or("no cloud_record account in the fixture: give auth.dev_id and auth.token")?;
             let token = over
                 .token

@@ -28,9 +28,10 @@ pub const LOAD_LIMIT_GROUP: i64 = 6_050_030_010;
 pub const LOAD_LIMIT_INPUTS: i64 = 6_050_030_011;
 /// 上下文已经存在: an active task already records this group into this file name.
 pub const CONTEXT_EXISTS: i64 = 6_050_030_012;
-/// 移除输入通道失败，不存在指定的输入通道: an audio input that does not exist.
+/// 移除输入通道失败，不存在指定的输入通道: removing an input (no request here removes one: a fault rule only).
 pub const INPUT_MISSING: i64 = 6_050_030_022;
-/// 设置输出参数失败，不存在指定的输入通道或者输入同道类型不对: a video input missing or of the wrong type.
+/// 设置输出参数失败，不存在指定的输入通道或者输入同道类型不对: a layout's audio or video input missing or of the
+/// wrong type.
 pub const OUTPUT_INPUT_MISSING: i64 = 6_050_030_024;
 /// 设置了幕布大小却没有设置布局: a video task's layout without video.
 pub const CANVAS_WITHOUT_LAYOUT: i64 = 6_050_030_025;

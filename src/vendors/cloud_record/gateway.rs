@@ -451,7 +451,7 @@ impl CloudRecord {
     pub(super) fn gateway_login(&self, dev_id: &str, token: &str, now_ms: i64) -> Result<Grant, CloudError> {
         let (app, via) = if self.app_of_access_token(token).is_some() {
             let app = self.access_token_app(token, now_ms)?;
-            if dev_id != app && self.app_of_dev(dev_id).as_deref() != Some(app.as_str()) {
+            if self.app_of_dev(dev_id).as_deref() != Some(app.as_str()) {
                 return Err(CloudError::new(
                     AUTH_FAILED,
                     format!("dev_id `{dev_id}` is neither the developer id nor the app id of the access token's account"),
@@ -459,7 +459,7 @@ impl CloudRecord {
             }
             (app, "access token")
         } else {
-            let app = self.developer_login(dev_id, token, now_ms.div_euclid(1000)).map_err(|e| {
+            let app = self.developer_login(dev_id, token, &self.world.auth_now(now_ms)).map_err(|e| {
                 CloudError::new(
                     TOKEN_AUTH_FAILED,
                     format!(

@@ -6,7 +6,7 @@ use super::models::*;
 use super::token;
 use super::CloudRecord;
 use super::KIND;
-use crate::clock::calendar;
+use crate::clock::{calendar, AuthNow};
 use crate::http::{Exchange, Reply};
 use crate::recording::{MediaKind, Recording, Refusal};
 use crate::vendors::kit::{self, BodyProblem};
@@ -182,26 +182,26 @@ struct TaskPage<'a> {
 impl CloudRecord {
     // ----- authentication -------------------------------------------------------------------------
 
-    /// Is `token` a developer token of `acc` at `now_s`? Returns the reason when not.
-    fn developer_token_ok(acc: &AccountConfig, tok: &str, now_s: i64) -> Result<(), String> {
+    /// Is `token` a developer token of `acc`, its times judged by `now`? Returns the reason when not.
+    fn developer_token_ok(acc: &AccountConfig, tok: &str, now: &AuthNow) -> Result<(), String> {
         if tok == acc.token {
             return Ok(());
         }
         match &acc.app_secret {
             Some(secret) => {
-                token::verify(tok, secret, &acc.app_id, now_s).map(|_| ()).map_err(|e| e.to_string())
+                token::verify(tok, secret, &acc.app_id, now).map(|_| ()).map_err(|e| e.to_string())
             }
             None => Err("token does not match the account's developer token".into()),
         }
     }
 
-    /// The app a developer id and its developer token (as the fixture gives it, or made by the
-    /// TokenGenerator) log in to at `now_s`, or why not: `/access/token`, the `<dev_id>.<token>` header and
-    /// the event gateway's login all ask this.
-    pub(super) fn developer_login(&self, dev: &str, tok: &str, now_s: i64) -> Result<String, String> {
+    /// The app a developer id (or the app id in its place) and its developer token (as the fixture gives
+    /// it, or made by the TokenGenerator, its times judged by `now`) log in to, or why not: `/access/token`,
+    /// the `<dev_id>.<token>` header and the event gateway's login all ask this.
+    pub(super) fn developer_login(&self, dev: &str, tok: &str, now: &AuthNow) -> Result<String, String> {
         let app = self.app_of_dev(dev).ok_or_else(|| format!("unknown dev_id `{dev}`"))?;
         let cfg = self.accounts.read(&app, |a| a.config.clone()).ok_or("account is gone")?;
-        Self::developer_token_ok(&cfg, tok, now_s)?;
+        Self::developer_token_ok(&cfg, tok, now)?;
         Ok(app)
     }
 
@@ -233,18 +233,39 @@ impl CloudRecord {
             )
         })?;
         if let Some((dev, tok)) = h.split_once('.') {
-            return self.developer_login(dev, tok, ex.now_s()).map_err(|e| CloudError::new(AUTH_FAILED, e));
+            return self.developer_login(dev, tok, &ex.auth()).map_err(|e| CloudError::new(AUTH_FAILED, e));
         }
         self.access_token_app(h, ex.now_ms)
     }
 
-    /// `GET /access/token?dev_id=&token=`.
+    /// The developer id and token of `/access/token`: the query's `dev_id` and `token` when it has either
+    /// (the seed's form), else `Authorization: <dev_id>.<token>` (the seed's header form, which the vendor's
+    /// console sends with no query).
+    fn developer_credentials(ex: &Exchange) -> Result<(String, String), &'static str> {
+        let (dev, tok) = (ex.query("dev_id"), ex.query("token"));
+        if dev.is_some() || tok.is_some() {
+            return match (dev, tok) {
+                (Some(d), Some(t)) => Ok((d, t)),
+                _ => Err("dev_id and token are both required query parameters"),
+            };
+        }
+        let header = ex.header("authorization").map(strip_bearer).filter(|h| !h.is_empty()).ok_or(
+            "dev_id and token are required: as query parameters, or as the header `Authorization: <dev_id>.<token>`",
+        )?;
+        header
+            .split_once('.')
+            .map(|(d, t)| (d.to_string(), t.to_string()))
+            .ok_or("the Authorization header of /access/token must be `<dev_id>.<token>`")
+    }
+
+    /// `GET /access/token?dev_id=&token=`, or with `Authorization: <dev_id>.<token>` and no query.
     pub(super) fn access_token(&self, ex: &Exchange) -> Reply {
         let fail = |detail: &str| CloudError::new(TOKEN_AUTH_FAILED, detail).reply(&[]);
-        let (Some(dev), Some(tok)) = (ex.query("dev_id"), ex.query("token")) else {
-            return fail("dev_id and token are required query parameters");
+        let (dev, tok) = match Self::developer_credentials(ex) {
+            Ok(c) => c,
+            Err(e) => return fail(e),
         };
-        let app = match self.developer_login(&dev, &tok, ex.now_s()) {
+        let app = match self.developer_login(&dev, &tok, &ex.auth()) {
             Ok(app) => app,
             Err(e) => return fail(&e),
         };
@@ -309,18 +330,22 @@ impl CloudRecord {
         let (Some(app_id), Some(secret)) = (req.app_id, req.app_secret) else {
             return fail("appId and appSecret are required");
         };
-        let Some(cfg) = self.accounts.read(&app_id, |a| a.config.clone()) else {
+        // The console's login form says "App ID"; a developer id names the same account.
+        let Some(cfg) =
+            self.app_of_dev(&app_id).and_then(|app| self.accounts.read(&app, |a| a.config.clone()))
+        else {
             return fail(&format!("unknown appId `{app_id}`"));
         };
         if cfg.app_secret.as_deref() != Some(secret.as_str()) {
             return fail("appSecret does not match the app");
         }
         let claims = token::DevToken {
-            aid: app_id,
+            aid: cfg.app_id,
             gid: String::new(),
             uid: String::new(),
             et: None,
-            ts: ex.now_ms,
+            // Its making time counts on the `--auth-clock` (virtual time under `virtual`).
+            ts: ex.auth().earliest_ms(),
             r: (self.world.ids.next_u64() % 1_000_000) as i64,
         };
         match token::encode(&claims, &secret) {
@@ -687,7 +712,7 @@ impl CloudRecord {
         for (i, a) in layout.audio.iter().enumerate() {
             if !group.is_some_and(|g| g.has_stream(&a.user_id, 1, &a.media_id)) {
                 return Err(CloudError::new(
-                    INPUT_MISSING,
+                    OUTPUT_INPUT_MISSING,
                     format!(
                         "audio_list[{i}]: user `{}` has no audio stream `{}` in group `{}`",
                         a.user_id, a.media_id, task.group_id

@@ -60,7 +60,7 @@ pub struct CloudRecord {
     door: Arc<FrontDoor>,
     /// accounts by app_id
     accounts: Tenants<Account>,
-    /// dev_id → app_id (derived from `accounts`)
+    /// dev_id → app_id (derived from `accounts`; an account without `dev_id` is under its app id)
     dev_ids: RwLock<HashMap<String, String>>,
     /// access token (current or recently retired) → app_id (derived from `accounts`)
     access_tokens: RwLock<HashMap<String, String>>,
@@ -203,8 +203,14 @@ impl CloudRecord {
         }
     }
 
+    /// The app a developer id names: an account's `dev_id`, or its app id (the vendor's console logs in
+    /// with the app id in the developer id's place). The fixture check keeps the two from naming different
+    /// accounts.
     fn app_of_dev(&self, dev: &str) -> Option<String> {
-        self.dev_ids.read().get(dev).cloned()
+        if let Some(app) = self.dev_ids.read().get(dev) {
+            return Some(app.clone());
+        }
+        self.accounts.get(dev).map(|_| dev.to_string())
     }
 
     fn app_of_access_token(&self, t: &str) -> Option<String> {
@@ -225,7 +231,7 @@ impl CloudRecord {
         let mut toks = HashMap::new();
         for (app, t) in self.accounts.all() {
             let a = t.lock();
-            devs.insert(a.config.dev_id.clone(), app.clone());
+            devs.insert(a.config.dev_id().to_string(), app.clone());
             if let Some(tok) = &a.access_token {
                 toks.insert(tok.token.clone(), app.clone());
             }
@@ -361,15 +367,23 @@ impl Vendor for CloudRecord {
         let mut seen_dev: HashMap<&str, &str> = HashMap::new();
         let mut seen_app: HashMap<&str, &str> = HashMap::new();
         for (p, a) in &accounts {
-            for (k, v) in [("dev_id", &a.dev_id), ("token", &a.token), ("app_id", &a.app_id)] {
-                if v.trim().is_empty() {
+            for (k, v) in
+                [("dev_id", a.dev_id.as_ref()), ("token", Some(&a.token)), ("app_id", Some(&a.app_id))]
+            {
+                if v.is_some_and(|v| v.trim().is_empty()) {
                     errors.push(FixtureError::new(format!("{p}.{k}"), "must not be empty"));
                 }
             }
-            if a.dev_id.contains('.') {
+            if a.dev_id.as_deref().is_some_and(|d| d.contains('.')) {
                 errors.push(FixtureError::new(
                     format!("{p}.dev_id"),
                     "must not contain `.` (Authorization is `<dev_id>.<token>`)",
+                ));
+            }
+            if a.app_id.contains('.') {
+                errors.push(FixtureError::new(
+                    format!("{p}.app_id"),
+                    "must not contain `.` (the vendor's console sends `Authorization: <app_id>.<token>`)",
                 ));
             }
             if let Some(s) = &a.app_secret {
@@ -395,16 +409,28 @@ impl Vendor for CloudRecord {
                     errors.push(FixtureError::new(format!("{p}.{k}"), "must be at least 1"));
                 }
             }
-            if let Some(first) = seen_dev.insert(&a.dev_id, p) {
-                errors.push(FixtureError::new(
-                    format!("{p}.dev_id"),
-                    format!("duplicate dev_id `{}` (also at {first})", a.dev_id),
-                ));
+            if let Some(d) = &a.dev_id {
+                if let Some(first) = seen_dev.insert(d, p) {
+                    errors.push(FixtureError::new(
+                        format!("{p}.dev_id"),
+                        format!("duplicate dev_id `{d}` (also at {first})"),
+                    ));
+                }
             }
             if let Some(first) = seen_app.insert(&a.app_id, p) {
                 errors.push(FixtureError::new(
                     format!("{p}.app_id"),
                     format!("duplicate app_id `{}` (also at {first})", a.app_id),
+                ));
+            }
+        }
+        // A developer id may be an app id: one id names one account.
+        for (p, a) in &accounts {
+            let Some(d) = a.dev_id.as_deref().filter(|d| *d != a.app_id) else { continue };
+            if let Some((q, _)) = accounts.iter().find(|(_, b)| b.app_id == d) {
+                errors.push(FixtureError::new(
+                    format!("{p}.dev_id"),
+                    format!("dev_id `{d}` is the app_id of the account at {q}: an id names one account"),
                 ));
             }
         }
@@ -442,10 +468,16 @@ impl Vendor for CloudRecord {
                     format!("account with app_id `{}` already exists", a.app_id),
                 ));
             }
-            if let Some(app) = self.app_of_dev(&a.dev_id) {
+            if let Some(app) = a.dev_id.as_deref().and_then(|d| self.app_of_dev(d)) {
                 errors.push(FixtureError::new(
                     format!("{p}.dev_id"),
-                    format!("dev_id `{}` is already used by app `{app}`", a.dev_id),
+                    format!("dev_id `{}` already names app `{app}`", a.dev_id()),
+                ));
+            }
+            if let Some(app) = self.app_of_dev(&a.app_id).filter(|app| *app != a.app_id) {
+                errors.push(FixtureError::new(
+                    format!("{p}.app_id"),
+                    format!("app_id `{}` is the dev_id of app `{app}`: an id names one account", a.app_id),
                 ));
             }
         }
@@ -673,12 +705,22 @@ impl Vendor for CloudRecord {
         self.accounts
             .all()
             .into_iter()
-            .map(|(_, t)| {
+            .flat_map(|(_, t)| {
                 let a = t.lock();
-                format!(
+                let c = &a.config;
+                let mut lines = vec![format!(
                     "cloud_record (001)  app_id={}  dev_id={}  token={}",
-                    a.config.app_id, a.config.dev_id, a.config.token
-                )
+                    c.app_id,
+                    c.dev_id(),
+                    c.token
+                )];
+                if let Some(secret) = &c.app_secret {
+                    lines.push(format!(
+                        "                    console login: App ID {}  App Secret {secret}",
+                        c.app_id
+                    ));
+                }
+                lines
             })
             .collect()
     }
@@ -686,6 +728,6 @@ impl Vendor for CloudRecord {
     fn example_curl(&self, base: &str) -> Option<String> {
         let (_, t) = self.accounts.all().into_iter().next()?;
         let a = t.lock();
-        Some(format!("curl '{base}/access/token?dev_id={}&token={}'", a.config.dev_id, a.config.token))
+        Some(format!("curl '{base}/access/token?dev_id={}&token={}'", a.config.dev_id(), a.config.token))
     }
 }

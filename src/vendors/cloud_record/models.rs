@@ -12,8 +12,9 @@ pub const RETIRED_TOKENS_KEPT: usize = 32;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AccountConfig {
-    /// developer id
-    pub dev_id: String,
+    /// developer id (absent: the app id, as the vendor's console uses it)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dev_id: Option<String>,
     /// developer token accepted as is by `/access/token`
     pub token: String,
     /// application id
@@ -36,6 +37,13 @@ pub struct AccountConfig {
     /// bytes of stored files; a new task is refused when it is used up → 6050030008
     #[serde(default = "default_quota")]
     pub quota_bytes: u64,
+}
+
+impl AccountConfig {
+    /// The developer id: the one declared, else the app id.
+    pub fn dev_id(&self) -> &str {
+        self.dev_id.as_deref().unwrap_or(&self.app_id)
+    }
 }
 
 fn default_token_timeout() -> i64 {

@@ -5,6 +5,7 @@
 //! may carry line breaks (the Android encoder adds them); a `+` that travelled unencoded in a query string
 //! arrives as a space, so spaces are read back as `+`.
 
+use crate::clock::{AuthNow, ClientTime};
 use aes::cipher::{block_padding::NoPadding, BlockDecryptMut, BlockEncryptMut, KeyIvInit};
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -51,9 +52,9 @@ pub enum TokenError {
     /// it names another app
     #[error("token is for app `{0}`, not this account's")]
     WrongApp(String),
-    /// `et` has passed
-    #[error("token expired at {0}")]
-    Expired(i64),
+    /// `et` has passed, or `ts` lies ahead of the clock that judges it (beyond the allowed skew)
+    #[error("token expired or not yet valid: {0}")]
+    Expired(String),
 }
 
 /// Decrypt a developer token with `secret`.
@@ -78,17 +79,27 @@ pub fn decode(token: &str, secret: &str) -> Result<DevToken, TokenError> {
     serde_json::from_str(text.trim_end_matches([' ', '\0'])).map_err(|_| TokenError::WrongSecret)
 }
 
-/// Check a developer token for `app_id` at `now_s`.
-pub fn verify(token: &str, secret: &str, app_id: &str, now_s: i64) -> Result<DevToken, TokenError> {
+/// When a developer token counts: from its making time `ts` (less the allowed clock skew; a token without
+/// one, any time) until `et` (when it has one).
+pub fn validity(t: &DevToken) -> ClientTime<'static> {
+    let mut v = ClientTime::default();
+    if let Some(et) = t.et {
+        v = ClientTime::expiring("et", et);
+    }
+    if t.ts > 0 {
+        v = v.made_at("ts", t.ts.div_euclid(1000));
+    }
+    v
+}
+
+/// Check a developer token for `app_id`, its times judged by `now` (the virtual clock, the wall clock or
+/// either: [`crate::clock::AuthClock`]).
+pub fn verify(token: &str, secret: &str, app_id: &str, now: &AuthNow) -> Result<DevToken, TokenError> {
     let t = decode(token, secret)?;
     if t.aid != app_id {
         return Err(TokenError::WrongApp(t.aid));
     }
-    if let Some(et) = t.et {
-        if et <= now_s {
-            return Err(TokenError::Expired(et));
-        }
-    }
+    now.judge(&validity(&t)).map_err(TokenError::Expired)?;
     Ok(t)
 }
 
@@ -132,12 +143,19 @@ mod tests {
         let t2 = decode(V2, SECRET).unwrap();
         assert_eq!(t2.et, None);
         assert_eq!(t2.gid, "");
-        assert!(verify(V1, SECRET, "demo_app_0001", 1_767_225_600).is_ok());
+        let at = |s: i64| AuthNow::new(crate::clock::AuthClock::Virtual, s * 1000, 0);
+        assert!(verify(V1, SECRET, "demo_app_0001", &at(1_767_225_600)).is_ok());
         assert_eq!(
-            verify(V1, SECRET, "demo_app_0001", 1_798_761_600),
-            Err(TokenError::Expired(1_798_761_600))
+            verify(V1, SECRET, "demo_app_0001", &at(1_798_761_600)),
+            Err(TokenError::Expired("et 1798761600 is at virtual time 1798761600".into()))
         );
-        assert!(matches!(verify(V1, SECRET, "other", 0), Err(TokenError::WrongApp(_))));
+        // Made at 1767225600.123: not valid more than 300 s before.
+        assert_eq!(
+            verify(V1, SECRET, "demo_app_0001", &at(1_767_225_299)),
+            Err(TokenError::Expired("ts 1767225600 is 301 s ahead of virtual time 1767225299".into()))
+        );
+        assert!(verify(V1, SECRET, "demo_app_0001", &at(1_767_225_300)).is_ok());
+        assert!(matches!(verify(V1, SECRET, "other", &at(0)), Err(TokenError::WrongApp(_))));
     }
 
     #[test]

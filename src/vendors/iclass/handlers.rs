@@ -4,10 +4,10 @@ use super::api::*;
 use super::errors::*;
 use super::models::*;
 use super::Iclass;
+use crate::clock::{AuthNow, ClientTime};
 use crate::http::{Exchange, Reply};
 use crate::vendors::kit::{self, BodyProblem};
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
@@ -75,19 +75,25 @@ struct ExpireTime {
     expire_time: i64,
 }
 
-/// The usual body: a JSON object of the right types with an integer `expire_time`, read without building a
-/// JSON value. `None` for anything else (the caller then takes the path that words each refusal).
-fn typed_fast<T: DeserializeOwned>(body: &[u8]) -> Option<(i64, T)> {
+/// The usual body: a JSON object of the right types, read straight into `T` without building a JSON value.
+/// `None` for anything else (the caller then takes the path that words each refusal).
+fn typed_only<T: DeserializeOwned>(body: &[u8]) -> Option<T> {
     if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return None;
     }
-    let strict = |de: &mut serde_json::Deserializer<serde_json::de::SliceRead<'_>>| de.end().is_ok();
     let mut de = serde_json::Deserializer::from_slice(body);
-    let expire = ExpireTime::deserialize(&mut de).ok().filter(|_| strict(&mut de))?.expire_time;
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let req = T::deserialize(&mut de).ok().filter(|_| strict(&mut de))?;
-    Some((expire, req))
+    T::deserialize(&mut de).ok().filter(|_| de.end().is_ok())
 }
+
+/// [`typed_only`] of a body that also carries an integer `expire_time`.
+fn typed_fast<T: DeserializeOwned>(body: &[u8]) -> Option<(i64, T)> {
+    let expire = typed_only::<ExpireTime>(body)?.expire_time;
+    Some((expire, typed_only(body)?))
+}
+
+/// Longest `random` on the URL, in characters (clients send integers or hex strings such as PHP's
+/// `uniqid()`, 13 characters).
+pub const MAX_RANDOM_CHARS: usize = 32;
 
 /// `sign` (any case, surrounding spaces ignored) is md5(tic_key + expire_time), compared in constant time.
 /// Hand-written on purpose: the digest is computed without building the text or its hex as strings, and
@@ -294,7 +300,7 @@ fn check_record_user_shape(id: &Option<String>, sig: &Option<String>) -> Res<()>
 
 /// Rules a class must satisfy against the app's state (create, modify, fixtures).
 /// `check_sig`: verify `record_user_sig` now (it was given in this request).
-pub(super) fn validate_class(acc: &Account, c: &Class, check_sig: bool, now_s: i64) -> Res<()> {
+pub(super) fn validate_class(acc: &Account, c: &Class, check_sig: bool, now: &AuthNow) -> Res<()> {
     if c.stop_time < c.start_time {
         return Err(IclassError::invalid(format!(
             "stop_time {} is before start_time {}",
@@ -348,7 +354,7 @@ pub(super) fn validate_class(acc: &Account, c: &Class, check_sig: bool, now_s: i
         }
         if check_sig {
             if let (Some(key), Some(sig)) = (&acc.config.sdk_key, &c.record_user_sig) {
-                crate::tlssig::verify(sig, acc.config.sdkappid, key, rid, now_s)
+                crate::tlssig::verify(sig, acc.config.sdkappid, key, rid, now)
                     .map_err(|e| IclassError::invalid(format!("record_user_sig: {e}")))?;
             }
         }
@@ -579,10 +585,15 @@ impl Iclass {
     /// Check the common parameters of every call; returns the tenant id and the body as the endpoint's
     /// request type.
     ///
-    /// Order: URL parameters parse (10000) → the app exists (10270) → `sign` present (10217) → the body is
-    /// a JSON object (10002) → `expire_time` present (10217) and an integer (10000) → sign matches
-    /// md5(tic_key + expire_time) (10217) → expire_time in the future (10216) → the body's fields have
-    /// the request type's types (10000, naming the field).
+    /// `expire_time` is read from the URL when it is there (the later revision of the vendor's document
+    /// lists it among the URL's common parameters, and clients sign that one), else from the body.
+    ///
+    /// Order: URL parameters parse (10000: `sdkappid` an integer, `random` 1..32 characters, a URL
+    /// `expire_time` an integer) → the app exists (10270) → `sign` present (10217) → the body is a JSON
+    /// object (10002; with `expire_time` on the URL an empty body reads as `{}`) → `expire_time` present
+    /// (10217) and an integer (10000) → sign matches md5(tic_key + expire_time) (10217) → expire_time in
+    /// the future on the `--auth-clock` (10216) → the body's fields have the request type's types (10000,
+    /// naming the field).
     fn authenticate_as<T: DeserializeOwned>(&self, ex: &Exchange) -> Res<(String, T)> {
         let sdkappid = match ex.query_str("sdkappid") {
             None => return Err(IclassError::new(PARSE, "URL parameter `sdkappid` is missing")),
@@ -592,14 +603,23 @@ impl Iclass {
         };
         match ex.query_str("random") {
             None => return Err(IclassError::new(PARSE, "URL parameter `random` is missing")),
-            Some(s) if s.trim().parse::<u64>().is_err() => {
+            Some(s) if s.is_empty() || s.chars().count() > MAX_RANDOM_CHARS => {
                 return Err(IclassError::new(
                     PARSE,
-                    format!("URL parameter `random` must be a non-negative integer, got `{s}`"),
+                    format!("URL parameter `random` must be 1 to {MAX_RANDOM_CHARS} characters, got `{s}`"),
                 ))
             }
             Some(_) => {}
         }
+        let url_expire = match ex.query_str("expire_time") {
+            None => None,
+            Some(s) => Some(s.trim().parse::<i64>().map_err(|_| {
+                IclassError::new(
+                    PARSE,
+                    format!("URL parameter `expire_time` must be an integer (unix seconds), got `{s}`"),
+                )
+            })?),
+        };
         let tenant = sdkappid.to_string();
         let no_app = || IclassError::new(NO_SUCH_ACCOUNT, format!("no app with sdkappid {sdkappid}"));
         self.apps.fixed(&tenant, |_| ()).ok_or_else(no_app)?;
@@ -609,30 +629,37 @@ impl Iclass {
                 "URL parameter `sign` is missing (sign = md5(tic_key + expire_time))",
             )
         })?;
-        // The usual body (a well-formed object of the right types, with an integer `expire_time`) is read
-        // straight into `T`; anything else is read as a JSON value first, which decides what to answer
-        // exactly as it always did (same codes, same order, same messages).
-        let (expire, body) = match typed_fast::<T>(&ex.body) {
-            Some((expire, req)) => (expire, Body::Typed(req)),
-            None => {
-                let body = parse_object(ex)?;
-                let expire = match body.get("expire_time") {
-                    None | Some(Value::Null) => {
-                        return Err(IclassError::new(
-                            SIGN_FAILED,
-                            "expire_time is missing from the body; the sign is md5(tic_key + expire_time)",
-                        ))
-                    }
-                    Some(Value::Number(n)) if n.is_i64() => n.as_i64().unwrap_or_default(),
-                    Some(other) => {
-                        return Err(IclassError::new(
-                            PARSE,
-                            format!("field `expire_time`: expected an integer (unix seconds), got {other}"),
-                        ))
-                    }
-                };
-                (expire, Body::Value(body))
-            }
+        // The usual body (a well-formed object of the right types, with an integer `expire_time` unless the
+        // URL has one) is read straight into `T`; anything else is read as a JSON value first, which
+        // decides what to answer (same codes, same order, same messages).
+        let (expire, body) = match url_expire {
+            Some(expire) if ex.body.iter().all(u8::is_ascii_whitespace) => (expire, Body::Value(json!({}))),
+            Some(expire) => match typed_only::<T>(&ex.body) {
+                Some(req) => (expire, Body::Typed(req)),
+                None => (expire, Body::Value(parse_object(ex)?)),
+            },
+            None => match typed_fast::<T>(&ex.body) {
+                Some((expire, req)) => (expire, Body::Typed(req)),
+                None => {
+                    let body = parse_object(ex)?;
+                    let expire = match body.get("expire_time") {
+                        None | Some(Value::Null) => {
+                            return Err(IclassError::new(
+                                SIGN_FAILED,
+                                "expire_time is missing (from the URL and the body); the sign is md5(tic_key + expire_time)",
+                            ))
+                        }
+                        Some(Value::Number(n)) if n.is_i64() => n.as_i64().unwrap_or_default(),
+                        Some(other) => {
+                            return Err(IclassError::new(
+                                PARSE,
+                                format!("field `expire_time`: expected an integer (unix seconds), got {other}"),
+                            ))
+                        }
+                    };
+                    (expire, Body::Value(body))
+                }
+            },
         };
         if !self.apps.fixed(&tenant, |key| sign_matches(sign, key, expire)).ok_or_else(no_app)? {
             return Err(IclassError::new(
@@ -640,13 +667,9 @@ impl Iclass {
                 format!("sign `{sign}` is not md5(tic_key + expire_time) for expire_time {expire}"),
             ));
         }
-        let now = ex.now_s();
-        if expire <= now {
-            return Err(IclassError::new(
-                TOKEN_EXPIRED,
-                format!("expire_time {expire} is not in the future (now is {now})"),
-            ));
-        }
+        ex.auth().judge(&ClientTime::expiring("expire_time", expire)).map_err(|why| {
+            IclassError::new(TOKEN_EXPIRED, format!("{why}; expire_time must lie in the future"))
+        })?;
         let req = match body {
             Body::Typed(req) => req,
             Body::Value(v) => typed(&v)?,
@@ -719,7 +742,7 @@ impl Iclass {
             if class.class_topic.is_empty() {
                 class.class_topic = class_id.to_string();
             }
-            validate_class(acc, &class, check_sig, now)?;
+            validate_class(acc, &class, check_sig, &ex.auth())?;
             acc.next_no();
             acc.classes.insert(class_id, class);
             Ok((class_id, acc.config.sdkappid))
@@ -821,7 +844,6 @@ impl Iclass {
 
     fn modify_class(&self, ex: &Exchange) -> Res<Value> {
         let (tenant, req): (String, ClassRequest) = self.authenticate_as(ex)?;
-        let now = ex.now_s();
         let class_id = class_id_of(req.class_id)?;
         let teacher_id = req.teacher_id.map(|t| required(Some(t), "teacher_id")).transpose()?;
         let class_type =
@@ -872,7 +894,7 @@ impl Iclass {
             };
             c.teacher_id = teacher.clone();
             c.members = member_list(&teacher, &students);
-            validate_class(acc, &c, check_sig, now)?;
+            validate_class(acc, &c, check_sig, &ex.auth())?;
             acc.classes.insert(class_id, c);
             Ok(json!({}))
         })

@@ -619,9 +619,11 @@ impl Iclass {
                 (None, _, _) | (_, None, _) => {
                     Err("the class has no record_user_id/record_user_sig".to_string())
                 }
-                (Some(u), Some(s), Some(key)) => crate::tlssig::verify(s, acc.config.sdkappid, key, u, at_s)
-                    .map(|_| ())
-                    .map_err(|err| format!("the recorder could not enter the room as `{u}`: {err}")),
+                (Some(u), Some(s), Some(key)) => {
+                    crate::tlssig::verify(s, acc.config.sdkappid, key, u, &self.world.auth_now(at_ms))
+                        .map(|_| ())
+                        .map_err(|err| format!("the recorder could not enter the room as `{u}`: {err}"))
+                }
                 (Some(_), Some(_), None) => Ok(()),
             };
             let login =

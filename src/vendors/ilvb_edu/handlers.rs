@@ -66,7 +66,7 @@ impl IlvbEdu {
             .filter(|s| !s.is_empty())
             .ok_or_else(|| EduError::param("usersig is required in the URL"))?;
         cfg.usersig_check
-            .check(&usersig, sdkappid, &cfg.key, &identifier, ex.now_s())
+            .check(&usersig, sdkappid, &cfg.key, &identifier, &ex.auth())
             .map_err(|e| EduError::new(GENERIC, e.to_string()))?;
         match ex.query("contenttype").as_deref() {
             Some("json") => Ok(tenant),

@@ -6,19 +6,38 @@ use super::errors::*;
 use super::models::*;
 use super::vod::{self, SignatureMethod};
 use super::LiveSdk;
+use crate::clock::{AuthNow, ClientTime};
 use crate::http::{Exchange, Reply};
 use crate::recording::{MediaKind, Phase, Recording};
 use crate::tlssig::SigError;
 use crate::vendors::kit::{self, BodyProblem};
 use serde_json::{json, Value};
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 
 type Res<T> = Result<T, SdkError>;
 
-/// Seconds a VOD request's `Timestamp` may differ from the virtual now (either way).
+/// Seconds a VOD request's `Timestamp` may differ from now (either way), on the clock `--auth-clock` names.
 pub const TIMESTAMP_WINDOW_S: i64 = 300;
 /// Most `(Timestamp, Nonce)` pairs remembered per app; beyond it the oldest are forgotten.
 pub const MAX_NONCES: usize = 100_000;
+
+/// Forget the `(Timestamp, Nonce)` pairs a replay could no longer pass with: those whose `Timestamp` is
+/// stale on every clock `now` judges by (under `either`, on both). What is left lies within
+/// [`TIMESTAMP_WINDOW_S`] of a reading, and at most [`MAX_NONCES`] of it is kept.
+fn forget_stale_nonces(nonces: &mut BTreeSet<(i64, u64)>, now: &AuthNow) {
+    let mut from = i64::MIN;
+    let mut doomed = Vec::new();
+    for (lo, hi) in now.spans(TIMESTAMP_WINDOW_S).into_iter().chain(std::iter::once((i64::MAX, i64::MAX))) {
+        doomed.extend(nonces.range((from, 0)..(lo, 0)).copied());
+        from = hi.saturating_add(1);
+    }
+    for d in &doomed {
+        nonces.remove(d);
+    }
+    while nonces.len() >= MAX_NONCES {
+        nonces.pop_first();
+    }
+}
 /// Default `pageSize` of `DescribeVodPlayInfo`.
 pub const DEFAULT_PAGE_SIZE: i64 = 10;
 /// Largest `pageSize` of `DescribeVodPlayInfo`.
@@ -120,7 +139,7 @@ impl LiveSdk {
         let identifier =
             ex.query("identifier").filter(|s| !s.is_empty()).ok_or_else(|| missing("identifier"))?;
         let usersig = ex.query("usersig").filter(|s| !s.is_empty()).ok_or_else(|| missing("usersig"))?;
-        check.check(&usersig, sdkappid, &key, &identifier, ex.now_s()).map_err(|e| match e {
+        check.check(&usersig, sdkappid, &key, &identifier, &ex.auth()).map_err(|e| match e {
             SigError::Expired { .. } => SdkError::new(USERSIG_EXPIRED, e.to_string()),
             _ => SdkError::new(USERSIG_REFUSED, e.to_string()),
         })?;
@@ -353,7 +372,7 @@ impl LiveSdk {
             .map(str::to_string)
             .or_else(|| ex.req.uri().authority().map(|a| a.to_string()))
             .unwrap_or_default();
-        let now_s = ex.now_s();
+        let auth = ex.auth();
         let base = ex.base_url();
         let t =
             self.apps.get(&tenant).ok_or_else(|| VodError::new(VOD_AUTH_FAILURE, "the account is gone"))?;
@@ -367,14 +386,12 @@ impl LiveSdk {
             .ok_or_else(|| {
                 VodError::new(VOD_AUTH_FAILURE, format!("SecretId `{secret_id}` does not exist"))
             })?;
-        if (now_s - timestamp).abs() > TIMESTAMP_WINDOW_S {
-            return Err(VodError::new(
+        auth.judge(&ClientTime::around("Timestamp", timestamp, TIMESTAMP_WINDOW_S)).map_err(|why| {
+            VodError::new(
                 VOD_EXPIRED,
-                format!(
-                    "Timestamp {timestamp} is more than {TIMESTAMP_WINDOW_S} s away from the server's time {now_s}"
-                ),
-            ));
-        }
+                format!("{why}; a Timestamp counts within {TIMESTAMP_WINDOW_S} s of the server's time"),
+            )
+        })?;
         if !vod::verify(&key, sig_method, &method, &host, &params, signature) {
             return Err(VodError::new(
                 VOD_AUTH_FAILURE,
@@ -385,11 +402,7 @@ impl LiveSdk {
                 ),
             ));
         }
-        while app.nonces.first().is_some_and(|(ts, _)| *ts < now_s - TIMESTAMP_WINDOW_S)
-            || app.nonces.len() >= MAX_NONCES
-        {
-            app.nonces.pop_first();
-        }
+        forget_stale_nonces(&mut app.nonces, &auth);
         if !app.nonces.insert((timestamp, nonce)) {
             return Err(VodError::new(
                 VOD_REPLAY,
@@ -466,5 +479,28 @@ impl LiveSdk {
             "image_url": f.image_key.as_deref().map(url_of).unwrap_or_default(),
             "playSet": play,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::AuthClock;
+
+    #[test]
+    fn a_nonce_is_kept_while_its_timestamp_counts_on_either_clock() {
+        let (v, w) = (1_000_000, 2_000_000);
+        let mut nonces: BTreeSet<(i64, u64)> =
+            [v - 301, v - 300, v, v + 300, v + 301, w - 301, w - 300, w + 300, w + 301]
+                .into_iter()
+                .map(|t| (t, 1))
+                .collect();
+        let mut either = nonces.clone();
+        forget_stale_nonces(&mut either, &AuthNow::new(AuthClock::Either, v * 1000, w * 1000));
+        let kept: Vec<i64> = either.iter().map(|(t, _)| *t).collect();
+        assert_eq!(kept, [v - 300, v, v + 300, w - 300, w + 300]);
+        forget_stale_nonces(&mut nonces, &AuthNow::new(AuthClock::Virtual, v * 1000, w * 1000));
+        let kept: Vec<i64> = nonces.iter().map(|(t, _)| *t).collect();
+        assert_eq!(kept, [v - 300, v, v + 300]);
     }
 }

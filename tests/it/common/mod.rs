@@ -37,6 +37,9 @@ pub struct Spawn {
     /// also listen with TLS on an ephemeral port, with a certificate from a fresh local CA (see
     /// [`TestApp::tls`] and [`TestApp::https_client`])
     pub tls: bool,
+    /// `--auth-clock`: `virtual` unless a test asks otherwise, so answers are byte-deterministic and
+    /// expiry is tested on the virtual clock (`None`: the server's default, or the fixture's)
+    pub auth_clock: Option<recmock::clock::AuthClock>,
 }
 
 impl Default for Spawn {
@@ -48,6 +51,7 @@ impl Default for Spawn {
             journal_size: 10_000,
             max_body_bytes: 1024 * 1024,
             tls: false,
+            auth_clock: Some(recmock::clock::AuthClock::Virtual),
         }
     }
 }
@@ -82,6 +86,7 @@ pub fn config_of(opts: Spawn) -> Config {
             .collect(),
         seed: Some(opts.seed),
         frozen_clock: true,
+        auth_clock: opts.auth_clock,
         state_file: opts.state_file,
         journal_size: opts.journal_size,
         max_body_bytes: opts.max_body_bytes,
@@ -280,6 +285,9 @@ impl Answer {
 
 type Shared<T> = std::sync::Arc<std::sync::Mutex<T>>;
 
+/// Decides a [`Receiver`]'s answer from the request itself (see [`Receiver::judge_with`]).
+type Judge = std::sync::Arc<dyn Fn(&Received) -> Answer + Send + Sync>;
+
 /// An in-test HTTP server that records the callbacks it receives and answers from a script.
 pub struct Receiver {
     /// base URL, e.g. `http://127.0.0.1:PORT/cb`
@@ -287,6 +295,7 @@ pub struct Receiver {
     received: Shared<Vec<Received>>,
     script: Shared<std::collections::VecDeque<Answer>>,
     default: Shared<Answer>,
+    judge: Shared<Option<Judge>>,
     handle: actix_web::dev::ServerHandle,
 }
 
@@ -307,12 +316,13 @@ impl Receiver {
         let received: Shared<Vec<Received>> = Default::default();
         let script: Shared<std::collections::VecDeque<Answer>> = Default::default();
         let default: Shared<Answer> = std::sync::Arc::new(std::sync::Mutex::new(Answer::ok()));
-        let (r, s, d) = (received.clone(), script.clone(), default.clone());
+        let judge: Shared<Option<Judge>> = Default::default();
+        let (r, s, d, j) = (received.clone(), script.clone(), default.clone(), judge.clone());
         let port = listener.local_addr().unwrap().port();
         let server = actix_web::HttpServer::new(move || {
-            let (r, s, d) = (r.clone(), s.clone(), d.clone());
+            let (r, s, d, j) = (r.clone(), s.clone(), d.clone(), j.clone());
             actix_web::App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
-                let (r, s, d) = (r.clone(), s.clone(), d.clone());
+                let (r, s, d, j) = (r.clone(), s.clone(), d.clone(), j.clone());
                 async move {
                     let raw = String::from_utf8_lossy(&body).into_owned();
                     let params = req
@@ -324,14 +334,18 @@ impl Receiver {
                             (k.to_string(), v.to_string())
                         })
                         .collect();
-                    r.lock().unwrap().push(Received {
+                    let got = Received {
                         path: req.path().to_string(),
                         query: req.query_string().to_string(),
                         params,
                         body: serde_json::from_str(&raw).unwrap_or(Value::Null),
                         raw,
+                    };
+                    let judged = j.lock().unwrap().clone().map(|judge| judge(&got));
+                    r.lock().unwrap().push(got);
+                    let answer = judged.unwrap_or_else(|| {
+                        s.lock().unwrap().pop_front().unwrap_or_else(|| d.lock().unwrap().clone())
                     });
-                    let answer = s.lock().unwrap().pop_front().unwrap_or_else(|| d.lock().unwrap().clone());
                     if answer.delay_ms > 0 {
                         tokio::time::sleep(std::time::Duration::from_millis(answer.delay_ms)).await;
                     }
@@ -348,7 +362,13 @@ impl Receiver {
         .run();
         let handle = server.handle();
         tokio::spawn(server);
-        Receiver { url: format!("http://127.0.0.1:{port}/cb"), received, script, default, handle }
+        Receiver { url: format!("http://127.0.0.1:{port}/cb"), received, script, default, judge, handle }
+    }
+
+    /// Answer every request with what `judge` makes of it (instead of the script), as a receiver that
+    /// checks what it gets does.
+    pub fn judge_with(&self, judge: impl Fn(&Received) -> Answer + Send + Sync + 'static) {
+        *self.judge.lock().unwrap() = Some(std::sync::Arc::new(judge));
     }
 
     /// Answer the next request(s) with these, in order.
