@@ -250,18 +250,18 @@ where
 {
     let refuse = |status: u16, error: String, hint: &str| {
         let body = serde_json::json!({ "error": error, "hint": hint }).to_string();
-        door.record(&NewEntry {
-            vendor: Some(vendor.kind()),
-            method: "GET",
-            path: req.path(),
-            query: req.query_string(),
-            body: b"",
+        let (now_ms, wall_ms) = (door.world.clock.now_ms(), crate::clock::wall_now_ms());
+        super::exchange::record(
+            &door,
+            vendor.kind(),
+            req,
+            b"",
             status,
-            response: body.as_bytes(),
-            fault: None,
-            virtual_ms: door.world.clock.now_ms(),
-            wall_ms: crate::clock::wall_now_ms(),
-        });
+            body.as_bytes(),
+            None,
+            now_ms,
+            wall_ms,
+        );
         let mut r = HttpResponse::build(
             actix_web::http::StatusCode::from_u16(status)
                 .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR),
