@@ -37,8 +37,9 @@ lint: toolchain
 fmt: toolchain
 	$(CARGO) fmt
 
-## Throughput, start-up, memory, list scale and callbacks vs a bare baseline (release build; ~3 min after
-## the build; not part of the test suite). Installs the load generator wrk (Debian package) when missing.
+## Throughput, start-up, memory, list scale, callbacks and the event gateway (1,000 WebSockets) vs a bare
+## baseline (release build; ~3 min after the build; not part of the test suite). Installs the load generator
+## wrk (Debian package) when missing. `RECMOCK_BENCH_ONLY=gateway make bench` runs only the named phases.
 ## `make bench BENCH_PROFILE=dist` builds recmock and the baseline with the dist profile (fat LTO) instead.
 BENCH_PROFILE ?= bench
 bench: toolchain

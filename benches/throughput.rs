@@ -10,10 +10,12 @@
 //!
 //! Phases: throughput table (rows are data: add one with a few lines in `rows()`), start-up time and
 //! idle memory, memory per entity (100,000 record tasks, 100,000 users), list latency with 1,000 vs
-//! 1,000,000 entities in one account, callback throughput into a local receiver, and a 2-hour 1080p
-//! recording (first byte, download rate, memory while it downloads, its MD5 against `md5sum`). Every target is
-//! printed PASS or FAIL; throughput is judged as a ratio to the baseline measured in the same run,
-//! because absolute numbers depend on the machine (and on what else it is doing).
+//! 1,000,000 entities in one account, callback throughput into a local receiver, a 2-hour 1080p recording
+//! (first byte, download rate, memory while it downloads, its MD5 against `md5sum`), and the HST event
+//! gateway (1,000 WebSockets: event → last push, memory per socket). Every target is printed PASS or FAIL;
+//! throughput is judged as a ratio to the baseline measured in the same run, because absolute numbers
+//! depend on the machine (and on what else it is doing). `RECMOCK_BENCH_ONLY=table,startup,memory,scale,
+//! callbacks,media,gateway` (any of them, comma-separated) runs only those phases.
 
 use serde_json::{json, Value};
 use std::io::{Read, Write};
@@ -1284,6 +1286,166 @@ async fn media(client: &reqwest::Client, report: &mut Report) {
     let _ = std::fs::remove_file(fixture);
 }
 
+// ----- the event gateway -----------------------------------------------------------------------------
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A socket on the gateway, logged in to the bench account and subscribed to its group `room`.
+async fn gateway_socket(url: &str) -> Option<Socket> {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.ok()?;
+    let frames = [
+        json!({"id": 20000, "dev_id": "bench", "token": "bench-token", "seq_id": 1}),
+        json!({"id": 20004, "app_list": [{"app_id": CR_APP, "group_list": ["room"]}], "seq_id": 2}),
+    ];
+    for f in frames {
+        ws.send(Message::text(f.to_string())).await.ok()?;
+        let Some(Ok(Message::Text(answer))) = ws.next().await else { return None };
+        let v: Value = serde_json::from_str(answer.as_str()).ok()?;
+        if v["result"] != 0 {
+            eprintln!("gateway refused {f}: {v}");
+            return None;
+        }
+    }
+    Some(ws)
+}
+
+async fn gateway(client: &reqwest::Client, report: &mut Report) {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    const SOCKETS: usize = 1000;
+    const ROUNDS: usize = 100;
+    println!(
+        "\nEvent gateway (001 WebSocket, plain ws): {SOCKETS} logged-in sockets subscribed to one group; \
+         {ROUNDS} stream_open events (POST /__admin/events), each pushed to every socket"
+    );
+    // The recmock started below inherits the raised limit (and raises its own anyway).
+    let limit = recmock::server::raise_open_files_limit();
+    if limit < (2 * SOCKETS + 200) as u64 {
+        report.judge("event gateway: open-file limit", format!("{limit}"), "≥ 2,200", false);
+        return;
+    }
+    let fixture = bench_fixture();
+    let (server, _) = start_recmock(&["--fixture", fixture.to_str().unwrap_or_default(), "--seed", "1"]);
+    let url = format!("ws://127.0.0.1:{}/", server.port);
+    // What the first socket makes once (the feed tap, the workers' buffers) is not counted per socket.
+    drop(gateway_socket(&url).await);
+    std::thread::sleep(Duration::from_millis(300));
+    let rss0 = server.rss_kib();
+    let mut sockets = Vec::with_capacity(SOCKETS);
+    let t = Instant::now();
+    for _ in 0..SOCKETS / 50 {
+        let batch = futures_util::future::join_all((0..50).map(|_| gateway_socket(&url))).await;
+        sockets.extend(batch.into_iter().flatten());
+    }
+    let opened = t.elapsed();
+    std::thread::sleep(Duration::from_millis(300));
+    let rss1 = server.rss_kib();
+    let (_, sessions) =
+        call(client, "GET", &format!("{}/__admin/gateway/sessions", server.url()), &[], None).await;
+    println!(
+        "  {} sockets opened, logged in and subscribed in {:.0} ms; the server lists {}; VmRSS {:.1} MB → {:.1} MB",
+        sockets.len(),
+        ms(opened),
+        sessions["count"],
+        rss0 as f64 / 1024.0,
+        rss1 as f64 / 1024.0
+    );
+    if sockets.len() < SOCKETS {
+        report.judge(
+            "event gateway: sockets logged in and subscribed",
+            format!("{}", sockets.len()),
+            "= 1,000",
+            false,
+        );
+        return;
+    }
+    let per_socket = rss1.saturating_sub(rss0) * 1024 / SOCKETS as u64;
+    // One reader per socket reports when each push arrives (the push names its round in `media_id`).
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(usize, Instant)>();
+    for mut ws in sockets {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            while let Some(Ok(m)) = ws.next().await {
+                let Message::Text(text) = m else { continue };
+                let at = Instant::now();
+                let v: Value = serde_json::from_str(text.as_str()).unwrap_or(Value::Null);
+                if let Some(round) = v["media_id"].as_str().and_then(|r| r.parse().ok()) {
+                    let _ = tx.send((round, at));
+                }
+            }
+        });
+    }
+    drop(tx);
+    let events = format!("{}/__admin/events", server.url());
+    let mut lat = Vec::with_capacity(ROUNDS);
+    for round in 0..ROUNDS {
+        let ev = json!({"type": "cloud_record.stream_open", "app_id": CR_APP, "group_id": "room",
+                        "user_id": "speaker", "media_type": 2, "media_id": round.to_string()});
+        let t0 = Instant::now();
+        let (status, v) = call(client, "POST", &events, &[], Some(&ev.to_string())).await;
+        if status != 200 {
+            eprintln!("event refused: {v}");
+            break;
+        }
+        let (mut got, mut last) = (0, t0);
+        while got < SOCKETS {
+            match tokio::time::timeout(Duration::from_secs(10), rx.recv()).await {
+                Ok(Some((r, at))) if r == round => {
+                    got += 1;
+                    last = last.max(at);
+                }
+                Ok(Some(_)) => {}
+                _ => break,
+            }
+        }
+        if got < SOCKETS {
+            eprintln!("round {round}: {got} of {SOCKETS} sockets got the push");
+            break;
+        }
+        lat.push(last - t0);
+    }
+    if lat.len() < ROUNDS {
+        report.judge(
+            "event gateway: a join reaches every socket",
+            format!("{} rounds", lat.len()),
+            "100 rounds",
+            false,
+        );
+        return;
+    }
+    lat.sort();
+    let (p50, p99, max) = (lat[ROUNDS / 2], lat[(ROUNDS * 99).div_ceil(100) - 1], lat[ROUNDS - 1]);
+    println!(
+        "  event → last of {SOCKETS} pushes (the POST sent → the last socket read its frame): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        ms(p50),
+        ms(p99),
+        ms(max)
+    );
+    println!(
+        "  memory per idle socket: {per_socket} B (VmRSS growth / {SOCKETS}; its 3 journal entries included)"
+    );
+    report.judge(
+        "event gateway: event → last of 1,000 pushes, p99",
+        format!("{:.1} ms", ms(p99)),
+        "< 50 ms",
+        p99 < Duration::from_millis(50),
+    );
+    report.judge(
+        "event gateway: memory per idle socket",
+        format!("{:.1} KiB", per_socket as f64 / 1024.0),
+        "< 16 KiB",
+        per_socket < 16 * 1024,
+    );
+    report.notes.push(format!(
+        "gateway: p50 {:.1} ms, p99 {:.1} ms event → last of {SOCKETS} pushes; {per_socket} B per socket",
+        ms(p50),
+        ms(p99)
+    ));
+    let _ = std::fs::remove_file(fixture);
+}
+
 // ----- the run ---------------------------------------------------------------------------------------
 
 fn machine() -> String {
@@ -1304,13 +1466,14 @@ fn machine() -> String {
 }
 
 async fn orchestrate() -> i32 {
-    if Command::new(wrk_bin()).arg("--version").output().is_err() {
-        eprintln!("wrk not found: `make bench` installs it (apt-get install wrk), or set WRK=/path/to/wrk");
-        return 2;
-    }
     let secs: f64 = std::env::var("RECMOCK_BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(4.0);
     let only = std::env::var("RECMOCK_BENCH_ONLY").unwrap_or_default();
     let wants = |phase: &str| only.is_empty() || only.split(',').any(|p| p == phase);
+    let needs_wrk = ["table", "memory", "scale"].iter().any(|p| wants(p));
+    if needs_wrk && Command::new(wrk_bin()).arg("--version").output().is_err() {
+        eprintln!("wrk not found: `make bench` installs it (apt-get install wrk), or set WRK=/path/to/wrk");
+        return 2;
+    }
     println!("recmock bench: {}", machine());
     let client = reqwest::Client::builder().pool_max_idle_per_host(4).build().expect("client");
     let mut report = Report::default();
@@ -1333,6 +1496,9 @@ async fn orchestrate() -> i32 {
     }
     if wants("media") {
         media(&client, &mut report).await;
+    }
+    if wants("gateway") {
+        gateway(&client, &mut report).await;
     }
     println!("\nSummary ({:.0} s)", started.elapsed().as_secs_f64());
     for v in &report.verdicts {

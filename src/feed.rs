@@ -6,6 +6,11 @@
 //! [`CAPACITY`] changes behind loses the oldest ones and is told how many ([`Missed`]), so a slow reader
 //! never holds up a request or grows memory.
 //!
+//! A [`Tap`] is a listener that is called synchronously, on the publisher's thread, before `publish`
+//! returns: what it does is done when the change's cause (an applied world event, a reset) is. It must be
+//! quick and must never wait (the HST event gateway's tap puts frames into bounded per-socket queues and
+//! closes a socket whose queue is full, so a slow socket never holds up the world).
+//!
 //! ```
 //! use recmock::feed::{Change, Feed};
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
@@ -18,6 +23,7 @@
 //! ```
 
 use crate::VendorKind;
+use parking_lot::Mutex;
 use serde::Serialize;
 use serde_json::Value;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -82,16 +88,39 @@ pub enum Change {
     },
 }
 
+/// A synchronous listener (see [`Feed::tap`]).
+type TapFn = Arc<dyn Fn(&Change) + Send + Sync>;
+
+/// The taps, as one list replaced whole on every change: a publisher takes a snapshot (one reference
+/// count) and calls them with no lock held, so a tap may publish in turn (e.g. journal what it did).
+#[derive(Default)]
+struct Taps {
+    list: Mutex<Arc<Vec<(u64, TapFn)>>>,
+    next_id: std::sync::atomic::AtomicU64,
+    count: AtomicUsize,
+}
+
+impl std::fmt::Debug for Taps {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Taps").field("count", &self.count.load(Ordering::Relaxed)).finish()
+    }
+}
+
 /// The feed.
 #[derive(Debug)]
 pub struct Feed {
     sender: broadcast::Sender<Change>,
     listeners: Arc<AtomicUsize>,
+    taps: Arc<Taps>,
 }
 
 impl Default for Feed {
     fn default() -> Self {
-        Feed { sender: broadcast::channel(CAPACITY).0, listeners: Arc::new(AtomicUsize::new(0)) }
+        Feed {
+            sender: broadcast::channel(CAPACITY).0,
+            listeners: Arc::new(AtomicUsize::new(0)),
+            taps: Arc::new(Taps::default()),
+        }
     }
 }
 
@@ -104,12 +133,37 @@ pub struct Missed(pub u64);
 pub struct Closed;
 
 impl Feed {
-    /// Publish a change; `change` is called only when someone listens.
+    /// Publish a change; `change` is called only when someone listens. Taps run first, on this thread.
     pub fn publish(&self, change: impl FnOnce() -> Change) {
         if self.listeners.load(Ordering::Relaxed) > 0 {
-            // An error means every listener left meanwhile: nothing to do.
-            let _ = self.sender.send(change());
+            let change = change();
+            if self.taps.count.load(Ordering::Relaxed) > 0 {
+                let taps = self.taps.list.lock().clone();
+                for (_, tap) in taps.iter() {
+                    tap(&change);
+                }
+            }
+            if self.sender.receiver_count() > 0 {
+                // An error means every listener left meanwhile: nothing to do.
+                let _ = self.sender.send(change);
+            }
         }
+    }
+
+    /// Call `f` with every change from now on, synchronously in [`Feed::publish`], until the returned
+    /// [`Tap`] is dropped. `f` must not wait for anything (it runs on the publisher's thread, often a
+    /// request's).
+    pub fn tap(&self, f: impl Fn(&Change) + Send + Sync + 'static) -> Tap {
+        let id = self.taps.next_id.fetch_add(1, Ordering::Relaxed);
+        {
+            let mut list = self.taps.list.lock();
+            let mut next: Vec<(u64, TapFn)> = list.as_ref().clone();
+            next.push((id, Arc::new(f)));
+            *list = Arc::new(next);
+            self.taps.count.fetch_add(1, Ordering::Relaxed);
+        }
+        self.listeners.fetch_add(1, Ordering::Relaxed);
+        Tap { id, taps: self.taps.clone(), listeners: self.listeners.clone() }
     }
 
     /// Start listening: every change published from now on.
@@ -158,6 +212,29 @@ impl Drop for Subscription {
     }
 }
 
+/// A synchronous listener of the feed ([`Feed::tap`]); dropping it stops the calls.
+pub struct Tap {
+    id: u64,
+    taps: Arc<Taps>,
+    listeners: Arc<AtomicUsize>,
+}
+
+impl std::fmt::Debug for Tap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tap").field("id", &self.id).finish()
+    }
+}
+
+impl Drop for Tap {
+    fn drop(&mut self) {
+        let mut list = self.taps.list.lock();
+        let next: Vec<(u64, TapFn)> = list.iter().filter(|(id, _)| *id != self.id).cloned().collect();
+        *list = Arc::new(next);
+        self.taps.count.fetch_sub(1, Ordering::Relaxed);
+        self.listeners.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,5 +252,27 @@ mod tests {
         assert_eq!(sub.try_next(), Some(Ok(Change::Clock { now_ms: 10, frozen: true, scale: 1.0 })));
         drop(sub);
         assert_eq!(feed.listeners(), 0);
+    }
+
+    #[test]
+    fn taps_run_before_publish_returns_and_may_publish_in_turn() {
+        let feed = Arc::new(Feed::default());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (s, f) = (seen.clone(), Arc::downgrade(&feed));
+        let tap = feed.tap(move |c| {
+            s.lock().push(c.clone());
+            if let (Change::Reset { .. }, Some(feed)) = (c, f.upgrade()) {
+                feed.publish(|| Change::Clock { now_ms: 1, frozen: true, scale: 1.0 });
+            }
+        });
+        assert_eq!(feed.listeners(), 1);
+        feed.publish(|| Change::Reset { tenant: None });
+        assert_eq!(
+            *seen.lock(),
+            [Change::Reset { tenant: None }, Change::Clock { now_ms: 1, frozen: true, scale: 1.0 }]
+        );
+        drop(tap);
+        assert_eq!(feed.listeners(), 0);
+        feed.publish(|| unreachable!("built without a listener"));
     }
 }

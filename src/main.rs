@@ -338,6 +338,8 @@ fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // The event gateway's sockets are files: take every one the system allows.
+    recmock::server::raise_open_files_limit();
     rt.block_on(async move {
         let app = match Application::build(config_of(&args)) {
             Ok(a) => a,

@@ -22,6 +22,36 @@ pub struct Application {
     emulator: Arc<Emulator>,
     state_file: Option<std::path::PathBuf>,
     tls: Option<TlsInfo>,
+    handle_signals: bool,
+}
+
+/// Stops a server, closing its open WebSockets first (1001, going away): a graceful stop would otherwise
+/// wait its whole timeout (10 s) for them.
+#[derive(Clone)]
+pub struct Stopper {
+    server: ServerHandle,
+    emulator: Arc<Emulator>,
+}
+
+impl std::fmt::Debug for Stopper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stopper").finish()
+    }
+}
+
+impl Stopper {
+    /// Close the sockets, then stop the server (`graceful`: let requests in flight finish).
+    pub async fn stop(&self, graceful: bool) {
+        close_sockets(&self.emulator);
+        self.server.stop(graceful).await;
+    }
+}
+
+fn close_sockets(emulator: &Emulator) {
+    let n = emulator.door.sockets.close_all(1001, "recmock is stopping");
+    if n > 0 {
+        tracing::info!("closed {n} WebSocket(s)");
+    }
 }
 
 /// The HTTPS listener of a running server.
@@ -93,6 +123,8 @@ impl Application {
             let (emulator, access) = (factory.clone(), access.clone());
             actix_web::App::new()
                 .wrap(Cors::new(cors.clone()).leaving("/__admin"))
+                // WebSocket handshakes check their `Origin` against it (src/http/ws.rs).
+                .app_data(web::Data::new(cors.clone()))
                 .configure(move |cfg| routes(emulator, cfg, &access))
         })
         .shutdown_timeout(10);
@@ -119,6 +151,7 @@ impl Application {
             emulator,
             state_file: config.state_file,
             tls: tls_info,
+            handle_signals: config.handle_signals,
         })
     }
 
@@ -147,11 +180,23 @@ impl Application {
         self.server.handle()
     }
 
+    /// A handle that closes the server's WebSockets before it stops it.
+    pub fn stopper(&self) -> Stopper {
+        Stopper { server: self.server.handle(), emulator: self.emulator.clone() }
+    }
+
     /// Answer requests (and run due jobs in real time) until stopped; then write the state file if any.
+    /// When the server handles signals, SIGINT and SIGTERM also close its WebSockets (the listeners stop
+    /// on them by themselves).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let pump = tokio::spawn(self.emulator.clone().pump());
+        let closer =
+            self.handle_signals.then(|| tokio::spawn(close_sockets_on_signal(self.emulator.clone())));
         let result = self.server.await;
         pump.abort();
+        if let Some(c) = closer {
+            c.abort();
+        }
         if let Some(path) = &self.state_file {
             self.emulator.world.files.settle().await;
             let dump = self.emulator.dump();
@@ -163,6 +208,42 @@ impl Application {
         }
         result
     }
+}
+
+/// Close the emulator's WebSockets when SIGINT or SIGTERM arrives (the listeners stop on their own).
+async fn close_sockets_on_signal(emulator: Arc<Emulator>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
+    else {
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+        }
+        close_sockets(&emulator);
+    }
+}
+
+/// Raise this process's limit of open files to its hard limit, and return the limit now in force: each
+/// socket of the event gateway holds a file, and the usual soft limit (1,024) is far below what the server
+/// holds. `recmock serve` calls it at start; the tests and the bench too (their servers, and their clients).
+pub fn raise_open_files_limit() -> u64 {
+    let mut r = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit and setrlimit only read and write the struct they are given.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) != 0 {
+            return 0;
+        }
+        if r.rlim_cur < r.rlim_max {
+            let raised = libc::rlimit { rlim_cur: r.rlim_max, rlim_max: r.rlim_max };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                r = raised;
+            }
+        }
+    }
+    r.rlim_cur
 }
 
 /// Open the HTTPS listener and load (or make) its certificate.

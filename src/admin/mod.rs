@@ -1,5 +1,6 @@
 //! The control plane under `/__admin` (WireMock's convention): health, reset, state dump and restore,
-//! fixtures, the virtual clock, world events, the request journal, fault rules and callbacks.
+//! fixtures, the virtual clock, world events, the request journal, fault rules, callbacks and the live
+//! WebSocket sessions.
 //! Paths and shapes are a contract (DESIGN.md): add fields freely, never rename. Who may call it is
 //! [`guard`]'s business.
 
@@ -71,6 +72,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, book: &RouteBook, access: &std::sync
             .service(resource("/callbacks/url", "POST").route(web::post().to(set_callback_url)))
             .service(resource("/callbacks/{id}", "GET").route(web::get().to(get_callback)))
             .service(resource("/callbacks/{id}/redeliver", "POST").route(web::post().to(redeliver)))
+            .service(resource("/gateway/sessions", "GET").route(web::get().to(gateway_sessions)))
             .default_service(web::to(method_or_not_found))
             .wrap(from_fn(move |req, next: Next<_>| {
                 let access = access.clone();
@@ -147,6 +149,12 @@ async fn reset(app: web::Data<Emulator>, req: HttpRequest, body: web::Payload) -
         Err(e) if e.starts_with("no tenant") => Err(error(404, e)),
         Err(e) => Err(error(400, e)),
     }
+}
+
+/// `GET /__admin/gateway/sessions`: every vendor's live WebSocket sessions (the HST event gateway's).
+async fn gateway_sessions(app: web::Data<Emulator>) -> HttpResponse {
+    let sessions: Vec<Value> = app.vendors().iter().flat_map(|v| v.live_sessions()).collect();
+    HttpResponse::Ok().json(json!({ "count": sessions.len(), "sessions": sessions }))
 }
 
 async fn get_state(app: web::Data<Emulator>) -> HttpResponse {

@@ -68,6 +68,15 @@ impl AllowOrigin {
         Ok(AllowOrigin::List(list))
     }
 
+    /// Whether requests from `origin` are allowed: a WebSocket handshake's `Origin` is checked with this
+    /// (a browser opens sockets to any origin, so the server must refuse the ones it does not allow).
+    pub fn allows(&self, origin: &str) -> bool {
+        match self {
+            AllowOrigin::Any => true,
+            AllowOrigin::List(list) => list.iter().any(|x| x == origin),
+        }
+    }
+
     /// The `Access-Control-Allow-Origin` value for a request from `origin`, if it gets one.
     fn value_for(&self, origin: Option<&HeaderValue>) -> Option<HeaderValue> {
         match self {

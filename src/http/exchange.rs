@@ -343,8 +343,9 @@ where
     reply.into_response()
 }
 
+/// Journal one answered request of `vendor` (also a WebSocket endpoint's refused handshake).
 #[allow(clippy::too_many_arguments)]
-fn record(
+pub(crate) fn record(
     door: &FrontDoor,
     vendor: VendorKind,
     req: &HttpRequest,

@@ -3,13 +3,15 @@
 //! [`FrontDoor`] holds what belongs to the wire rather than to the simulation: the request journal, the
 //! fault rules that shape answers, the route table, the body limit and the public URL. Every vendor
 //! endpoint is registered with [`routes::endpoint`] and runs through [`exchange::serve`]; CORS ([`cors`])
-//! and TLS ([`tls`]) wrap the listeners; [`download`] serves recorded files.
+//! and TLS ([`tls`]) wrap the listeners; [`download`] serves recorded files; [`ws`] runs WebSocket endpoints
+//! (sockets, their bounded queues, their journal entries).
 
 pub mod cors;
 pub mod download;
 pub mod exchange;
 pub mod routes;
 pub mod tls;
+pub mod ws;
 
 pub use exchange::{request_base, serve, Doorway, Envelope, Exchange, Reply};
 pub use routes::{endpoint, RouteBook};
@@ -35,6 +37,8 @@ pub struct FrontDoor {
     pub routes: RouteBook,
     /// largest request body accepted, in bytes
     pub max_body_bytes: usize,
+    /// the open WebSockets (closed when the server stops)
+    pub sockets: ws::Sockets,
     public_url: RwLock<String>,
     given_public_url: std::sync::OnceLock<String>,
 }
@@ -55,6 +59,7 @@ impl FrontDoor {
             faults,
             routes: RouteBook::default(),
             max_body_bytes,
+            sockets: ws::Sockets::default(),
             public_url: RwLock::new(public_url.trim_end_matches('/').to_string()),
             given_public_url: std::sync::OnceLock::new(),
         }

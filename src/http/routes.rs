@@ -85,11 +85,10 @@ pub async fn not_found(req: HttpRequest) -> HttpResponse {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
     if websocket {
-        // The HST console opens the event gateway that `/server/address?appType=8` names: say plainly why
-        // the handshake fails.
+        // A handshake where no WebSocket endpoint is: say plainly why it fails.
         return HttpResponse::NotImplemented().json(serde_json::json!({
-            "error": format!("WebSocket upgrade on {} refused: recmock does not emulate the vendors' WebSocket gateways (e.g. the HST event gateway)", req.path()),
-            "hint": "stream and member changes are world events: POST /__admin/events (docs/fixtures.md)",
+            "error": format!("WebSocket upgrade on {} refused: no WebSocket endpoint here", req.path()),
+            "hint": "GET /__admin/routes lists every endpoint; the HST event gateway (what /server/address?appType=8 names) is at /",
         }));
     }
     HttpResponse::NotFound().json(serde_json::json!({

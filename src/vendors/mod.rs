@@ -137,6 +137,12 @@ pub trait Vendor: Envelope + Send + Sync + 'static {
         Err(format!("{}:{tenant}: this vendor has no bulk seeding", self.kind()))
     }
 
+    /// The vendor's live connections (WebSocket sessions: login, subscriptions, frames in and out), for
+    /// `GET /__admin/gateway/sessions`.
+    fn live_sessions(&self) -> Vec<Value> {
+        Vec::new()
+    }
+
     /// Lines for the startup banner: credentials of each tenant.
     fn banner(&self) -> Vec<String>;
 

@@ -491,14 +491,17 @@ async fn server_address_and_generate_token() {
     assert_eq!(s, 200);
     let ws = app.url.replace("http://", "ws://");
     assert_eq!(v, json!({ "code": 0, "message": "OK", "result": ws }));
-    let rb = app
-        .client
-        .get(&app.url)
-        .header("Connection", "Upgrade")
-        .header("Upgrade", "websocket")
-        .header("Sec-WebSocket-Version", "13")
-        .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==");
-    let (s, v) = app.send(rb).await;
+    // The event gateway takes the handshake at `/` (tests/it/gateway.rs); anywhere else it is refused plainly.
+    let handshake = |path: &str| {
+        app.client
+            .get(format!("{}{path}", app.url))
+            .header("Connection", "Upgrade")
+            .header("Upgrade", "websocket")
+            .header("Sec-WebSocket-Version", "13")
+            .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+    };
+    assert_eq!(handshake("/").send().await.unwrap().status(), 101);
+    let (s, v) = app.send(handshake("/ws")).await;
     assert_eq!(s, 501, "{v}");
     assert!(v["error"].as_str().unwrap().contains("WebSocket"), "{v}");
     for q in ["?appType=9", ""] {

@@ -10,6 +10,7 @@ mod admin_guard;
 mod auth_clock;
 mod cli;
 mod cloud_record;
+mod gateway;
 mod hardening;
 mod iclass;
 mod ilvb_edu;

@@ -195,6 +195,35 @@ impl CloudRecord {
         }
     }
 
+    /// The app a developer id (or the app id in its place) and its developer token (as the fixture gives
+    /// it, or made by the TokenGenerator, its times judged by `now`) log in to, or why not: `/access/token`,
+    /// the `<dev_id>.<token>` header and the event gateway's login all ask this.
+    pub(super) fn developer_login(&self, dev: &str, tok: &str, now: &AuthNow) -> Result<String, String> {
+        let app = self.app_of_dev(dev).ok_or_else(|| format!("unknown dev_id `{dev}`"))?;
+        let cfg = self.accounts.read(&app, |a| a.config.clone()).ok_or("account is gone")?;
+        Self::developer_token_ok(&cfg, tok, now)?;
+        Ok(app)
+    }
+
+    /// The app an access token grants at `now_ms`: the `Authorization` header and the event gateway's login
+    /// ask this. An expired or replaced token is `606000001`, an unknown one `6050030007`.
+    pub(super) fn access_token_app(&self, token: &str, now_ms: i64) -> Res<String> {
+        let app = self
+            .app_of_access_token(token)
+            .ok_or_else(|| CloudError::new(AUTH_FAILED, "unknown access token"))?;
+        self.accounts
+            .read(&app, |a| match &a.access_token {
+                Some(t) if t.token == token && now_ms < t.expires_ms => Ok(app.clone()),
+                Some(t) if t.token == token => Err(CloudError::new(TOKEN_TIMEOUT, "the access token has expired; get a new one from /access/token")),
+                _ if a.retired_tokens.iter().any(|r| r == token) => Err(CloudError::new(
+                    TOKEN_TIMEOUT,
+                    "this access token was replaced by a newer one (an account has one valid access token at a time)",
+                )),
+                _ => Err(CloudError::new(AUTH_FAILED, "unknown access token")),
+            })
+            .unwrap_or_else(|| Err(CloudError::new(AUTH_FAILED, "unknown access token")))
+    }
+
     /// The app id an `Authorization` header grants.
     fn authenticate(&self, ex: &Exchange) -> Res<String> {
         let h = ex.header("authorization").map(strip_bearer).filter(|s| !s.is_empty()).ok_or_else(|| {
@@ -204,31 +233,9 @@ impl CloudRecord {
             )
         })?;
         if let Some((dev, tok)) = h.split_once('.') {
-            let app = self
-                .app_of_dev(dev)
-                .ok_or_else(|| CloudError::new(AUTH_FAILED, format!("unknown developer id `{dev}`")))?;
-            let cfg = self
-                .accounts
-                .read(&app, |a| a.config.clone())
-                .ok_or_else(|| CloudError::new(AUTH_FAILED, "account is gone"))?;
-            return Self::developer_token_ok(&cfg, tok, &ex.auth())
-                .map(|_| app)
-                .map_err(|e| CloudError::new(AUTH_FAILED, e));
+            return self.developer_login(dev, tok, &ex.auth()).map_err(|e| CloudError::new(AUTH_FAILED, e));
         }
-        let app = self
-            .app_of_access_token(h)
-            .ok_or_else(|| CloudError::new(AUTH_FAILED, "unknown access token"))?;
-        self.accounts
-            .read(&app, |a| match &a.access_token {
-                Some(t) if t.token == h && ex.now_ms < t.expires_ms => Ok(app.clone()),
-                Some(t) if t.token == h => Err(CloudError::new(TOKEN_TIMEOUT, "the access token has expired; get a new one from /access/token")),
-                _ if a.retired_tokens.iter().any(|r| r == h) => Err(CloudError::new(
-                    TOKEN_TIMEOUT,
-                    "this access token was replaced by a newer one (an account has one valid access token at a time)",
-                )),
-                _ => Err(CloudError::new(AUTH_FAILED, "unknown access token")),
-            })
-            .unwrap_or_else(|| Err(CloudError::new(AUTH_FAILED, "unknown access token")))
+        self.access_token_app(h, ex.now_ms)
     }
 
     /// The developer id and token of `/access/token`: the query's `dev_id` and `token` when it has either
@@ -258,10 +265,12 @@ impl CloudRecord {
             Ok(c) => c,
             Err(e) => return fail(e),
         };
-        let Some(app) = self.app_of_dev(&dev) else { return fail(&format!("unknown dev_id `{dev}`")) };
+        let app = match self.developer_login(&dev, &tok, &ex.auth()) {
+            Ok(app) => app,
+            Err(e) => return fail(&e),
+        };
         let ids = &self.world.ids;
         let issued = self.accounts.write(&app, |a| {
-            Self::developer_token_ok(&a.config, &tok, &ex.auth())?;
             let new =
                 AccessToken { token: ids.hex(32), expires_ms: ex.now_ms + a.config.token_timeout_s * 1000 };
             let old = a.access_token.replace(new.clone());
@@ -285,8 +294,8 @@ impl CloudRecord {
     }
 
     /// `GET /server/address?appType=10|8`: the business gateway (recmock itself, under the address the client
-    /// used or `--public-url`) or the event gateway (the same host as `ws://`/`wss://`; the WebSocket itself
-    /// is not emulated: streams come from world events, decisions.md).
+    /// used or `--public-url`) or the event gateway (the same host as `ws://`/`wss://`, answered at `/` by
+    /// the gateway in `gateway.rs`).
     pub(super) fn server_address(&self, ex: &Exchange) -> Reply {
         let answer = |code: i64, message: String, result: Option<String>| {
             let mut v = json!({ "code": code, "message": message });

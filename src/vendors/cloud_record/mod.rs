@@ -4,11 +4,13 @@
 //! endpoints create and steer record tasks (manual tasks start with their first layout, auto tasks at
 //! once), list them, and hand out the download URLs of their segment files. Tasks move through statuses
 //! 1 → 2 (⇄ 7 suspended) → 3 → 4 → 5 → 6, or -1, on the virtual clock. Groups and their streams come from
-//! fixtures and world events (`cloud_record.join`, `leave`, `stream_open`, `stream_close`).
+//! fixtures and world events (`cloud_record.join`, `leave`, `stream_open`, `stream_close`); the event
+//! gateway (`gateway.rs`, a WebSocket at `/`) shows them to the vendor's console as they change.
 
 pub mod api;
 mod client;
 pub mod errors;
+pub mod gateway;
 mod handlers;
 pub mod models;
 pub mod token;
@@ -62,6 +64,8 @@ pub struct CloudRecord {
     dev_ids: RwLock<HashMap<String, String>>,
     /// access token (current or recently retired) → app_id (derived from `accounts`)
     access_tokens: RwLock<HashMap<String, String>>,
+    /// the event gateway's sockets
+    gateway: Arc<gateway::Gateway>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -191,6 +195,7 @@ impl CloudRecord {
     pub fn new(world: Arc<World>, door: Arc<FrontDoor>) -> Self {
         CloudRecord {
             accounts: Tenants::new(KIND, "accounts", &world.feed),
+            gateway: Arc::new(gateway::Gateway::new(world.feed.clone())),
             world,
             door,
             dev_ids: RwLock::new(HashMap::new()),
@@ -355,6 +360,7 @@ impl Vendor for CloudRecord {
         endpoint(cfg, &self, Method::GET, "/v1/record/task/list", CloudRecord::task_list);
         endpoint(cfg, &self, Method::GET, "/v1/record/file/download/url", CloudRecord::download_url);
         endpoint(cfg, &self, Method::POST, "/v1/record/file", CloudRecord::delete_files);
+        crate::http::ws::websocket(cfg, &self, self.door.clone(), "/", gateway::open);
     }
 
     fn check_section(&self, section: &Value, path: &str, errors: &mut Vec<FixtureError>) {
@@ -530,22 +536,26 @@ impl Vendor for CloudRecord {
                     .users
                     .entry(e.user_id.clone())
                     .or_default();
+                let mut opened = Vec::new();
                 for s in e.streams {
                     if !streams.contains(&s) {
-                        streams.push(s);
+                        streams.push(s.clone());
+                        opened.push(s);
                     }
                 }
                 let now_streams = streams.clone();
                 self.refresh_idle(&app, acc, &e.group_id, at_ms);
-                Ok(json!({ "joined": e.user_id, "group_id": e.group_id, "streams": now_streams }))
+                Ok(
+                    json!({ "joined": e.user_id, "group_id": e.group_id, "streams": now_streams, "opened": opened }),
+                )
             }
             CloudEvent::Leave(e) => {
                 let removed = acc.groups.get_mut(&e.group_id).and_then(|g| g.users.remove(&e.user_id));
-                if removed.is_none() {
+                let Some(closed) = removed else {
                     return Err(format!("no such user `{}` in group `{}`", e.user_id, e.group_id));
-                }
+                };
                 self.refresh_idle(&app, acc, &e.group_id, at_ms);
-                Ok(json!({ "left": e.user_id, "group_id": e.group_id }))
+                Ok(json!({ "left": e.user_id, "group_id": e.group_id, "closed": closed }))
             }
             CloudEvent::StreamOpen(e) => {
                 let s = Stream { media_type: e.media_type, media_id: e.media_id.clone() };
@@ -614,6 +624,10 @@ impl Vendor for CloudRecord {
 
     fn reindex(&self) {
         self.rebuild_indexes();
+    }
+
+    fn live_sessions(&self) -> Vec<Value> {
+        self.gateway.sessions()
     }
 
     /// `{"tasks": N, "group_id": "seed"}`: N record tasks in the group (created if absent), numbered and

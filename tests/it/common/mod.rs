@@ -19,8 +19,8 @@ pub struct TestApp {
     pub url: String,
     /// a client with a short timeout
     pub client: reqwest::Client,
-    /// stops the server
-    pub handle: actix_web::dev::ServerHandle,
+    /// stops the server (its WebSockets closed first)
+    pub handle: recmock::server::Stopper,
     /// finishes when the server has stopped (and written its state file)
     pub join: tokio::task::JoinHandle<std::io::Result<()>>,
     /// the HTTPS listener, when [`Spawn::tls`] asked for one
@@ -119,7 +119,7 @@ pub fn fresh_dir(what: &str) -> PathBuf {
 pub async fn spawn_config(config: Config) -> TestApp {
     let app = Application::build(config).expect("server builds");
     let url = app.url().to_string();
-    let handle = app.handle();
+    let handle = app.stopper();
     let tls = app.tls().cloned();
     let join = tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder().timeout(CLIENT_TIMEOUT).build().unwrap();
