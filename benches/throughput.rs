@@ -127,7 +127,7 @@ fn rss_kib(pid: u32) -> u64 {
 fn health_ok(port: u16) -> bool {
     let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else { return false };
     let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-    if s.write_all(b"GET /__admin/health HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n").is_err() {
+    if s.write_all(b"GET /__admin/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").is_err() {
         return false;
     }
     let mut buf = [0u8; 16];
@@ -1316,6 +1316,8 @@ async fn gateway(client: &reqwest::Client, report: &mut Report) {
     use tokio_tungstenite::tungstenite::Message;
     const SOCKETS: usize = 1000;
     const ROUNDS: usize = 100;
+    // Journal entries that fill the default journal (10,000 shown, up to 4 shards of 10,000) to its bound.
+    const JOURNAL_FILL: usize = 45_000;
     println!(
         "\nEvent gateway (001 WebSocket, plain ws): {SOCKETS} logged-in sockets subscribed to one group; \
          {ROUNDS} stream_open events (POST /__admin/events), each pushed to every socket"
@@ -1331,6 +1333,13 @@ async fn gateway(client: &reqwest::Client, report: &mut Report) {
     let url = format!("ws://127.0.0.1:{}/", server.port);
     // What the first socket makes once (the feed tap, the workers' buffers) is not counted per socket.
     drop(gateway_socket(&url).await);
+    // Nor is the request journal's memory: it is bounded by --journal-size whatever the number of sockets
+    // (each socket's opening, login and subscription are journaled), so it is filled to its bound first
+    // with requests of about the same size, as in a server that has run for a while.
+    let fill = format!("{}/server/address?appType=8", server.url());
+    for _ in 0..JOURNAL_FILL / 50 {
+        futures_util::future::join_all((0..50).map(|_| call(client, "GET", &fill, &[], None))).await;
+    }
     std::thread::sleep(Duration::from_millis(300));
     let rss0 = server.rss_kib();
     let mut sockets = Vec::with_capacity(SOCKETS);

@@ -14,6 +14,9 @@ use actix_web::{web, HttpServer};
 use std::net::TcpListener;
 use std::sync::Arc;
 
+/// How long an idle keep-alive connection is kept open.
+pub const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(75);
+
 /// A built, listening server that has not started answering yet.
 pub struct Application {
     port: u16,
@@ -127,7 +130,11 @@ impl Application {
                 .app_data(web::Data::new(cors.clone()))
                 .configure(move |cfg| routes(emulator, cfg, &access))
         })
-        .shutdown_timeout(10);
+        .shutdown_timeout(10)
+        // Longer than the idle time of most clients' connection pools' reuse (actix's default is 5 s): a
+        // client that reuses a connection the server is closing at that very moment gets an incomplete answer,
+        // and busy CI machines made that happen between two calls of one test (docs/decisions.md).
+        .keep_alive(KEEP_ALIVE);
         if let Some(n) = config.workers {
             server = server.workers(n.max(1));
         }

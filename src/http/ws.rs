@@ -22,10 +22,11 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, ProtocolError};
 use bytestring::ByteString;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::Notify;
 
 /// Largest frame (or message of continuation frames) a socket takes; a larger one closes it with 1009.
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
@@ -101,7 +102,11 @@ pub struct Socket {
     /// wall unix milliseconds it opened
     pub opened_wall_ms: i64,
     door: Arc<FrontDoor>,
-    tx: mpsc::Sender<ByteString>,
+    /// frames waiting to go out: a plain deque, allocated only when a frame waits (an idle socket holds
+    /// none; a channel would keep a block of slots per socket)
+    queue: parking_lot::Mutex<VecDeque<ByteString>>,
+    /// woken when a frame is queued
+    queued_one: Notify,
     closing: OnceLock<Closing>,
     wake: Notify,
     frames_in: AtomicU64,
@@ -121,23 +126,37 @@ impl Socket {
         if self.closing.get().is_some() {
             return false;
         }
-        match self.tx.try_send(frame.clone()) {
-            Ok(()) => {
-                self.frames_out.fetch_add(1, Ordering::Relaxed);
-                self.journal(b"", 101, frame.as_bytes());
+        let accepted = {
+            let mut q = self.queue.lock();
+            if q.len() >= QUEUE_FRAMES {
+                false
+            } else {
+                q.push_back(frame.clone());
                 true
             }
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                self.close(
-                    TOO_SLOW,
-                    &format!(
-                        "too slow: {QUEUE_FRAMES} frames were waiting; reconnect and take a new snapshot"
-                    ),
-                );
-                false
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        };
+        if !accepted {
+            self.close(
+                TOO_SLOW,
+                &format!("too slow: {QUEUE_FRAMES} frames were waiting; reconnect and take a new snapshot"),
+            );
+            return false;
         }
+        self.queued_one.notify_one();
+        self.frames_out.fetch_add(1, Ordering::Relaxed);
+        self.journal(b"", 101, frame.as_bytes());
+        true
+    }
+
+    /// The next queued frame, if one waits.
+    fn next_queued(&self) -> Option<ByteString> {
+        let mut q = self.queue.lock();
+        let frame = q.pop_front();
+        if q.is_empty() && q.capacity() > 64 {
+            // A burst is over: an idle socket goes back to holding nothing.
+            *q = VecDeque::new();
+        }
+        frame
     }
 
     /// Close the socket with `code` and `reason` (the first close wins; journaled). Frames already queued
@@ -166,7 +185,7 @@ impl Socket {
 
     /// Frames waiting in the queue.
     pub fn queued(&self) -> usize {
-        QUEUE_FRAMES - self.tx.capacity()
+        self.queue.lock().len()
     }
 
     fn journal(&self, body: &[u8], status: u16, response: &[u8]) {
@@ -292,7 +311,6 @@ where
         Ok(parts) => parts,
         Err(e) => return refuse(400, format!("WebSocket handshake refused: {e}"), "RFC 6455 section 4.1"),
     };
-    let (tx, rx) = mpsc::channel(QUEUE_FRAMES);
     let socket = Arc::new(Socket {
         id: NEXT_SOCKET.fetch_add(1, Ordering::Relaxed),
         vendor: vendor.kind(),
@@ -301,7 +319,8 @@ where
         peer: req.peer_addr().map(|a| a.to_string().into()),
         opened_wall_ms: crate::clock::wall_now_ms(),
         door: door.clone(),
-        tx,
+        queue: parking_lot::Mutex::new(VecDeque::new()),
+        queued_one: Notify::new(),
         closing: OnceLock::new(),
         wake: Notify::new(),
         frames_in: AtomicU64::new(0),
@@ -319,7 +338,7 @@ where
         .aggregate_continuations()
         .max_continuation_size(MAX_FRAME_BYTES);
     // The payload is the worker's (not `Send`): the socket's task runs on the worker that took it.
-    actix_web::rt::spawn(run(socket, session, stream, rx, conversation));
+    actix_web::rt::spawn(run(socket, session, stream, conversation));
     response
 }
 
@@ -328,7 +347,6 @@ async fn run(
     socket: Arc<Socket>,
     mut session: actix_ws::Session,
     mut stream: AggregatedMessageStream,
-    mut rx: mpsc::Receiver<ByteString>,
     mut conversation: Box<dyn Conversation>,
 ) {
     'life: loop {
@@ -338,13 +356,12 @@ async fn run(
         tokio::select! {
             biased;
             () = socket.wake.notified() => break,
-            out = rx.recv() => match out {
-                Some(frame) => {
+            () = socket.queued_one.notified() => {
+                while let Some(frame) = socket.next_queued() {
                     if !socket.write(&mut session, frame).await {
-                        break;
+                        break 'life;
                     }
                 }
-                None => break,
             },
             msg = stream.recv() => {
                 let answers = match msg {
@@ -412,8 +429,7 @@ async fn run(
         Some(c) => {
             let finish = async {
                 if c.code != TOO_SLOW {
-                    rx.close();
-                    while let Some(frame) = rx.recv().await {
+                    while let Some(frame) = socket.next_queued() {
                         if session.text(frame).await.is_err() {
                             return;
                         }

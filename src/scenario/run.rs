@@ -171,7 +171,12 @@ pub async fn run(scenario: &Scenario, target: &Target) -> Report {
             return report;
         }
     };
-    let client = match reqwest::Client::builder().timeout(Duration::from_secs(30)).build() {
+    // Idle connections are not kept longer than a few seconds: never reused as the server closes them.
+    let client = match reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .pool_idle_timeout(Duration::from_secs(2))
+        .build()
+    {
         Ok(c) => c,
         Err(e) => {
             report.setup_error = Some(format!("cannot build an HTTP client: {e}"));

@@ -77,7 +77,7 @@ fn borrowed(v: &[String]) -> Vec<&str> {
 
 /// A client without the test client's 20-second limit (long downloads in debug builds).
 fn patient_client() -> reqwest::Client {
-    reqwest::Client::builder().build().expect("client")
+    reqwest::Client::builder().pool_idle_timeout(POOL_IDLE).build().expect("client")
 }
 
 /// MD5 of a download, hashed as it arrives (never held whole).

@@ -82,7 +82,8 @@ type Topic = (String, Option<String>);
 struct Live {
     socket: Arc<Socket>,
     login: Option<Grant>,
-    topics: BTreeSet<Topic>,
+    /// its subscriptions, each once (a few at most: a vector, not a tree node per socket)
+    topics: Vec<Topic>,
 }
 
 /// Who listens to an app.
@@ -99,7 +100,7 @@ struct Hub {
 }
 
 impl Hub {
-    fn unsubscribe(&mut self, id: u64, topics: &BTreeSet<Topic>) {
+    fn unsubscribe(&mut self, id: u64, topics: &[Topic]) {
         for (app, group) in topics {
             let Some(l) = self.apps.get_mut(app) else { continue };
             match group {
@@ -146,7 +147,7 @@ impl Gateway {
         if hub.live.len() >= MAX_SOCKETS {
             return Err(format!("the event gateway holds {MAX_SOCKETS} sockets already"));
         }
-        hub.live.insert(socket.id, Live { socket: socket.clone(), login: None, topics: BTreeSet::new() });
+        hub.live.insert(socket.id, Live { socket: socket.clone(), login: None, topics: Vec::new() });
         let mut tap = self.tap.lock();
         if tap.is_none() {
             let gateway = Arc::downgrade(self);
@@ -178,7 +179,7 @@ impl Gateway {
     fn set_login(&self, id: u64, grant: Option<Grant>) {
         let mut hub = self.hub.lock();
         let Some(live) = hub.live.get_mut(&id) else { return };
-        let dropped: BTreeSet<Topic> = live
+        let dropped: Vec<Topic> = live
             .topics
             .iter()
             .filter(|(app, _)| !grant.as_ref().is_some_and(|g| g.owns(app)))
@@ -198,7 +199,12 @@ impl Gateway {
         let Some(live) = hub.live.get_mut(&id) else {
             return Err(CloudError::new(EXCEPTION, "socket is gone"));
         };
-        let new: Vec<Topic> = topics.into_iter().filter(|t| !live.topics.contains(t)).collect();
+        let mut new: Vec<Topic> = Vec::new();
+        for t in topics {
+            if !live.topics.contains(&t) && !new.contains(&t) {
+                new.push(t);
+            }
+        }
         if live.topics.len() + new.len() > MAX_SUBSCRIPTIONS {
             return Err(CloudError::params(format!(
                 "a socket holds at most {MAX_SUBSCRIPTIONS} subscriptions ({} held, {} new asked)",

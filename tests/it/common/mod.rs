@@ -5,6 +5,9 @@ use recmock::{Application, Config, FixtureSource};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 
+/// How long the test clients keep an idle connection for reuse: well short of the server's keep-alive.
+pub const POOL_IDLE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// How long a test client waits for one answer: only a bound on a server that hangs, never a test of speed.
 /// An advance that makes hours of recorded files computes their MD5s in the unoptimised test build, which
 /// takes over 20 s on a 2-core machine busy with a release build: the bound is far above that.
@@ -122,7 +125,8 @@ pub async fn spawn_config(config: Config) -> TestApp {
     let handle = app.stopper();
     let tls = app.tls().cloned();
     let join = tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::builder().timeout(CLIENT_TIMEOUT).build().unwrap();
+    let client =
+        reqwest::Client::builder().timeout(CLIENT_TIMEOUT).pool_idle_timeout(POOL_IDLE).build().unwrap();
     TestApp { url, client, handle, join, tls }
 }
 
@@ -238,7 +242,8 @@ pub fn https_client(root: &[u8], hosts: &[&str], port: u16) -> reqwest::Client {
         .use_rustls_tls()
         .tls_built_in_root_certs(false)
         .add_root_certificate(reqwest::Certificate::from_pem(root).unwrap())
-        .timeout(CLIENT_TIMEOUT);
+        .timeout(CLIENT_TIMEOUT)
+        .pool_idle_timeout(POOL_IDLE);
     for h in hosts {
         b = b.resolve(h, std::net::SocketAddr::from(([127, 0, 0, 1], port)));
     }
