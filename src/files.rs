@@ -861,7 +861,9 @@ mod tests {
         assert!(store.remove(&files[0].key));
         store.create(&ids, "o", "4.html", "html", 256, 0);
         assert_eq!(store.pool.queue.lock().jobs.len(), 2);
-        // One that never waited is hashed when its MD5 is asked for.
+        // One that never waited is hashed when its MD5 is asked for (hashing allowed again: `stop` also
+        // halts a hash in progress).
+        store.pool.stop.store(false, Ordering::Relaxed);
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
         let want = files[3].compute_md5(|| false);
         assert_eq!(rt.block_on(store.md5_ready(&files[3].key)), want);
