@@ -1,7 +1,7 @@
 # recmock — the commands a newcomer needs.
 CARGO ?= cargo
 
-.PHONY: run test test-container tools toolchain lint fmt bench dist openapi-json check-fixtures scenarios contract clean
+.PHONY: run test test-container tools toolchain lint fmt bench soak soak-ci dist openapi-json check-fixtures scenarios contract clean
 
 # The tools the test suite needs (tests/tools/ensure.sh: installed when missing, else the run stops with
 # the command to install them; a test never skips for want of a tool)
@@ -45,6 +45,18 @@ BENCH_PROFILE ?= bench
 bench: toolchain
 	@[ -n "$(WRK)" ] || tests/tools/ensure.sh wrk
 	$(CARGO) bench --locked --bench throughput --profile $(BENCH_PROFILE)
+
+## Safe to leave running for days? A compressed day of mixed traffic (every vendor's flows with deletes,
+## undeliverable callbacks, downloads, fault rules, resets, gateway WebSockets) against one recmock with its
+## default flags for 10 minutes, RSS sampled every 10 s: PASS when nothing answered 5xx, nothing panicked and
+## RSS grew < 5 % over the second half (benches/soak.rs; it takes both cores for the whole run).
+## SOAK_SECONDS, SOAK_RESET_EVERY (0: never), SOAK_WORKERS, SOAK_SOCKETS, SOAK_RECMOCK_ARGS adjust it.
+soak: toolchain
+	$(CARGO) bench --locked --bench soak
+
+## The soak's 60-second variant (CI): fails only on a 5xx, a panic, or RSS above SOAK_RSS_CAP_MB (512)
+soak-ci: toolchain
+	SOAK_SECONDS=$${SOAK_SECONDS:-60} SOAK_CI=1 $(CARGO) bench --locked --bench soak
 
 ## A release binary built with fat LTO and one codegen unit (the dist profile; ~4 min on 2 cores): target/dist/recmock
 dist: toolchain

@@ -10,6 +10,7 @@ use crate::files::StoredFile;
 use crate::fixture::{self, FixtureDoc, FixtureError};
 use crate::http::FrontDoor;
 use crate::ids::IdState;
+use crate::limits::Caps;
 use crate::outbox::Outbox;
 use crate::scheduler::{Job, SchedulerState};
 use crate::vendors::{self, Vendor};
@@ -157,18 +158,14 @@ impl Emulator {
             config.time_scale.unwrap_or(1.0),
         );
         let feed = Arc::new(Feed::default());
-        let faults = Arc::new(Faults::default());
-        let outbox = Arc::new(Outbox::new(faults.clone(), feed.clone()));
+        // Every memory cap, read by the layers that keep things (docs/decisions.md, "Bounded memory").
+        let caps = Arc::new(Caps::new(config.limits));
+        let faults = Arc::new(Faults::new(caps.clone()));
+        let outbox = Arc::new(Outbox::new(faults.clone(), feed.clone(), caps.clone()));
         outbox.set_timeout_ms(config.callback_timeout_ms);
-        let world = Arc::new(World::new(clock, seed, outbox, feed));
+        let world = Arc::new(World::new(clock, seed, outbox, feed, caps));
         world.set_auth_clock(config.auth_clock.unwrap_or(config.default_auth_clock));
-        let door = Arc::new(FrontDoor::new(
-            world.clone(),
-            faults.clone(),
-            config.journal_size,
-            config.max_body_bytes,
-            public_url,
-        ));
+        let door = Arc::new(FrontDoor::new(world.clone(), faults.clone(), config.max_body_bytes, public_url));
         if let Some(u) = &config.public_url {
             door.give_public_url(u);
         }
@@ -332,6 +329,8 @@ impl Emulator {
                 self.world.outbox.set_timeout_ms(self.callback_timeout_ms);
                 // Ids start over too, so a reset world answers exactly as a fresh start with the same seed.
                 self.world.ids.restore(IdState { counter: 0, ..self.world.ids.state() });
+                // A new world: each cap warns again when it is next reached.
+                self.world.caps.rearm();
                 let mut loaded = Vec::new();
                 for doc in &self.start_fixtures {
                     let r = self.load(doc, LoadMode::Startup).map_err(|e| {

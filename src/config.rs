@@ -3,6 +3,7 @@
 use crate::clock::AuthClock;
 use crate::cors::AllowOrigin;
 use crate::fixture::FixtureSource;
+use crate::limits::Limits;
 use std::path::PathBuf;
 
 /// Everything `recmock serve` can be told.
@@ -29,8 +30,8 @@ pub struct Config {
     pub default_auth_clock: AuthClock,
     /// restore from this file at start if it exists; write the world to it on clean shutdown
     pub state_file: Option<PathBuf>,
-    /// most journal entries kept
-    pub journal_size: usize,
+    /// every memory cap (`--journal-size`, `--journal-bytes`, `--callbacks-undelivered`, ...)
+    pub limits: Limits,
     /// largest request body accepted
     pub max_body_bytes: usize,
     /// HTTP worker threads (default: one per core)
@@ -109,7 +110,7 @@ impl Default for Config {
             auth_clock: None,
             default_auth_clock: AuthClock::Either,
             state_file: None,
-            journal_size: 10_000,
+            limits: Limits::default(),
             max_body_bytes: 1024 * 1024,
             workers: None,
             callback_timeout_ms: 5000,

@@ -5,6 +5,7 @@
 //! the next N matches (`times`) or always. The first matching rule in creation order wins.
 
 use crate::codec::form_pairs;
+use crate::limits::{Cap, Caps};
 use crate::VendorKind;
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
@@ -197,22 +198,36 @@ pub struct Faults {
     rules: Mutex<(Vec<FaultRule>, u64)>,
     /// number of rules, readable without the lock: with none (the usual case) a request does not take it
     held: std::sync::atomic::AtomicUsize,
+    /// how many rules it may hold (`--max-fault-rules`)
+    caps: std::sync::Arc<Caps>,
 }
 
 impl Faults {
+    /// No rules yet; at most `caps.limits.fault_rules` at once.
+    pub fn new(caps: std::sync::Arc<Caps>) -> Self {
+        Faults { caps, ..Faults::default() }
+    }
+
     /// Publish the rule count (called with the lock held, after any change).
     fn count(&self, n: usize) {
         self.held.store(n, std::sync::atomic::Ordering::Release);
     }
 
-    /// Add a rule; returns it with its id.
-    pub fn add(&self, spec: FaultSpec) -> FaultRule {
+    /// Add a rule; returns it with its id, or why it was refused (as many rules as `--max-fault-rules`).
+    pub fn add(&self, spec: FaultSpec) -> Result<FaultRule, String> {
         let mut g = self.rules.lock();
+        let cap = self.caps.limits.fault_rules;
+        if g.0.len() >= cap {
+            drop(g);
+            let why = format!("there are {cap} fault rules already (--max-fault-rules): delete some first");
+            self.caps.reached(Cap::FaultRules, || "new fault rules are refused".into());
+            return Err(why);
+        }
         g.1 += 1;
         let rule = FaultRule { id: g.1, when: spec.when, action: spec.action, times: spec.times, hits: 0 };
         g.0.push(rule.clone());
         self.count(g.0.len());
-        rule
+        Ok(rule)
     }
 
     /// Every rule.
@@ -295,7 +310,7 @@ mod tests {
         }))
         .unwrap();
         assert!(spec.problem().is_none());
-        f.add(spec);
+        assert!(f.add(spec).is_ok());
         assert!(f.take(&probe("/v1/record/init", br#"{"group_id":"g2"}"#)).is_none());
         assert!(f.take(&probe("/v2/x", br#"{"group_id":"g1"}"#)).is_none());
         assert!(f.take(&probe("/v1/record/init", br#"{"group_id":"g1"}"#)).is_some());
@@ -311,5 +326,18 @@ mod tests {
         assert!(bad.problem().is_some());
         let bad: FaultSpec = serde_json::from_value(json!({"action": {}})).unwrap();
         assert!(bad.problem().is_some());
+    }
+
+    #[test]
+    fn rules_beyond_the_cap_are_refused() {
+        let caps = crate::limits::Limits { fault_rules: 2, ..Default::default() };
+        let f = Faults::new(std::sync::Arc::new(Caps::new(caps)));
+        let spec: FaultSpec = serde_json::from_value(json!({"action": {"drop": true}})).unwrap();
+        assert!(f.add(spec.clone()).is_ok() && f.add(spec.clone()).is_ok());
+        let refused = f.add(spec.clone()).unwrap_err();
+        assert!(refused.contains("--max-fault-rules"), "{refused}");
+        assert_eq!(f.list().len(), 2);
+        assert!(f.remove(1));
+        assert_eq!(f.add(spec).map(|r| r.id), Ok(3));
     }
 }

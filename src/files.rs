@@ -11,6 +11,7 @@
 //! computed on the spot.
 
 use crate::ids::IdSource;
+use crate::limits::{Cap, Caps};
 use crate::media::{self, Layout, MediaSpec};
 use crate::recording::Timings;
 use dashmap::DashMap;
@@ -516,8 +517,17 @@ fn hash_threads() -> usize {
 }
 
 impl Pool {
-    fn push(self: &Arc<Self>, entry: Arc<Entry>) {
+    /// Queue `entry` for a background hash; false when `backlog` files wait already (it is then hashed when
+    /// its MD5 is first asked for).
+    fn push(self: &Arc<Self>, entry: Arc<Entry>, backlog: usize) -> bool {
         let mut q = self.queue.lock();
+        if q.jobs.len() >= backlog {
+            // Deleted files (and files hashed on demand meanwhile) leave the line before anything is refused.
+            q.jobs.retain(|e| e.state.load(Ordering::Relaxed) == QUEUED);
+            if q.jobs.len() >= backlog {
+                return false;
+            }
+        }
         q.jobs.push_back(entry);
         if q.threads < hash_threads() {
             let pool = self.clone();
@@ -530,6 +540,7 @@ impl Pool {
         }
         drop(q);
         self.wake.notify_one();
+        true
     }
 
     fn work(&self) {
@@ -558,6 +569,8 @@ impl Pool {
 pub struct FileStore {
     files: DashMap<String, Arc<Entry>>,
     pool: Arc<Pool>,
+    /// how many files may wait for their background hash (`--md5-backlog`)
+    caps: Arc<Caps>,
 }
 
 impl Drop for FileStore {
@@ -586,6 +599,20 @@ pub struct NewFile<'a> {
 }
 
 impl FileStore {
+    /// No files yet; at most `caps.limits.md5_backlog` of them wait for a background hash.
+    pub fn new(caps: Arc<Caps>) -> Self {
+        FileStore { files: DashMap::new(), pool: Arc::default(), caps }
+    }
+
+    /// Hash `entry` in the background, unless the backlog is full.
+    fn hash_later(&self, entry: Arc<Entry>) {
+        if !self.pool.push(entry, self.caps.limits.md5_backlog) {
+            self.caps.reached(Cap::Md5Backlog, || {
+                "more files wait for their MD5: the next ones are hashed when their MD5 is asked for".into()
+            });
+        }
+    }
+
     /// Create a file that is not media (an HTML page): `size` bytes of `format`.
     pub fn create(
         &self,
@@ -624,7 +651,7 @@ impl FileStore {
         };
         let entry = Entry::new(f.clone());
         self.files.insert(f.key.clone(), entry.clone());
-        self.pool.push(entry);
+        self.hash_later(entry);
         f
     }
 
@@ -729,7 +756,7 @@ impl FileStore {
             let entry = Entry::new(f);
             self.files.insert(entry.file.key.clone(), entry.clone());
             if entry.md5.get().is_none() {
-                self.pool.push(entry);
+                self.hash_later(entry);
             }
         }
     }
@@ -817,5 +844,28 @@ mod tests {
         let f = store.state().pop().expect("restored");
         assert!(f.media.is_some() && f.size == 120_000);
         assert_eq!(f.md5, f.compute_md5(|| false));
+    }
+
+    #[test]
+    fn files_past_the_md5_backlog_are_hashed_when_asked() {
+        let caps = crate::limits::Limits { md5_backlog: 2, ..Default::default() };
+        let store = FileStore::new(Arc::new(Caps::new(caps)));
+        // No background thread takes anything: what waits stays waiting.
+        store.pool.stop.store(true, Ordering::Relaxed);
+        let ids = IdSource::new(3);
+        let files: Vec<StoredFile> =
+            (0..4).map(|i| store.create(&ids, "o", &format!("{i}.html"), "html", 256, 0)).collect();
+        assert_eq!(store.pool.queue.lock().jobs.len(), 2);
+        assert!(store.caps.was_reached(Cap::Md5Backlog));
+        // A deleted file leaves the line for the next one.
+        assert!(store.remove(&files[0].key));
+        store.create(&ids, "o", "4.html", "html", 256, 0);
+        assert_eq!(store.pool.queue.lock().jobs.len(), 2);
+        // One that never waited is hashed when its MD5 is asked for (hashing allowed again: `stop` also
+        // halts a hash in progress).
+        store.pool.stop.store(false, Ordering::Relaxed);
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let want = files[3].compute_md5(|| false);
+        assert_eq!(rt.block_on(store.md5_ready(&files[3].key)), want);
     }
 }

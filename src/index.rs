@@ -99,6 +99,11 @@ impl<K: Ord> RankedSet<K> {
         true
     }
 
+    /// The largest key.
+    pub fn last(&self) -> Option<&K> {
+        self.blocks.last().and_then(|b| b.last())
+    }
+
     /// Whether `key` is in the set.
     pub fn contains(&self, key: &K) -> bool {
         !self.blocks.is_empty() && self.blocks[self.block_for(key)].binary_search(key).is_ok()

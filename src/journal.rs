@@ -1,20 +1,24 @@
 //! The request journal: a bounded ring of what the vendor endpoints received and answered.
 //!
-//! Bounded (`--journal-size`, default 10,000) so a long soak never grows memory; bodies are truncated.
+//! Bounded in entries (`--journal-size`, default 10,000) and in bytes (`--journal-bytes`, default 64 MiB),
+//! so a long soak never grows memory; bodies are truncated.
 //!
 //! Recording is on every vendor request's path, so it is kept cheap: an entry is one allocation (path,
 //! query and both bodies copied side by side), and each worker thread records into its own shard. A
 //! shared ring had both workers take one lock and free each other's buffers (an entry was pushed out by
 //! whichever thread came next): with it, `class/create` served ~12% fewer requests per second than
-//! with `--journal-size 0`. Each shard keeps the newest `capacity` entries of its thread, so together
-//! they always hold the newest `capacity` of all, which is what a read shows.
+//! with `--journal-size 0`. Each shard keeps the newest `capacity` entries of its thread within its share
+//! of the byte budget; a read shows the newest entries of all that none of the shards has dropped (so never
+//! a gap), at most `capacity` of them.
 
+use crate::limits::{Cap, Caps};
 use crate::VendorKind;
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use std::cell::Cell;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
 
 /// Longest request or response body kept per entry.
 pub const MAX_BODY_KEPT: usize = 16 * 1024;
@@ -101,6 +105,11 @@ pub struct NewEntry<'a> {
 }
 
 impl StoredEntry {
+    /// Bytes it takes in the journal: its buffer and its place in a shard.
+    pub fn footprint(&self) -> usize {
+        self.data.len() + std::mem::size_of::<(u64, StoredEntry)>()
+    }
+
     /// Copy an exchange into one buffer, bodies cut to [`MAX_BODY_KEPT`] bytes (a cut one ends with
     /// `…[<length> bytes]`).
     pub fn new(x: &NewEntry<'_>) -> StoredEntry {
@@ -187,9 +196,18 @@ pub fn body_text(bytes: &[u8]) -> String {
 }
 
 /// One worker thread's share of the journal: its entries, oldest first, with their ids.
-type Shard = Mutex<VecDeque<(u64, StoredEntry)>>;
+#[derive(Debug, Default)]
+struct Ring {
+    entries: VecDeque<(u64, StoredEntry)>,
+    /// bytes its entries take ([`StoredEntry::footprint`])
+    bytes: usize,
+    /// the id of the newest entry it has dropped (every id up to it may be missing from the journal)
+    dropped_upto: u64,
+}
 
-/// The most shards: each keeps up to `capacity` entries, so memory is bounded by this many times it.
+type Shard = Mutex<Ring>;
+
+/// The most shards: each keeps up to `capacity` entries and its share of the byte budget.
 const MAX_SHARDS: usize = 4;
 
 /// The journal.
@@ -198,14 +216,24 @@ pub struct Journal {
     shards: Box<[Shard]>,
     next_id: AtomicU64,
     capacity: usize,
+    /// each shard's share of `--journal-bytes`
+    shard_bytes: usize,
+    caps: Arc<Caps>,
 }
 
 impl Journal {
-    /// A journal showing the newest `capacity` entries (0 keeps none); each of its shards holds up to
-    /// `capacity`, so memory is bounded by four times `capacity` entries (at most four shards).
-    pub fn new(capacity: usize) -> Self {
+    /// A journal showing the newest `caps.limits.journal_entries` entries (0 keeps none) within
+    /// `caps.limits.journal_bytes` bytes: each of its shards holds up to that many entries and its share of
+    /// the bytes (plus, at most, the one entry that alone is larger).
+    pub fn new(caps: Arc<Caps>) -> Self {
         let n = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, MAX_SHARDS);
-        Journal { shards: (0..n).map(|_| Shard::default()).collect(), next_id: AtomicU64::new(1), capacity }
+        Journal {
+            shards: (0..n).map(|_| Shard::default()).collect(),
+            next_id: AtomicU64::new(1),
+            capacity: caps.limits.journal_entries,
+            shard_bytes: caps.limits.journal_bytes / n,
+            caps,
+        }
     }
 
     /// The calling thread's shard (threads are dealt shards in turn as they first record).
@@ -226,29 +254,64 @@ impl Journal {
 
     /// Record an exchange; returns the id it was given (none when the journal keeps nothing).
     pub fn record(&self, x: &NewEntry<'_>) -> Option<u64> {
-        if self.capacity == 0 {
+        if self.capacity == 0 || self.shard_bytes == 0 {
             return None;
         }
         let e = StoredEntry::new(x);
-        let (id, oldest) = {
-            let mut shard = self.shard().lock();
+        let size = e.footprint();
+        let mut dropped = Vec::new();
+        let (id, by_count, by_bytes) = {
+            let mut ring = self.shard().lock();
             // Taken under the shard's lock, so each shard's ids increase from front to back.
             let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-            let oldest = if shard.len() >= self.capacity { shard.pop_front() } else { None };
-            shard.push_back((id, e));
-            (id, oldest)
+            ring.entries.push_back((id, e));
+            ring.bytes = ring.bytes.saturating_add(size);
+            let (mut by_count, mut by_bytes) = (false, false);
+            while ring.entries.len() > 1 {
+                let over_count = ring.entries.len() > self.capacity;
+                let over_bytes = ring.bytes > self.shard_bytes;
+                if !(over_count || over_bytes) {
+                    break;
+                }
+                by_count |= over_count;
+                by_bytes |= over_bytes && !over_count;
+                let Some(old) = ring.entries.pop_front() else { break };
+                ring.bytes = ring.bytes.saturating_sub(old.1.footprint());
+                ring.dropped_upto = ring.dropped_upto.max(old.0);
+                dropped.push(old);
+            }
+            (id, by_count, by_bytes)
         };
-        // The pushed-out entry is freed outside the lock.
-        drop(oldest);
+        // Pushed-out entries are freed outside the lock.
+        drop(dropped);
+        if by_count {
+            self.caps
+                .reached(Cap::JournalEntries, || "the oldest requests are dropped from the journal".into());
+        }
+        if by_bytes {
+            self.caps.reached(Cap::JournalBytes, || {
+                format!(
+                    "the journal holds {} bytes per worker thread: the oldest requests are dropped",
+                    self.shard_bytes
+                )
+            });
+        }
         Some(id)
+    }
+
+    /// The id below which the journal may have gaps (the newest any shard dropped).
+    fn cut(rings: &[parking_lot::MutexGuard<'_, Ring>]) -> u64 {
+        rings.iter().map(|r| r.dropped_upto).max().unwrap_or(0)
     }
 
     /// Entries matching `f`, oldest first.
     pub fn list(&self, f: &JournalFilter) -> Vec<JournalEntry> {
         let shards: Vec<_> = self.shards.iter().map(|s| s.lock()).collect();
-        let mut all: Vec<&(u64, StoredEntry)> = shards.iter().flat_map(|s| s.iter()).collect();
+        let cut = Self::cut(&shards);
+        let mut all: Vec<&(u64, StoredEntry)> =
+            shards.iter().flat_map(|s| s.entries.iter()).filter(|(id, _)| *id > cut).collect();
         all.sort_unstable_by_key(|(id, _)| *id);
-        // The newest `capacity` of all (each shard holds the newest `capacity` of its own).
+        // The newest `capacity` of all with no gap (each shard holds the newest entries of its own).
         let newest = &all[all.len().saturating_sub(self.capacity)..];
         let matching: Vec<&(u64, StoredEntry)> = newest
             .iter()
@@ -281,13 +344,27 @@ impl Journal {
     /// Forget everything.
     pub fn clear(&self) {
         for s in self.shards.iter() {
-            s.lock().clear();
+            let mut ring = s.lock();
+            let old = std::mem::take(&mut ring.entries);
+            ring.dropped_upto = ring.dropped_upto.max(old.back().map_or(0, |e| e.0));
+            ring.bytes = 0;
+            drop(ring);
+            drop(old);
         }
     }
 
     /// Number of entries held (what a read shows).
     pub fn len(&self) -> usize {
-        self.shards.iter().map(|s| s.lock().len()).sum::<usize>().min(self.capacity)
+        let shards: Vec<_> = self.shards.iter().map(|s| s.lock()).collect();
+        let cut = Self::cut(&shards);
+        let shown: usize =
+            shards.iter().map(|s| s.entries.len() - s.entries.partition_point(|(id, _)| *id <= cut)).sum();
+        shown.min(self.capacity)
+    }
+
+    /// Bytes its entries take.
+    pub fn bytes(&self) -> usize {
+        self.shards.iter().map(|s| s.lock().bytes).sum()
     }
 
     /// Whether it is empty.
@@ -304,6 +381,12 @@ impl Journal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn journal(entries: usize, bytes: usize) -> Journal {
+        let limits =
+            crate::limits::Limits { journal_entries: entries, journal_bytes: bytes, ..Default::default() };
+        Journal::new(Arc::new(Caps::new(limits)))
+    }
 
     fn exchange(target: &str, t: i64) -> NewEntry<'_> {
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
@@ -342,7 +425,7 @@ mod tests {
     fn threads_recording_at_once_leave_the_newest_entries_of_all() {
         // Each thread records into its own shard; a read must still show exactly the newest `capacity`
         // entries of all threads, in id order, however the threads interleaved.
-        let j = std::sync::Arc::new(Journal::new(50));
+        let j = std::sync::Arc::new(journal(50, usize::MAX));
         let threads: Vec<_> = (0..4)
             .map(|t| {
                 let j = j.clone();
@@ -366,7 +449,7 @@ mod tests {
 
     #[test]
     fn ring_is_bounded_and_filters() {
-        let j = Journal::new(3);
+        let j = journal(3, usize::MAX);
         for i in 0..5 {
             j.record(&exchange(if i % 2 == 0 { "/v1/a" } else { "/v2/b" }, i));
         }
@@ -378,5 +461,44 @@ mod tests {
         let f = JournalFilter { since: Some(4), ..Default::default() };
         assert_eq!(j.list(&f).len(), 1);
         assert_eq!(body_text(&vec![b'a'; MAX_BODY_KEPT + 5]).len(), MAX_BODY_KEPT + "…[16389 bytes]".len());
+    }
+
+    #[test]
+    fn the_byte_cap_drops_the_oldest_and_a_read_shows_no_gap() {
+        // Entries of ~1 KiB against a budget of ~10 of them per shard, from threads dealt different shards:
+        // the journal never holds more than its bytes, and a read is the newest entries without a hole.
+        let body = vec![b'x'; 1000];
+        let one = StoredEntry::new(&NewEntry { body: &body, ..exchange("/v1/x", 0) }).footprint();
+        let shards = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, MAX_SHARDS);
+        let j = std::sync::Arc::new(journal(10_000, 10 * one * shards));
+        let threads: Vec<_> = (0..3)
+            .map(|_| {
+                let (j, body) = (j.clone(), body.clone());
+                std::thread::spawn(move || {
+                    for i in 0..200 {
+                        j.record(&NewEntry { body: &body, ..exchange("/v1/x", i) });
+                    }
+                })
+            })
+            .collect();
+        for th in threads {
+            assert!(th.join().is_ok());
+        }
+        assert!(j.bytes() <= 10 * one * shards, "{} bytes held", j.bytes());
+        let ids: Vec<u64> = j.list(&JournalFilter::default()).iter().map(|e| e.id).collect();
+        assert!(!ids.is_empty() && ids.len() <= 10 * shards);
+        assert_eq!(ids.last(), Some(&600));
+        assert!(ids.windows(2).all(|w| w[1] == w[0] + 1), "a gap in {ids:?}");
+        assert_eq!(j.len(), ids.len());
+        assert!(j.caps.was_reached(Cap::JournalBytes) && !j.caps.was_reached(Cap::JournalEntries));
+        // No bytes keep nothing; an entry larger than a shard's whole share is still kept, alone.
+        let none = journal(10, 0);
+        assert_eq!(none.record(&exchange("/v1/a", 0)), None);
+        let small = journal(10, shards * (one / 2));
+        small.record(&NewEntry { body: &body, ..exchange("/v1/a", 0) });
+        small.record(&NewEntry { body: &body, ..exchange("/v1/b", 0) });
+        assert_eq!(small.list(&JournalFilter::default()).iter().map(|e| e.id).collect::<Vec<_>>(), vec![2]);
+        small.clear();
+        assert!(small.is_empty() && small.bytes() == 0);
     }
 }

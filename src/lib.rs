@@ -22,6 +22,7 @@ pub mod checks;
 pub mod clock;
 pub mod codec;
 pub mod ids;
+pub mod limits;
 pub mod media;
 pub mod tlssig;
 pub mod vendor_kind;
@@ -54,6 +55,7 @@ pub use app::{Emulator, StartError};
 pub use config::{AdminConfig, Config, TlsCertificate, TlsConfig};
 pub use fixture::{FixtureError, FixtureSource};
 pub use http::{cors, tls};
+pub use limits::Limits;
 pub use server::{Application, TlsInfo};
 pub use vendor_kind::VendorKind;
 

@@ -3,7 +3,7 @@
 use clap::{Args, Parser, Subcommand};
 use recmock::clock::{calendar, AuthClock};
 use recmock::cors::AllowOrigin;
-use recmock::{AdminConfig, Application, Config, FixtureSource, TlsCertificate, TlsConfig};
+use recmock::{AdminConfig, Application, Config, FixtureSource, Limits, TlsCertificate, TlsConfig};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tracing_subscriber::filter::{LevelFilter, Targets};
@@ -198,8 +198,34 @@ struct ServeArgs {
     #[arg(long, env = "RECMOCK_LOG_LEVEL", default_value = "info")]
     log_level: String,
     /// Most requests kept in the journal (GET /__admin/requests); older ones are dropped.
-    #[arg(long, env = "RECMOCK_JOURNAL_SIZE", default_value_t = 10_000)]
+    #[arg(long, env = "RECMOCK_JOURNAL_SIZE", default_value_t = Limits::default().journal_entries)]
     journal_size: usize,
+    /// Most bytes the journal's entries take (a plain number, or with KiB, MiB, GiB); older ones are dropped.
+    #[arg(long, value_name = "BYTES", env = "RECMOCK_JOURNAL_BYTES", default_value = "64MiB", value_parser = parse_bytes)]
+    journal_bytes: usize,
+    /// Delivered callbacks kept in the log (GET /__admin/callbacks); older ones are forgotten.
+    #[arg(long, value_name = "N", env = "RECMOCK_CALLBACKS_DELIVERED", default_value_t = Limits::default().delivered_callbacks, value_parser = at_least_one)]
+    callbacks_delivered: usize,
+    /// Callbacks kept that are not delivered (held without a URL, pending, failed); beyond it the oldest are
+    /// evicted, and counted in GET /__admin/callbacks and the state dump.
+    #[arg(long, value_name = "N", env = "RECMOCK_CALLBACKS_UNDELIVERED", default_value_t = Limits::default().undelivered_callbacks, value_parser = at_least_one)]
+    callbacks_undelivered: usize,
+    /// Delivery attempts kept per callback: the latest N, and a count of the older ones.
+    #[arg(long, value_name = "N", env = "RECMOCK_CALLBACK_ATTEMPTS", default_value_t = Limits::default().callback_attempts, value_parser = at_least_one)]
+    callback_attempts: usize,
+    /// Most fault rules at once; POST /__admin/faults beyond it is refused (409).
+    #[arg(long, value_name = "N", env = "RECMOCK_MAX_FAULT_RULES", default_value_t = Limits::default().fault_rules)]
+    max_fault_rules: usize,
+    /// Whiteboard groups one 000 app keeps from report_group; beyond it the longest-reported are forgotten.
+    #[arg(long, value_name = "N", env = "RECMOCK_MAX_GROUPS", default_value_t = Limits::default().groups, value_parser = at_least_one)]
+    max_groups: usize,
+    /// Most event-gateway WebSockets at once; another handshake gets HTTP 503.
+    #[arg(long, value_name = "N", env = "RECMOCK_MAX_GATEWAY_SOCKETS", default_value_t = Limits::default().gateway_sockets)]
+    max_gateway_sockets: usize,
+    /// Files waiting for their MD5 to be computed in the background; a file beyond it is hashed when its MD5
+    /// is first asked for.
+    #[arg(long, value_name = "N", env = "RECMOCK_MD5_BACKLOG", default_value_t = Limits::default().md5_backlog)]
+    md5_backlog: usize,
     /// Largest request body accepted, in bytes; larger ones get the vendor's error.
     #[arg(long, env = "RECMOCK_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     max_body_bytes: usize,
@@ -258,6 +284,31 @@ fn non_empty(text: &str) -> Result<String, String> {
     }
 }
 
+/// A count that is at least 1.
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("must be a whole number of at least 1, got `{text}`")),
+    }
+}
+
+/// A number of bytes: `1048576`, `512KiB`, `64MiB`, `1GiB` (K, M, G alone mean the same).
+fn parse_bytes(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(digits);
+    let n: usize =
+        number.parse().map_err(|_| format!("expected a number of bytes such as 64MiB, got `{text}`"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kib" | "kb" => 10,
+        "m" | "mib" | "mb" => 20,
+        "g" | "gib" | "gb" => 30,
+        _ => return Err(format!("unknown unit in `{text}` (use KiB, MiB or GiB)")),
+    };
+    n.checked_mul(1usize << shift).ok_or_else(|| format!("`{text}` is too large"))
+}
+
 fn parse_auth_clock(s: &str) -> Result<AuthClock, String> {
     s.parse()
 }
@@ -278,7 +329,17 @@ fn config_of(a: &ServeArgs) -> Config {
         auth_clock: a.auth_clock,
         default_auth_clock: AuthClock::Either,
         state_file: a.state_file.clone(),
-        journal_size: a.journal_size,
+        limits: Limits {
+            journal_entries: a.journal_size,
+            journal_bytes: a.journal_bytes,
+            delivered_callbacks: a.callbacks_delivered,
+            undelivered_callbacks: a.callbacks_undelivered,
+            callback_attempts: a.callback_attempts,
+            fault_rules: a.max_fault_rules,
+            groups: a.max_groups,
+            gateway_sockets: a.max_gateway_sockets,
+            md5_backlog: a.md5_backlog,
+        },
         max_body_bytes: a.max_body_bytes,
         workers: a.workers,
         callback_timeout_ms: a.callback_timeout_ms,

@@ -7,8 +7,13 @@
 //!
 //! Ordering: a callback is sent only when no earlier callback that shares one of its resources is still
 //! pending, so events about one classroom arrive in the order they happened, while other resources (and
-//! other receivers) are never held up. Nothing accepted is lost: a callback ends `delivered` or `failed`
-//! (and `redeliver` can send it again); with no URL registered it waits as `held` until one is set.
+//! other receivers) are never held up. A callback ends `delivered` or `failed` (and `redeliver` can send it
+//! again); with no URL registered it waits as `held` until one is set.
+//!
+//! The log is bounded (docs/decisions.md, "Bounded memory"): the newest `--callbacks-delivered` delivered
+//! callbacks and the newest `--callbacks-undelivered` others (held, pending, failed) are kept — the oldest
+//! beyond either are evicted and counted ([`Evicted`]) — and each keeps its latest `--callback-attempts`
+//! attempts with a count of the older ones.
 
 use crate::clock::{AuthClock, AuthNow};
 use crate::codec::md5_hex;
@@ -16,6 +21,7 @@ use crate::faults::{FaultTarget, Faults, Probe};
 use crate::feed::{Change, Feed};
 use crate::ids::IdSource;
 use crate::journal::body_text;
+use crate::limits::{Cap, Caps};
 use crate::scheduler::{Job, Scheduler};
 use crate::VendorKind;
 use parking_lot::Mutex;
@@ -29,8 +35,10 @@ use std::sync::Arc;
 pub const SIGN_VALIDITY_S: i64 = 300;
 /// Longest response body kept per attempt.
 const RESPONSE_KEPT: usize = 4096;
-/// Delivered callbacks kept in the log; older delivered ones are forgotten (pending and failed never are).
-pub const DELIVERED_KEPT: usize = 10_000;
+/// Most callbacks one page of [`Outbox::list`] holds (`GET /__admin/callbacks?limit=`).
+pub const PAGE_MAX: usize = 1_000;
+/// Callbacks in a page of [`Outbox::list`] when no `limit` is given.
+pub const PAGE_DEFAULT: usize = 100;
 /// Most deliveries in flight at once; the others wait for a slot. A burst of thousands of callbacks due at
 /// one instant then reuses this many connections instead of opening one each (and running out of ports).
 pub const MAX_IN_FLIGHT: usize = 64;
@@ -199,8 +207,11 @@ pub struct Callback {
     pub signed_url: Option<String>,
     /// `sign` of the latest attempt
     pub signature: Option<String>,
-    /// every attempt
+    /// the latest attempts (at most `--callback-attempts`), oldest first
     pub attempts: Vec<Attempt>,
+    /// older attempts no longer kept
+    #[serde(default)]
+    pub attempts_dropped: u64,
     /// attempts made in the current cycle (a redelivery starts a new cycle)
     pub cycle_attempts: u32,
     /// when the next attempt is due, virtual ms
@@ -246,6 +257,36 @@ pub struct CallbackFilter {
     pub owner: Option<String>,
 }
 
+/// Callbacks evicted from the log since the last reset, by the state they were in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Evicted {
+    /// held (no URL) when evicted
+    #[serde(default)]
+    pub held: u64,
+    /// pending (waiting for an attempt) when evicted
+    #[serde(default)]
+    pub pending: u64,
+    /// failed when evicted
+    #[serde(default)]
+    pub failed: u64,
+    /// delivered, forgotten beyond `--callbacks-delivered`
+    #[serde(default)]
+    pub delivered: u64,
+}
+
+impl Evicted {
+    fn count(&mut self, state: CallbackState) {
+        let n = match state {
+            CallbackState::Held => &mut self.held,
+            CallbackState::Pending => &mut self.pending,
+            CallbackState::Failed => &mut self.failed,
+            CallbackState::Delivered => &mut self.delivered,
+        };
+        *n = n.saturating_add(1);
+    }
+}
+
 #[derive(Debug, Default)]
 struct Book {
     callbacks: BTreeMap<u64, Callback>,
@@ -254,6 +295,10 @@ struct Book {
     open: HashMap<String, BTreeSet<u64>>,
     /// numbers of delivered callbacks, oldest first (the ones `prune` forgets first)
     delivered: BTreeSet<u64>,
+    /// numbers of the others (held, pending, failed), oldest first (the ones `prune` evicts first)
+    undelivered: BTreeSet<u64>,
+    /// what `prune` evicted
+    evicted: Evicted,
 }
 
 fn unfinished(state: CallbackState) -> bool {
@@ -279,8 +324,10 @@ impl Book {
         }
         if delivered {
             self.delivered.insert(n);
+            self.undelivered.remove(&n);
         } else {
             self.delivered.remove(&n);
+            self.undelivered.insert(n);
         }
     }
 
@@ -296,13 +343,15 @@ impl Book {
                 }
             }
             self.delivered.remove(&n);
+            self.undelivered.remove(&n);
         }
     }
 
-    /// Rebuild both indexes from the callbacks.
+    /// Rebuild the indexes from the callbacks.
     fn reindex(&mut self) {
         self.open.clear();
         self.delivered.clear();
+        self.undelivered.clear();
         let all: Vec<u64> = self.callbacks.keys().copied().collect();
         for n in all {
             self.refile(n);
@@ -330,10 +379,55 @@ impl Book {
         heads
     }
 
-    fn prune(&mut self) {
-        while self.delivered.len() > DELIVERED_KEPT {
+    /// Forget the oldest delivered callbacks beyond `caps`' `--callbacks-delivered`, and evict the oldest
+    /// others beyond `--callbacks-undelivered` (at least one is kept: the newest). An evicted callback
+    /// that held up others on its resources lets the next one go (due at `now_ms`).
+    fn prune(&mut self, caps: &Caps, scheduler: &Scheduler, now_ms: i64) {
+        let (delivered_cap, undelivered_cap) =
+            (caps.limits.delivered_callbacks, caps.limits.undelivered_callbacks.max(1));
+        if self.delivered.len() > delivered_cap {
+            caps.reached(Cap::DeliveredCallbacks, || "the oldest delivered callbacks are forgotten".into());
+        }
+        while self.delivered.len() > delivered_cap {
             let Some(oldest) = self.delivered.first().copied() else { break };
             self.forget(oldest);
+            self.evicted.delivered = self.evicted.delivered.saturating_add(1);
+        }
+        if self.undelivered.len() > undelivered_cap {
+            caps.reached(Cap::UndeliveredCallbacks, || {
+                "the oldest callbacks not delivered (held, pending or failed) are evicted".into()
+            });
+        }
+        while self.undelivered.len() > undelivered_cap {
+            let Some(oldest) = self.undelivered.first().copied() else { break };
+            let Some(c) = self.callbacks.get(&oldest) else {
+                self.undelivered.remove(&oldest);
+                continue;
+            };
+            let (state, resources) = (c.state, c.resources.clone());
+            self.forget(oldest);
+            self.evicted.count(state);
+            if unfinished(state) {
+                self.release(&resources, scheduler, now_ms);
+            }
+        }
+    }
+
+    /// The first unfinished callback of each of `resources`, now at their head after an eviction: when it
+    /// is pending with no attempt scheduled, its attempt is due at `now_ms`.
+    fn release(&mut self, resources: &[String], scheduler: &Scheduler, now_ms: i64) {
+        let firsts: Vec<u64> =
+            resources.iter().filter_map(|r| self.open.get(r).and_then(|set| set.first().copied())).collect();
+        for k in firsts {
+            if !self.is_head(k) {
+                continue;
+            }
+            if let Some(c) = self.callbacks.get_mut(&k) {
+                if c.state == CallbackState::Pending && c.next_attempt_ms.is_none() && !c.in_flight {
+                    c.next_attempt_ms = Some(now_ms);
+                    scheduler.schedule(now_ms, Job::Delivery { callback_id: c.id.clone() });
+                }
+            }
         }
     }
 }
@@ -348,12 +442,32 @@ fn number_of(id: &str) -> Option<u64> {
 struct OutboxState {
     next: u64,
     callbacks: Vec<Callback>,
+    /// callbacks evicted since the last reset (absent in dumps older than the caps)
+    #[serde(default)]
+    evicted: Evicted,
+}
+
+/// A page of `GET /__admin/callbacks`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CallbackPage {
+    /// callbacks matching the filter (all of them, not only this page's)
+    pub count: usize,
+    /// the page: at most `limit` of them, oldest first, after the `after` one
+    pub callbacks: Vec<Callback>,
+    /// the `after` of the next page (none: this page is the last)
+    pub next: Option<String>,
+    /// callbacks evicted from the log since the last reset (`--callbacks-undelivered`,
+    /// `--callbacks-delivered`)
+    pub evicted: Evicted,
 }
 
 /// The callback outbox.
 #[derive(Debug)]
 pub struct Outbox {
     book: Mutex<Book>,
+    /// how much of the log is kept (`--callbacks-delivered`, `--callbacks-undelivered`,
+    /// `--callback-attempts`)
+    caps: Arc<Caps>,
     timeout_ms: AtomicU64,
     client: reqwest::Client,
     /// deliveries spawned by the real-time pump and not yet finished
@@ -368,10 +482,12 @@ pub struct Outbox {
 }
 
 impl Outbox {
-    /// An empty outbox whose deliveries obey the callback rules of `faults` and are announced on `feed`.
-    pub fn new(faults: Arc<Faults>, feed: Arc<Feed>) -> Self {
+    /// An empty outbox whose deliveries obey the callback rules of `faults` and are announced on `feed`,
+    /// keeping a log within `caps`.
+    pub fn new(faults: Arc<Faults>, feed: Arc<Feed>, caps: Arc<Caps>) -> Self {
         Outbox {
             book: Mutex::new(Book::default()),
+            caps,
             timeout_ms: AtomicU64::new(5000),
             client: reqwest::Client::builder()
                 .user_agent(concat!("recmock/", env!("CARGO_PKG_VERSION")))
@@ -568,6 +684,7 @@ impl Outbox {
                 signed_url: None,
                 signature: None,
                 attempts: Vec::new(),
+                attempts_dropped: 0,
                 cycle_attempts: 0,
                 next_attempt_ms: None,
                 in_flight: false,
@@ -583,7 +700,7 @@ impl Outbox {
             }
             scheduler.schedule(now_ms, Job::Delivery { callback_id: id.clone() });
         }
-        book.prune();
+        book.prune(&self.caps, scheduler, now_ms);
         id
     }
 
@@ -701,7 +818,8 @@ impl Outbox {
         let c = book.callbacks.get_mut(&n)?;
         c.in_flight = false;
         c.cycle_attempts += 1;
-        let attempt_no = c.attempts.len() as u32 + 1;
+        let made = c.attempts_dropped.saturating_add(c.attempts.len() as u64);
+        let attempt_no = u32::try_from(made.saturating_add(1)).unwrap_or(u32::MAX);
         let outcome = if ok {
             Outcome::Delivered
         } else if c.cycle_attempts <= c.policy.retries {
@@ -728,6 +846,15 @@ impl Outbox {
             duration_ms: (started.elapsed().as_millis() as u64).saturating_add(latency_ms.min(timeout_ms)),
             outcome,
         });
+        let kept = self.caps.limits.callback_attempts.max(1);
+        if c.attempts.len() > kept {
+            let extra = c.attempts.len() - kept;
+            c.attempts.drain(..extra);
+            c.attempts_dropped = c.attempts_dropped.saturating_add(extra as u64);
+            self.caps.reached(Cap::CallbackAttempts, || {
+                "the oldest attempts of a callback are dropped (and counted in attempts_dropped)".into()
+            });
+        }
         c.body = Some(body);
         c.signed_url = Some(url);
         c.signature = signature;
@@ -764,6 +891,9 @@ impl Outbox {
         }
         if let Some(c) = book.callbacks.get(&n) {
             self.announce(c);
+        }
+        if outcome == Outcome::Delivered {
+            book.prune(&self.caps, scheduler, at_ms);
         }
         Some((Some(vendor), description))
     }
@@ -817,19 +947,43 @@ impl Outbox {
         released.len()
     }
 
-    /// Callbacks matching `f`, oldest first.
-    pub fn list(&self, f: &CallbackFilter) -> Vec<Callback> {
-        self.book
-            .lock()
-            .callbacks
-            .values()
-            .filter(|c| f.vendor.is_none_or(|v| c.vendor == v))
-            .filter(|c| f.resource.as_ref().is_none_or(|r| c.resources.contains(r)))
-            .filter(|c| f.state.is_none_or(|s| c.state == s))
-            .filter(|c| f.event.as_ref().is_none_or(|e| &c.event == e))
-            .filter(|c| f.owner.as_ref().is_none_or(|o| &c.owner == o))
-            .cloned()
-            .collect()
+    /// A page of the callbacks matching `f`, oldest first: at most `limit` (up to [`PAGE_MAX`]) of those
+    /// after callback `after`, with how many match in all. Only the page is copied under the lock (the log
+    /// itself is bounded by the caps).
+    pub fn list(
+        &self,
+        f: &CallbackFilter,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<CallbackPage, String> {
+        let from = match after {
+            None => 0,
+            Some(a) => {
+                number_of(a).ok_or_else(|| format!("after must be a callback id (cb-<n>), got `{a}`"))?
+            }
+        };
+        let limit = limit.min(PAGE_MAX);
+        let book = self.book.lock();
+        let matches = |c: &&Callback| {
+            f.vendor.is_none_or(|v| c.vendor == v)
+                && f.resource.as_ref().is_none_or(|r| c.resources.contains(r))
+                && f.state.is_none_or(|s| c.state == s)
+                && f.event.as_ref().is_none_or(|e| &c.event == e)
+                && f.owner.as_ref().is_none_or(|o| &c.owner == o)
+        };
+        let count = book.callbacks.values().filter(matches).count();
+        let mut rest = book.callbacks.range(from.saturating_add(1)..).map(|(_, c)| c).filter(matches);
+        let callbacks: Vec<Callback> = rest.by_ref().take(limit).cloned().collect();
+        let next = match (rest.next(), callbacks.last()) {
+            (Some(_), Some(last)) => Some(last.id.clone()),
+            _ => None,
+        };
+        Ok(CallbackPage { count, callbacks, next, evicted: book.evicted })
+    }
+
+    /// Callbacks evicted from the log since the last reset.
+    pub fn evicted(&self) -> Evicted {
+        self.book.lock().evicted
     }
 
     /// One callback.
@@ -837,11 +991,14 @@ impl Outbox {
         self.book.lock().callbacks.get(&number_of(id)?).cloned()
     }
 
-    /// Forget every callback.
+    /// Forget every callback (and the count of evicted ones).
     pub fn clear(&self) {
         let mut b = self.book.lock();
-        b.callbacks.clear();
+        let old = std::mem::take(&mut b.callbacks);
+        b.evicted = Evicted::default();
         b.reindex();
+        drop(b);
+        drop(old);
     }
 
     /// Forget every callback of an owner (`<vendor>:<tenant>`).
@@ -854,8 +1011,12 @@ impl Outbox {
     /// The outbox, for a dump.
     pub fn state(&self) -> Value {
         let b = self.book.lock();
-        serde_json::to_value(OutboxState { next: b.next, callbacks: b.callbacks.values().cloned().collect() })
-            .unwrap_or(Value::Null)
+        serde_json::to_value(OutboxState {
+            next: b.next,
+            callbacks: b.callbacks.values().cloned().collect(),
+            evicted: b.evicted,
+        })
+        .unwrap_or(Value::Null)
     }
 
     fn parse_state(v: &Value) -> Result<OutboxState, String> {
@@ -882,10 +1043,22 @@ impl Outbox {
     /// again at once; every pending head gets a delivery job (duplicates of dumped jobs are harmless).
     pub fn restore(&self, v: &Value, scheduler: &Scheduler, now_ms: i64) -> Result<(), String> {
         let s = Self::parse_state(v)?;
+        let kept = self.caps.limits.callback_attempts.max(1);
+        let mut callbacks = s.callbacks;
+        for c in &mut callbacks {
+            if c.attempts.len() > kept {
+                let extra = c.attempts.len() - kept;
+                c.attempts.drain(..extra);
+                c.attempts_dropped = c.attempts_dropped.saturating_add(extra as u64);
+            }
+        }
         let mut book = self.book.lock();
-        book.callbacks = s.callbacks.into_iter().filter_map(|c| number_of(&c.id).map(|n| (n, c))).collect();
+        book.callbacks = callbacks.into_iter().filter_map(|c| number_of(&c.id).map(|n| (n, c))).collect();
         book.next = s.next.max(book.callbacks.keys().next_back().copied().unwrap_or(0));
+        book.evicted = s.evicted;
         book.reindex();
+        // A dump of a server with larger caps is cut to this one's.
+        book.prune(&self.caps, scheduler, now_ms);
         let heads: Vec<u64> = book
             .callbacks
             .iter()
@@ -951,6 +1124,7 @@ mod tests {
             signed_url: None,
             signature: None,
             attempts: vec![],
+            attempts_dropped: 0,
             cycle_attempts: 0,
             next_attempt_ms: None,
             in_flight: false,

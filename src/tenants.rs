@@ -5,6 +5,12 @@
 //! yield exactly one success. Answers that only read (lists, info, authentication) hold it shared, so they
 //! run side by side instead of queueing behind each other's serialisation. Handlers never `.await` while
 //! holding it: they are synchronous functions.
+//!
+//! Neither lock starves a writer. A tenant's lock spins a bounded number of failed attempts, then blocks
+//! in `parking_lot`'s task-fair lock (readers then queue behind a waiting writer). The map of tenants is
+//! read only for the look-up itself (the tenant's `Arc` is cloned out), never while a tenant's lock is
+//! awaited or held, so adding, removing, resetting or restoring tenants (its writers) gets in between
+//! readers however steady they are.
 
 use crate::feed::{Change, Feed};
 use crate::VendorKind;
@@ -107,17 +113,20 @@ impl<S> TenantLock<S> {
 }
 
 /// Take a lock: `try_take` it; while it is `busy`, watch it with plain loads (no writes to the lock's line)
-/// and try again when it looks free; after [`SPINS_BEFORE_BLOCKING`] checks, `block` for it.
+/// and try again when it looks free; after [`SPINS_BEFORE_BLOCKING`] checks and failed attempts together,
+/// `block` for it. Every failed attempt counts, also when the lock reads as free: one with parked waiters
+/// reads free after an unlock yet cannot be taken until a waiter has it, and must not be spun on forever.
 fn spin_then_block<G>(
     try_take: impl Fn() -> Option<G>,
     busy: impl Fn() -> bool,
     block: impl FnOnce() -> G,
 ) -> G {
-    let mut spins = 0;
+    let mut spins: u32 = 0;
     loop {
         if let Some(guard) = try_take() {
             return guard;
         }
+        spins += 1;
         while busy() && spins < SPINS_BEFORE_BLOCKING {
             std::hint::spin_loop();
             spins += 1;
@@ -125,6 +134,7 @@ fn spin_then_block<G>(
         if spins >= SPINS_BEFORE_BLOCKING {
             return block();
         }
+        std::hint::spin_loop();
     }
 }
 
@@ -182,31 +192,31 @@ impl<S> Tenants<S> {
 }
 
 impl<S: Clone + Serialize + DeserializeOwned> Tenants<S> {
-    /// The tenant named `id`.
+    /// The tenant named `id`. The map is read only for the look-up (task-fair: behind a waiting writer),
+    /// never while a tenant's lock is awaited or held, so its writers are never starved and a reader
+    /// never waits for a writer that waits for it.
     pub fn get(&self, id: &str) -> Option<Arc<TenantLock<S>>> {
         self.map.read().get(id).cloned()
     }
 
     /// Run `f` under the tenant's lock, exclusively.
     pub fn write<R>(&self, id: &str, f: impl FnOnce(&mut S) -> R) -> Option<R> {
-        // The map stays read-locked (recursively: `f` may look up another tenant even while a writer
-        // waits) instead of cloning the tenant's `Arc`: two fewer atomic writes to a line every worker
-        // thread shares, per call.
-        let map = self.map.read_recursive();
-        let mut guard = map.get(id)?.lock();
+        let tenant = self.get(id)?;
+        let mut guard = tenant.lock();
         Some(f(&mut guard))
     }
 
     /// Run `f` under the tenant's lock, shared with other readers.
     pub fn read<R>(&self, id: &str, f: impl FnOnce(&S) -> R) -> Option<R> {
-        let map = self.map.read_recursive();
-        let guard = map.get(id)?.read();
+        let tenant = self.get(id)?;
+        let guard = tenant.read();
         Some(f(&guard))
     }
 
-    /// Run `f` on what is fixed of the tenant (see [`Tenants::with_fixed`]), without its lock.
+    /// Run `f` on what is fixed of the tenant (see [`Tenants::with_fixed`]), without its lock (`f` runs
+    /// while the map is read: it must not look tenants up).
     pub fn fixed<R>(&self, id: &str, f: impl FnOnce(&str) -> R) -> Option<R> {
-        let map = self.map.read_recursive();
+        let map = self.map.read();
         Some(f(&map.get(id)?.fixed))
     }
 
@@ -376,5 +386,108 @@ mod tests {
         let plain: Tenants<String> = Tenants::default();
         assert!(plain.insert("a", "alpha".into()));
         assert_eq!(plain.fixed("a", str::to_string).as_deref(), Some(""));
+    }
+
+    #[test]
+    fn the_spin_ends_in_blocking_after_a_bounded_number_of_attempts() {
+        use std::cell::Cell;
+        // A lock that reads as free yet cannot be taken (parked waiters, just after an unlock): every failed
+        // attempt counts, so it blocks after at most SPINS_BEFORE_BLOCKING of them.
+        let (tries, blocked) = (Cell::new(0u32), Cell::new(false));
+        spin_then_block(
+            || {
+                tries.set(tries.get() + 1);
+                None::<()>
+            },
+            || false,
+            || blocked.set(true),
+        );
+        assert!(blocked.get() && tries.get() <= SPINS_BEFORE_BLOCKING, "{} attempts", tries.get());
+        // Held all along: the checks and the attempts together stay within the bound.
+        let (tries, checks) = (Cell::new(0u32), Cell::new(0u32));
+        spin_then_block(
+            || {
+                tries.set(tries.get() + 1);
+                None::<()>
+            },
+            || {
+                checks.set(checks.get() + 1);
+                true
+            },
+            || (),
+        );
+        assert!(tries.get() + checks.get() <= 2 * SPINS_BEFORE_BLOCKING + 2);
+        // Free again in time: taken without blocking.
+        let tries = Cell::new(0u32);
+        let got = spin_then_block(
+            || {
+                tries.set(tries.get() + 1);
+                (tries.get() == 5).then_some("taken")
+            },
+            || false,
+            || "blocked",
+        );
+        assert_eq!(got, "taken");
+    }
+
+    /// Two readers hand the shared side to each other so that one of them always holds it: each takes it
+    /// while the other still holds it, and lets go only once the other has it again (or after a bounded
+    /// wait). A writer that waited for no reader at all would wait until they stop; `take` must get in
+    /// while they are still at it. Returns the round at which it did.
+    fn writer_gets_in_between_readers(read: impl Fn(&dyn Fn()) + Sync, write: impl Fn() + Sync) -> u64 {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        const ROUNDS: u64 = 200_000;
+        let turn = AtomicU64::new(0);
+        let written_at = AtomicU64::new(u64::MAX);
+        std::thread::scope(|scope| {
+            for _ in 0..2 {
+                scope.spawn(|| {
+                    while turn.load(Ordering::SeqCst) < ROUNDS
+                        && written_at.load(Ordering::SeqCst) == u64::MAX
+                    {
+                        read(&|| {
+                            let mine = turn.fetch_add(1, Ordering::SeqCst) + 1;
+                            let mut waited = 0u32;
+                            while turn.load(Ordering::SeqCst) == mine && waited < 200_000 {
+                                std::hint::spin_loop();
+                                waited += 1;
+                            }
+                        });
+                    }
+                });
+            }
+            while turn.load(Ordering::SeqCst) < 100 {
+                std::thread::yield_now();
+            }
+            write();
+            written_at.store(turn.load(Ordering::SeqCst), Ordering::SeqCst);
+        });
+        let at = written_at.load(Ordering::SeqCst);
+        assert!(at < ROUNDS, "the writer got in only after the readers stopped");
+        at
+    }
+
+    #[test]
+    fn writers_are_not_starved_by_steady_readers() {
+        // A tenant's own lock.
+        let lock = TenantLock::new(0u64);
+        writer_gets_in_between_readers(
+            |inside| {
+                let _g = lock.read();
+                inside();
+            },
+            || *lock.lock() += 1,
+        );
+        assert_eq!(*lock.read(), 1);
+        // The map of tenants: readers inside a tenant's lock, a tenant added.
+        let tenants: Tenants<u64> = Tenants::default();
+        assert!(tenants.insert("a", 0));
+        writer_gets_in_between_readers(
+            |inside| {
+                tenants.read("a", |_| inside());
+            },
+            || assert!(tenants.insert("b", 1)),
+        );
+        assert_eq!(tenants.ids(), ["a", "b"]);
     }
 }

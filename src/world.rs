@@ -9,6 +9,7 @@ use crate::clock::{AuthClock, AuthNow, Clock};
 use crate::feed::{Change, Feed};
 use crate::files::FileStore;
 use crate::ids::IdSource;
+use crate::limits::Caps;
 use crate::outbox::Outbox;
 use crate::recording::{self, Recording};
 pub use crate::recording::{Timings, TimingsPatch};
@@ -38,23 +39,26 @@ pub struct World {
     pub callback_policies: RwLock<std::collections::BTreeMap<VendorKind, crate::outbox::RetryPolicy>>,
     /// what changed, for the layers above to follow
     pub feed: Arc<Feed>,
+    /// every memory cap (`--journal-bytes`, `--max-groups`, ...), and their warnings
+    pub caps: Arc<Caps>,
     /// which clock judges client-made times (`--auth-clock`), as [`AuthClock::to_u8`]
     auth_clock: std::sync::atomic::AtomicU8,
 }
 
 impl World {
-    /// A world with an empty state on `clock`, its ids drawn from `seed`, its callbacks sent by `outbox`
-    /// and its changes published on `feed`.
-    pub fn new(clock: Clock, seed: u64, outbox: Arc<Outbox>, feed: Arc<Feed>) -> Self {
+    /// A world with an empty state on `clock`, its ids drawn from `seed`, its callbacks sent by `outbox`,
+    /// its changes published on `feed` and what it keeps bounded by `caps`.
+    pub fn new(clock: Clock, seed: u64, outbox: Arc<Outbox>, feed: Arc<Feed>, caps: Arc<Caps>) -> Self {
         World {
             clock,
             scheduler: Scheduler::default(),
             ids: IdSource::new(seed),
-            files: FileStore::default(),
+            files: FileStore::new(caps.clone()),
             timings: RwLock::new(Timings::default()),
             outbox,
             callback_policies: RwLock::new(std::collections::BTreeMap::new()),
             feed,
+            caps,
             auth_clock: std::sync::atomic::AtomicU8::new(AuthClock::default().to_u8()),
         }
     }

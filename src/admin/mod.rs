@@ -387,7 +387,8 @@ async fn post_fault(app: web::Data<Emulator>, body: web::Payload) -> AdminResult
             return Err(error(400, format!("vendor {v} is not emulated yet")));
         }
     }
-    Ok(HttpResponse::Created().json(app.faults.add(spec)))
+    let rule = app.faults.add(spec).map_err(|e| error(409, e))?;
+    Ok(HttpResponse::Created().json(rule))
 }
 
 async fn delete_faults(app: web::Data<Emulator>) -> HttpResponse {
@@ -406,6 +407,7 @@ async fn delete_fault(app: web::Data<Emulator>, path: web::Path<String>) -> Admi
 
 async fn get_callbacks(app: web::Data<Emulator>, req: HttpRequest) -> AdminResult {
     let mut f = CallbackFilter::default();
+    let (mut after, mut limit) = (None, crate::outbox::PAGE_DEFAULT);
     for (k, v) in form_pairs(req.query_string()) {
         match k.as_str() {
             "vendor" => f.vendor = Some(v.parse().map_err(|e: String| error(400, e))?),
@@ -417,16 +419,27 @@ async fn get_callbacks(app: web::Data<Emulator>, req: HttpRequest) -> AdminResul
                     error(400, format!("state must be held, pending, delivered or failed, got `{v}`"))
                 })?)
             }
+            "after" => after = Some(v),
+            "limit" => {
+                limit = v.parse().ok().filter(|n| *n <= crate::outbox::PAGE_MAX).ok_or_else(|| {
+                    error(
+                        400,
+                        format!("limit must be a count of at most {}, got `{v}`", crate::outbox::PAGE_MAX),
+                    )
+                })?
+            }
             other => {
                 return Err(error(
                     400,
-                    format!("unknown filter `{other}` (vendor, resource, event, tenant, state)"),
+                    format!(
+                        "unknown filter `{other}` (vendor, resource, event, tenant, state, after, limit)"
+                    ),
                 ))
             }
         }
     }
-    let list = app.world.outbox.list(&f);
-    Ok(HttpResponse::Ok().json(json!({ "count": list.len(), "callbacks": list })))
+    let page = app.world.outbox.list(&f, after.as_deref(), limit).map_err(|e| error(400, e))?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 async fn get_callback(app: web::Data<Emulator>, path: web::Path<String>) -> AdminResult {

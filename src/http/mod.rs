@@ -44,18 +44,13 @@ pub struct FrontDoor {
 }
 
 impl FrontDoor {
-    /// A front door to `world` keeping `journal_size` requests, applying `faults`, refusing bodies over
-    /// `max_body_bytes`, handing out URLs under `public_url` until requests say otherwise.
-    pub fn new(
-        world: Arc<World>,
-        faults: Arc<Faults>,
-        journal_size: usize,
-        max_body_bytes: usize,
-        public_url: String,
-    ) -> Self {
+    /// A front door to `world` journaling requests within the world's caps (`--journal-size`,
+    /// `--journal-bytes`), applying `faults`, refusing bodies over `max_body_bytes`, handing out URLs under
+    /// `public_url` until requests say otherwise.
+    pub fn new(world: Arc<World>, faults: Arc<Faults>, max_body_bytes: usize, public_url: String) -> Self {
         FrontDoor {
+            journal: Journal::new(world.caps.clone()),
             world,
-            journal: Journal::new(journal_size),
             faults,
             routes: RouteBook::default(),
             max_body_bytes,

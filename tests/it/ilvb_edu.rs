@@ -580,3 +580,70 @@ async fn a_receiver_that_comes_back_gets_the_next_retry() {
     rx.stop().await;
     app.stop().await;
 }
+
+/// The callback log is bounded (issue 19): beyond `--callbacks-undelivered` the oldest held callbacks are
+/// evicted and counted, pages of the log follow `after`/`limit`, each callback keeps its latest
+/// `--callback-attempts` attempts and counts the rest, and evicting the head of a resource lets the next
+/// callback of that resource go.
+#[tokio::test]
+async fn the_callback_log_stays_within_its_caps_and_counts_what_it_evicted() {
+    let limits =
+        recmock::Limits { undelivered_callbacks: 3, callback_attempts: 2, ..recmock::Limits::default() };
+    let app =
+        spawn_with(Spawn { fixtures: vec![with_clock(world(None)).to_string()], limits, ..Spawn::default() })
+            .await;
+    req_record(&app, 3003).await;
+    req_record(&app, 3005).await;
+    app.advance(60.0).await;
+    // 1000 for both rooms, three 1001 for 3003 and one for 3005: five held, the two oldest evicted.
+    let (s, v) = app.get("/__admin/callbacks").await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["count"], 3, "{v}");
+    assert_eq!(v["evicted"], json!({"held": 2, "pending": 0, "failed": 0, "delivered": 0}));
+    assert!(v["callbacks"].as_array().unwrap().iter().all(|c| c["state"] == "held"), "{v}");
+    // Pages: one at a time, `next` naming where the next page starts.
+    let (_, p1) = app.get("/__admin/callbacks?limit=2").await;
+    assert_eq!(p1["callbacks"].as_array().unwrap().len(), 2);
+    let next = p1["next"].as_str().expect("a next page").to_string();
+    let (_, p2) = app.get(&format!("/__admin/callbacks?limit=2&after={next}")).await;
+    assert_eq!(p2["callbacks"].as_array().unwrap().len(), 1);
+    assert_eq!(p2["next"], Value::Null);
+    assert_eq!(app.get("/__admin/callbacks?limit=1001").await.0, 400);
+    assert_eq!(app.get("/__admin/callbacks?after=nope").await.0, 400);
+    // The dump carries the count.
+    let (_, dump) = app.get("/__admin/state").await;
+    assert_eq!(dump["outbox"]["evicted"]["held"], 2, "{}", dump["outbox"]);
+    // A receiver that is down: eleven attempts, the latest two kept and nine counted.
+    let (s, _) = app
+        .post("/__admin/callbacks/url", json!({"tenant": format!("ilvb_edu:{SDKAPPID}"), "url": dead_url()}))
+        .await;
+    assert_eq!(s, 200);
+    app.advance(40.0 * 60.0).await;
+    let (_, v) = app.get("/__admin/callbacks?state=failed").await;
+    let failed = v["callbacks"].as_array().unwrap();
+    assert!(!failed.is_empty(), "{v}");
+    for c in failed {
+        assert_eq!(c["attempts"].as_array().unwrap().len(), 2, "{c}");
+        assert_eq!(c["attempts_dropped"], 9, "{c}");
+        assert_eq!(c["attempts"][1]["n"], 11, "{c}");
+    }
+    app.stop().await;
+}
+
+/// `--max-fault-rules`: a rule beyond it is refused with 409 and a message naming the flag.
+#[tokio::test]
+async fn fault_rules_beyond_the_cap_are_refused() {
+    let limits = recmock::Limits { fault_rules: 1, ..recmock::Limits::default() };
+    let app =
+        spawn_with(Spawn { fixtures: vec![with_clock(world(None)).to_string()], limits, ..Spawn::default() })
+            .await;
+    let rule = json!({"action": {"latency_ms": 1}});
+    add_fault(&app, rule.clone()).await;
+    let (s, v) = app.post("/__admin/faults", rule.clone()).await;
+    assert_eq!(s, 409, "{v}");
+    assert!(v.to_string().contains("--max-fault-rules"), "{v}");
+    let (s, _) = app.send(app.client.delete(format!("{}/__admin/faults/1", app.url))).await;
+    assert_eq!(s, 200);
+    add_fault(&app, rule).await;
+    app.stop().await;
+}

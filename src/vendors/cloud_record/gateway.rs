@@ -29,6 +29,7 @@ use super::errors::*;
 use super::{CloudRecord, KIND};
 use crate::feed::{Change, Feed, Tap};
 use crate::http::ws::{Conversation, Opened, Socket};
+use crate::limits::{Cap, Caps};
 use bytestring::ByteString;
 use parking_lot::Mutex;
 use serde_json::{json, Map, Value};
@@ -49,8 +50,6 @@ pub const STREAM_CLOSED: i64 = 20103;
 /// gateway does not know.
 pub const ERROR_FRAME: i64 = 20999;
 
-/// Most sockets the gateway holds at once; another handshake gets HTTP 503.
-pub const MAX_SOCKETS: usize = 10_000;
 /// Most `(app, group)` pairs one request names, and most subscriptions one socket holds.
 pub const MAX_SUBSCRIPTIONS: usize = 256;
 /// The close code of a reset or restore (RFC 6455 1012: service restart).
@@ -126,6 +125,8 @@ impl Hub {
 /// The gateway's sockets, their logins and subscriptions.
 pub struct Gateway {
     feed: Arc<Feed>,
+    /// most sockets at once (`--max-gateway-sockets`); another handshake gets HTTP 503
+    caps: Arc<Caps>,
     hub: Mutex<Hub>,
     tap: Mutex<Option<Tap>>,
 }
@@ -137,15 +138,21 @@ impl std::fmt::Debug for Gateway {
 }
 
 impl Gateway {
-    /// A gateway with no sockets, following `feed` once it has one.
-    pub fn new(feed: Arc<Feed>) -> Self {
-        Gateway { feed, hub: Mutex::new(Hub::default()), tap: Mutex::new(None) }
+    /// A gateway with no sockets, following `feed` once it has one; at most `caps.limits.gateway_sockets`
+    /// of them at once.
+    pub fn new(feed: Arc<Feed>, caps: Arc<Caps>) -> Self {
+        Gateway { feed, caps, hub: Mutex::new(Hub::default()), tap: Mutex::new(None) }
     }
 
     fn open(self: &Arc<Self>, socket: &Arc<Socket>) -> Result<(), String> {
         let mut hub = self.hub.lock();
-        if hub.live.len() >= MAX_SOCKETS {
-            return Err(format!("the event gateway holds {MAX_SOCKETS} sockets already"));
+        let cap = self.caps.limits.gateway_sockets;
+        if hub.live.len() >= cap {
+            drop(hub);
+            self.caps.reached(Cap::GatewaySockets, || {
+                "new event-gateway sockets are refused with HTTP 503".into()
+            });
+            return Err(format!("the event gateway holds {cap} sockets already (--max-gateway-sockets)"));
         }
         hub.live.insert(socket.id, Live { socket: socket.clone(), login: None, topics: Vec::new() });
         let mut tap = self.tap.lock();

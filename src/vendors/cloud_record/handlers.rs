@@ -468,20 +468,27 @@ impl CloudRecord {
             idle_since_ms: None,
             stop_reason: None,
             files_deleted: false,
+            timeout_job_ms: None,
         };
         task.recording.shape = Some(task.file_shape());
         if !task.has_input(acc.groups.get(&group_id)) {
             task.idle_since_ms = Some(now);
         }
-        self.arm_timeout(app, &task);
+        self.arm_timeout(app, &mut task);
         acc.tasks.insert(task);
         Ok(InitAnswer { code: 0, id: 8194, msg: "OK", record_id, seq })
     }
 
-    /// Schedule the idle check of a task that has nothing to record.
-    pub(super) fn arm_timeout(&self, app: &str, task: &RecordTask) {
+    /// Schedule the idle check of a task that has nothing to record. A task has one pending check at a
+    /// time: when one is due no later than the new deadline, it stays, and runs this again when it finds the
+    /// deadline moved (a command on an idle task used to add a job each time).
+    pub(super) fn arm_timeout(&self, app: &str, task: &mut RecordTask) {
         if let (true, Some(idle)) = (task.recording.is_active(), task.idle_since_ms) {
-            let due = idle.max(task.last_command_ms) + task.timeout_s * 1000;
+            let due = idle.max(task.last_command_ms).saturating_add(task.timeout_s.saturating_mul(1000));
+            if task.timeout_job_ms.is_some_and(|pending| pending <= due) {
+                return;
+            }
+            task.timeout_job_ms = Some(due);
             self.world.schedule_vendor(due, KIND, app, super::TIMEOUT_TASK, &task.recording.id);
         }
     }

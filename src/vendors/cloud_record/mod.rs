@@ -195,7 +195,7 @@ impl CloudRecord {
     pub fn new(world: Arc<World>, door: Arc<FrontDoor>) -> Self {
         CloudRecord {
             accounts: Tenants::new(KIND, "accounts", &world.feed),
-            gateway: Arc::new(gateway::Gateway::new(world.feed.clone())),
+            gateway: Arc::new(gateway::Gateway::new(world.feed.clone(), world.caps.clone())),
             world,
             door,
             dev_ids: RwLock::new(HashMap::new()),
@@ -308,8 +308,20 @@ impl CloudRecord {
         let tenant = self.accounts.get(app)?;
         let mut acc = tenant.lock();
         let task = acc.tasks.get_mut(record_id)?;
+        // This job is the task's one pending check (or, after a restore, the dump's: adopted as it).
+        let ours = task.timeout_job_ms.is_none_or(|due| due == at);
+        if ours {
+            task.timeout_job_ms = None;
+        }
         let idle = task.idle_since_ms?;
-        if !task.recording.is_active() || idle.max(task.last_command_ms) + task.timeout_s * 1000 > at {
+        if !task.recording.is_active() {
+            return None;
+        }
+        if idle.max(task.last_command_ms).saturating_add(task.timeout_s.saturating_mul(1000)) > at {
+            // A command moved the deadline: the check comes back then.
+            if ours {
+                self.arm_timeout(app, task);
+            }
             return None;
         }
         let (before, timeout_s) = (task.status(), task.timeout_s);
@@ -694,6 +706,7 @@ impl Vendor for CloudRecord {
                 idle_since_ms: None,
                 stop_reason: Some("finish".into()),
                 files_deleted: false,
+                timeout_job_ms: None,
             };
             acc.tasks.insert(task);
         }

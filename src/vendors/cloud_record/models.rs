@@ -189,6 +189,10 @@ pub struct RecordTask {
     pub stop_reason: Option<String>,
     /// files were deleted through `POST /v1/record/file`
     pub files_deleted: bool,
+    /// when its one pending idle-timeout job is due, virtual ms (none pending; not in dumps: a restored
+    /// task adopts the dump's job when it runs)
+    #[serde(skip)]
+    pub timeout_job_ms: Option<i64>,
 }
 
 impl RecordTask {
@@ -309,41 +313,53 @@ impl Account {
     }
 }
 
-/// Position of a task in its account's table (creation order).
+/// Where a task is stored in its account's table (a freed slot is reused by the next task).
 type Slot = u32;
 
-/// The tasks of one group, and its active ones (statuses 1, 2, 7), as sorted slots. Plain vectors: a
+/// A task's place in the indexes: its rank in creation order (high half) and its slot (low half). Ranks
+/// only grow, so a new task's key is past every other and is appended; a task's key never changes.
+type Key = u64;
+
+fn key_of(rank: u32, slot: Slot) -> Key {
+    (u64::from(rank) << 32) | u64::from(slot)
+}
+
+fn slot_of(key: Key) -> usize {
+    (key & u64::from(u32::MAX)) as usize
+}
+
+/// The tasks of one group, and its active ones (statuses 1, 2, 7), as sorted keys. Plain vectors: a
 /// group usually holds a handful of tasks (an account can have a group per class), and new tasks append.
 #[derive(Debug, Clone, Default, PartialEq)]
 struct GroupSlots {
-    all: Vec<Slot>,
-    active: Vec<Slot>,
+    all: Vec<Key>,
+    active: Vec<Key>,
 }
 
-/// Put `slot` into the sorted `v`; false if it was there.
-fn file_slot(v: &mut Vec<Slot>, slot: Slot) -> bool {
+/// Put `key` into the sorted `v`; false if it was there.
+fn file_slot(v: &mut Vec<Key>, key: Key) -> bool {
     match v.last() {
-        Some(&last) if last < slot => {
-            v.push(slot);
+        Some(&last) if last < key => {
+            v.push(key);
             true
         }
         None => {
-            v.push(slot);
+            v.push(key);
             true
         }
-        _ => match v.binary_search(&slot) {
+        _ => match v.binary_search(&key) {
             Ok(_) => false,
             Err(at) => {
-                v.insert(at, slot);
+                v.insert(at, key);
                 true
             }
         },
     }
 }
 
-/// Take `slot` out of the sorted `v`; false if it was not there.
-fn unfile_slot(v: &mut Vec<Slot>, slot: Slot) -> bool {
-    match v.binary_search(&slot) {
+/// Take `key` out of the sorted `v`; false if it was not there.
+fn unfile_slot(v: &mut Vec<Key>, key: Key) -> bool {
+    match v.binary_search(&key) {
         Ok(at) => {
             v.remove(at);
             true
@@ -386,17 +402,24 @@ impl TaskFilter {
 /// account grows: a page is found by position in the set of tasks matching the filter (all tasks, one
 /// status, one group), never by sorting or filtering every task.
 ///
-/// Tasks live in `slots`, in creation order (`no`, then record id); a removed task leaves a hole. The
-/// record id maps to its slot; each index is a [`RankedSet`] of slots. Serialised as the map
-/// `record_id → task` it always was.
+/// Tasks live in `slots`; a removed task's slot is reused by the next task, so deletes and creates in any
+/// number leave the table as large as its most tasks at once. The record id maps to its slot; each index
+/// is a [`RankedSet`] of keys (creation rank, slot), so order never depends on where a task is stored, and
+/// every insert is O(log n) however many tasks came and went. Serialised as the map `record_id → task` it
+/// always was.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TaskTable {
     slots: Chunked<Option<RecordTask>>,
+    /// slots whose task was removed, to be reused
+    free: Vec<Slot>,
     ids: FastMap<Box<str>, Slot>,
-    /// status each slot is filed under (so a refresh knows which set to move it out of)
-    filed: Vec<u8>,
-    live: RankedSet<Slot>,
-    by_status: [RankedSet<Slot>; 8],
+    /// per slot: the key its task is filed under, and the status it is filed under (so a refresh knows
+    /// which set to move it out of; `u8::MAX`: none)
+    filed: Vec<(Key, u8)>,
+    /// the next task's rank
+    next_rank: u32,
+    live: RankedSet<Key>,
+    by_status: [RankedSet<Key>; 8],
     /// each group's tasks, and its active ones
     groups: FastMap<Box<str>, GroupSlots>,
     active_count: usize,
@@ -413,15 +436,24 @@ impl TaskTable {
         self.live.is_empty()
     }
 
+    /// Slots the table holds, tasks or free (what its memory is proportional to).
+    pub fn slots(&self) -> usize {
+        self.slots.len()
+    }
+
+    fn at(&self, key: &Key) -> Option<&RecordTask> {
+        self.slots.get(slot_of(*key)).and_then(Option::as_ref)
+    }
+
     /// The task `record_id`.
     pub fn get(&self, record_id: &str) -> Option<&RecordTask> {
-        self.ids.get(record_id).and_then(|s| self.slots[*s as usize].as_ref())
+        self.ids.get(record_id).and_then(|s| self.slots.get(*s as usize)).and_then(Option::as_ref)
     }
 
     /// The task `record_id`, to change; call [`Account::refresh`] afterwards if its status may change.
     pub fn get_mut(&mut self, record_id: &str) -> Option<&mut RecordTask> {
         let s = *self.ids.get(record_id)?;
-        self.slots[s as usize].as_mut()
+        self.slots.get_mut(s as usize).and_then(Option::as_mut)
     }
 
     /// Whether `record_id` exists.
@@ -431,7 +463,7 @@ impl TaskTable {
 
     /// Every task, in creation order.
     pub fn values(&self) -> impl Iterator<Item = &RecordTask> + '_ {
-        self.slots.iter().flatten()
+        self.live.iter().filter_map(|k| self.at(k))
     }
 
     /// The highest creation number.
@@ -444,84 +476,98 @@ impl TaskTable {
     pub fn insert(&mut self, task: RecordTask) {
         if let Some(&s) = self.ids.get(task.recording.id.as_str()) {
             let id = task.recording.id.clone();
-            self.slots[s as usize] = Some(task);
+            if let Some(slot) = self.slots.get_mut(s as usize) {
+                *slot = Some(task);
+            }
             self.reindex(&id);
             return;
         }
+        // The newest task is the last key: no scan over removed tasks.
         let in_order = self
-            .slots
-            .iter()
-            .rev()
-            .flatten()
-            .next()
+            .live
+            .last()
+            .and_then(|k| self.at(k))
             .is_none_or(|last| (last.no, &last.recording.id) < (task.no, &task.recording.id));
-        let Ok(slot) = Slot::try_from(self.slots.len()) else { return };
-        if !in_order {
+        if !in_order || self.next_rank == u32::MAX {
+            // Out of order, or 4 billion tasks created since the table was last built: built afresh (ranks
+            // from 0 again, slots compacted).
             let mut all: Vec<RecordTask> = self.slots.take_all().flatten().collect();
             all.push(task);
             *self = all.into_iter().collect();
             return;
         }
+        let slot = match self.free.pop() {
+            Some(s) => s,
+            None => {
+                let Ok(s) = Slot::try_from(self.slots.len()) else { return };
+                self.slots.push(None);
+                self.filed.push((0, u8::MAX));
+                s
+            }
+        };
+        let key = key_of(self.next_rank, slot);
+        self.next_rank += 1;
         // Filed as `reindex` would file it, without looking the new task and its group up again.
         let (status, active) = (status_slot(task.status()) as u8, task.recording.is_active());
         match self.groups.get_mut(task.group_id.as_str()) {
             Some(g) => {
-                file_slot(&mut g.all, slot);
+                file_slot(&mut g.all, key);
                 if active {
-                    file_slot(&mut g.active, slot);
+                    file_slot(&mut g.active, key);
                 }
             }
             None => {
-                let active = if active { vec![slot] } else { Vec::new() };
-                self.groups.insert(task.group_id.as_str().into(), GroupSlots { all: vec![slot], active });
+                let active = if active { vec![key] } else { Vec::new() };
+                self.groups.insert(task.group_id.as_str().into(), GroupSlots { all: vec![key], active });
             }
         }
         self.active_count += usize::from(active);
-        self.by_status[status as usize].insert(slot);
-        self.filed.push(status);
-        self.live.insert(slot);
+        self.by_status[status as usize].insert(key);
+        self.filed[slot as usize] = (key, status);
+        self.live.insert(key);
         self.ids.insert(task.recording.id.as_str().into(), slot);
-        self.slots.push(Some(task));
+        self.slots[slot as usize] = Some(task);
     }
 
-    /// Remove a task.
+    /// Remove a task (its slot is reused by the next one).
     pub fn remove(&mut self, record_id: &str) -> Option<RecordTask> {
         let s = self.ids.remove(record_id)?;
-        let t = self.slots[s as usize].take()?;
-        self.live.remove(&s);
-        let filed = self.filed[s as usize];
+        let t = self.slots.get_mut(s as usize)?.take()?;
+        let (key, filed) = self.filed[s as usize];
+        self.live.remove(&key);
         if let Some(set) = self.by_status.get_mut(filed as usize) {
-            set.remove(&s);
+            set.remove(&key);
         }
         if let Some(g) = self.groups.get_mut(t.group_id.as_str()) {
-            unfile_slot(&mut g.all, s);
-            if unfile_slot(&mut g.active, s) {
+            unfile_slot(&mut g.all, key);
+            if unfile_slot(&mut g.active, key) {
                 self.active_count -= 1;
             }
             if g.all.is_empty() {
                 self.groups.remove(t.group_id.as_str());
             }
         }
-        self.filed[s as usize] = u8::MAX;
+        self.filed[s as usize] = (0, u8::MAX);
+        self.free.push(s);
         Some(t)
     }
 
     /// File one task under its current status (and in the active index if it is active).
     pub fn reindex(&mut self, record_id: &str) {
         let Some(&s) = self.ids.get(record_id) else { return };
-        let Some(t) = &self.slots[s as usize] else { return };
+        let Some(Some(t)) = self.slots.get(s as usize) else { return };
         let (status, active) = (status_slot(t.status()) as u8, t.recording.is_active());
-        let before = self.filed[s as usize];
+        let (key, before) = self.filed[s as usize];
         if before != status {
             if let Some(set) = self.by_status.get_mut(before as usize) {
-                set.remove(&s);
+                set.remove(&key);
             }
-            self.by_status[status as usize].insert(s);
-            self.filed[s as usize] = status;
+            self.by_status[status as usize].insert(key);
+            self.filed[s as usize] = (key, status);
         }
         // Every task's group is in `groups` (filed on insert).
         let Some(g) = self.groups.get_mut(t.group_id.as_str()) else { return };
-        let was = if active { !file_slot(&mut g.active, s) } else { unfile_slot(&mut g.active, s) };
+        let was = if active { !file_slot(&mut g.active, key) } else { unfile_slot(&mut g.active, key) };
         self.active_count = self.active_count + usize::from(active) - usize::from(was);
     }
 
@@ -532,11 +578,7 @@ impl TaskTable {
 
     /// Active tasks of one group, in creation order.
     pub fn active_in_group<'a>(&'a self, group: &str) -> impl Iterator<Item = &'a RecordTask> + 'a {
-        self.groups
-            .get(group)
-            .into_iter()
-            .flat_map(|g| g.active.iter())
-            .filter_map(|s| self.slots[*s as usize].as_ref())
+        self.groups.get(group).into_iter().flat_map(|g| g.active.iter()).filter_map(|k| self.at(k))
     }
 
     /// Number of active tasks in one group.
@@ -559,10 +601,10 @@ impl TaskTable {
             let total = hit.len();
             return (total, hit.into_iter().skip(skip).take(size).collect());
         }
-        let slot = |s: &Slot| self.slots[*s as usize].as_ref();
+        let slot = |k: &Key| self.at(k);
         let unfiltered = f.start_ms.is_none() && f.stop_ms.is_none();
         if let Some(g) = &f.group_id {
-            let all: &[Slot] = self.groups.get(g.as_str()).map_or(&[], |g| &g.all);
+            let all: &[Key] = self.groups.get(g.as_str()).map_or(&[], |g| &g.all);
             if unfiltered && f.status.is_none() {
                 return (all.len(), all.iter().skip(skip).take(size).filter_map(slot).collect());
             }
@@ -672,6 +714,7 @@ mod tests {
             idle_since_ms: None,
             stop_reason: None,
             files_deleted: false,
+            timeout_job_ms: None,
         }
     }
 
@@ -726,5 +769,62 @@ mod tests {
         assert_eq!(dumped.as_object().unwrap().keys().collect::<Vec<_>>(), ["r0", "r1", "r2", "r3", "r4"]);
         let back: TaskTable = serde_json::from_value(dumped).unwrap();
         assert_eq!(back, rebuilt);
+    }
+
+    /// Creates and deletes in any number leave the table as large as its most tasks at once, keep creation
+    /// order and indexes exact, and an insert never looks at removed tasks.
+    #[test]
+    fn freed_slots_are_reused_and_the_order_survives_churn() {
+        let mut table = TaskTable::default();
+        let mut no = 0u64;
+        let mut alive: std::collections::VecDeque<String> = Default::default();
+        for round in 0..40 {
+            for _ in 0..100 {
+                no += 1;
+                let id = format!("r{no:06}");
+                let mut t = task(&id, &format!("g{}", no % 7));
+                t.no = no;
+                table.insert(t);
+                alive.push_back(id);
+            }
+            // Delete the oldest 90 and a few in the middle.
+            for _ in 0..90 {
+                let id = alive.pop_front().unwrap();
+                assert!(table.remove(&id).is_some());
+            }
+            if round % 3 == 0 {
+                let mid = alive.remove(alive.len() / 2).unwrap();
+                assert!(table.remove(&mid).is_some());
+            }
+        }
+        assert_eq!(table.len(), alive.len());
+        assert!(table.slots() <= alive.len() + 100, "{} slots for {} tasks", table.slots(), alive.len());
+        let ids: Vec<&str> = table.values().map(|t| t.recording.id.as_str()).collect();
+        assert_eq!(ids, alive.iter().map(String::as_str).collect::<Vec<_>>());
+        let rebuilt: TaskTable = table.values().cloned().collect();
+        for f in [
+            TaskFilter::default(),
+            TaskFilter { status: Some(1), ..Default::default() },
+            TaskFilter { group_id: Some("g3".into()), ..Default::default() },
+        ] {
+            for (skip, size) in [(0, 50), (7, 13), (300, 50)] {
+                let (a, b) = (table.page(&f, skip, size), rebuilt.page(&f, skip, size));
+                assert_eq!(a, b, "{f:?} {skip} {size}");
+            }
+        }
+        assert_eq!(table.active_count(), rebuilt.active_count());
+        assert_eq!(table.active_in_group_count("g3"), rebuilt.active_in_group_count("g3"));
+        // Ranks run out after 4 billion creates: the table is built afresh, in the same order.
+        table.next_rank = u32::MAX - 1;
+        for _ in 0..3 {
+            no += 1;
+            let mut t = task(&format!("r{no:06}"), "g1");
+            t.no = no;
+            table.insert(t);
+        }
+        assert!(table.next_rank < 10_000);
+        let after: Vec<u64> = table.values().map(|t| t.no).collect();
+        assert!(after.windows(2).all(|w| w[0] < w[1]) && after.len() == alive.len() + 3);
+        assert_eq!(table.slots(), table.len());
     }
 }

@@ -529,9 +529,12 @@ impl ClassFilter {
 /// creation time) through [`ClassTable::insert`], so the indexes never go stale.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ClassTable {
-    /// classes where they are stored (a removed one leaves a hole); a page reads its rows straight from
-    /// here, one memory access each, however many classes there are
+    /// classes where they are stored; a page reads its rows straight from here, one memory access each,
+    /// however many classes there are. A changed class keeps its slot; a removed one's slot is reused by
+    /// the next class, so the table is as large as its most classes at once.
     slots: Chunked<Option<Class>>,
+    /// slots whose class was removed, to be reused
+    free: Vec<u32>,
     ids: FastMap<u64, u32>,
     all: RankedSet<ClassKey>,
     by_status: [RankedSet<ClassKey>; 3],
@@ -597,21 +600,42 @@ impl ClassTable {
         all
     }
 
-    /// Add a class, or replace the one with its id.
-    pub fn insert(&mut self, id: u64, class: Class) -> Option<Class> {
-        let old = self.remove(&id);
-        let Ok(slot) = u32::try_from(self.slots.len()) else { return old };
-        self.file(Self::key(id, slot, &class), &class);
-        self.slots.push(Some(class));
-        self.ids.insert(id, slot);
-        old
+    /// Slots the table holds, classes or free (what its memory is proportional to).
+    pub fn slots(&self) -> usize {
+        self.slots.len()
     }
 
-    /// Remove a class.
+    /// Add a class, or replace the one with its id where it is stored (`class/modify`).
+    pub fn insert(&mut self, id: u64, class: Class) -> Option<Class> {
+        if let Some(&slot) = self.ids.get(&id) {
+            let old = self.slots.get_mut(slot as usize).and_then(Option::take);
+            if let Some(old) = &old {
+                self.unfile(Self::key(id, slot, old), old);
+            }
+            self.file(Self::key(id, slot, &class), &class);
+            self.slots[slot as usize] = Some(class);
+            return old;
+        }
+        let slot = match self.free.pop() {
+            Some(s) => s,
+            None => {
+                let Ok(s) = u32::try_from(self.slots.len()) else { return None };
+                self.slots.push(None);
+                s
+            }
+        };
+        self.file(Self::key(id, slot, &class), &class);
+        self.slots[slot as usize] = Some(class);
+        self.ids.insert(id, slot);
+        None
+    }
+
+    /// Remove a class (its slot is reused by the next one).
     pub fn remove(&mut self, id: &u64) -> Option<Class> {
         let slot = self.ids.remove(id)?;
-        let old = self.slots[slot as usize].take()?;
+        let old = self.slots.get_mut(slot as usize)?.take()?;
         self.unfile(Self::key(*id, slot, &old), &old);
+        self.free.push(slot);
         Some(old)
     }
 
@@ -725,5 +749,66 @@ mod tests {
         assert_eq!(VideoType::published(2), None);
         assert_eq!(file_safe("a/b c.mp4"), "a_b_c.mp4");
         assert_eq!(ClassStatus::words(), "will, ing, end");
+    }
+
+    fn class(id: u64, no: u64) -> Class {
+        Class {
+            no,
+            class_id: id,
+            class_topic: format!("c{id}"),
+            class_type: ClassType::Public,
+            class_status: ClassStatus::Will,
+            teacher_id: "t".into(),
+            create_time: 1_000 + (no as i64 % 5),
+            start_time: 0,
+            stop_time: 0,
+            real_start_time: 0,
+            real_stop_time: 0,
+            members: vec![],
+            settings: Settings::default(),
+            record_user_id: None,
+            record_user_sig: None,
+            present: BTreeMap::new(),
+        }
+    }
+
+    /// `class/modify` changes a class where it is stored; deletes free slots the next classes take: the
+    /// table never grows past its most classes at once, and pages agree with a table built afresh.
+    #[test]
+    fn modified_classes_stay_put_and_freed_slots_are_reused() {
+        let mut t = ClassTable::default();
+        let mut alive = std::collections::VecDeque::new();
+        let mut no = 0;
+        for _ in 0..30 {
+            for _ in 0..50 {
+                no += 1;
+                let id = 100_000 + no;
+                t.insert(id, class(id, no));
+                alive.push_back(id);
+            }
+            for &id in alive.iter().take(20) {
+                let mut c = t.get(&id).cloned().unwrap();
+                c.class_topic = "moved".into();
+                c.class_type = ClassType::OneToMany;
+                assert!(t.insert(id, c).is_some());
+            }
+            for _ in 0..45 {
+                let id = alive.pop_front().unwrap();
+                assert!(t.remove(&id).is_some());
+            }
+        }
+        assert_eq!(t.len(), alive.len());
+        assert!(t.slots() <= alive.len() + 50, "{} slots for {} classes", t.slots(), alive.len());
+        let rebuilt: ClassTable = serde_json::from_value(serde_json::to_value(&t).unwrap()).unwrap();
+        for f in [
+            ClassFilter::default(),
+            ClassFilter { types: [ClassType::OneToMany].into(), ..Default::default() },
+            ClassFilter { types: [ClassType::Public].into(), ..Default::default() },
+        ] {
+            for desc in [false, true] {
+                let (a, b) = (t.page(&f, desc, 3, 40), rebuilt.page(&f, desc, 3, 40));
+                assert_eq!(a, b, "{f:?} {desc}");
+            }
+        }
     }
 }

@@ -5,6 +5,7 @@ use super::errors::*;
 use super::models::*;
 use super::IlvbEdu;
 use crate::http::{Exchange, Reply};
+use crate::limits::Cap;
 use crate::recording::{MediaKind, Recording};
 use crate::vendors::kit::{self, BodyProblem};
 use serde_json::{json, Value};
@@ -227,9 +228,14 @@ impl IlvbEdu {
             .or_else(|| req.groupid.clone())
             .filter(|g| !g.is_empty())
             .ok_or_else(|| EduError::param("group_id is required"))?;
-        self.apps.write(tenant, |app| {
-            app.groups.insert(group.clone(), now);
-        });
+        let caps = &self.world.caps;
+        let full =
+            self.apps.write(tenant, |app| app.report_group(group, now, caps.limits.groups)).unwrap_or(false);
+        if full {
+            caps.reached(Cap::Groups, || {
+                "the longest-reported whiteboard groups of a 000 app are forgotten".into()
+            });
+        }
         Ok(json!({}))
     }
 }

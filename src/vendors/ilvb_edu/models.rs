@@ -131,6 +131,53 @@ impl EduApp {
     pub fn new(config: AppConfig) -> Self {
         EduApp { config, rooms: BTreeMap::new(), groups: BTreeMap::new(), pickup: Vec::new() }
     }
+
+    /// Note that `group` was reported at `now`, keeping at most `cap` groups: beyond it the tenth reported
+    /// longest ago (at least one) is forgotten at once, so a report costs O(log n) on average. True when
+    /// some were forgotten.
+    pub fn report_group(&mut self, group: String, now: i64, cap: usize) -> bool {
+        self.groups.insert(group, now);
+        let cap = cap.max(1);
+        if self.groups.len() <= cap {
+            return false;
+        }
+        let excess = self.groups.len() - cap;
+        let drop_n = excess.max(cap / 10).min(self.groups.len() - 1);
+        let mut by_age: Vec<(i64, &String)> = self.groups.iter().map(|(g, t)| (*t, g)).collect();
+        by_age.select_nth_unstable(drop_n - 1);
+        let old: Vec<String> = by_age[..drop_n].iter().map(|(_, g)| (*g).clone()).collect();
+        for g in old {
+            self.groups.remove(&g);
+        }
+        true
+    }
 }
 
 impl crate::tenants::TenantState for EduApp {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reported_groups_are_bounded_and_the_oldest_go() {
+        let config: AppConfig =
+            serde_json::from_value(serde_json::json!({"sdkappid": 1, "key": "k"})).unwrap();
+        let mut app = EduApp::new(config);
+        for i in 0..100 {
+            assert!(!app.report_group(format!("g{i}"), i, 100));
+        }
+        // Reporting one again refreshes it; a new one over the cap forgets the tenth reported longest ago.
+        assert!(!app.report_group("g0".into(), 1_000, 100));
+        assert!(app.report_group("new".into(), 1_001, 100));
+        assert_eq!(app.groups.len(), 91);
+        assert!(
+            app.groups.contains_key("g0") && app.groups.contains_key("new") && app.groups.contains_key("g11")
+        );
+        assert!(!app.groups.contains_key("g1") && !app.groups.contains_key("g10"));
+        let mut tiny = EduApp::new(app.config.clone());
+        assert!(!tiny.report_group("a".into(), 1, 1));
+        assert!(tiny.report_group("b".into(), 2, 1));
+        assert_eq!(tiny.groups.keys().collect::<Vec<_>>(), ["b"]);
+    }
+}

@@ -38,8 +38,10 @@ pub struct Spawn {
     pub state_file: Option<PathBuf>,
     /// seed
     pub seed: u64,
-    /// journal size
+    /// journal size (`--journal-size`: wins over `limits.journal_entries`)
     pub journal_size: usize,
+    /// the memory caps (`--journal-bytes`, `--callbacks-undelivered`, ...)
+    pub limits: recmock::Limits,
     /// body limit
     pub max_body_bytes: usize,
     /// also listen with TLS on an ephemeral port, with a certificate from a fresh local CA (see
@@ -57,6 +59,7 @@ impl Default for Spawn {
             state_file: None,
             seed: 42,
             journal_size: 10_000,
+            limits: recmock::Limits::default(),
             max_body_bytes: 1024 * 1024,
             tls: false,
             auth_clock: Some(recmock::clock::AuthClock::Virtual),
@@ -96,7 +99,7 @@ pub fn config_of(opts: Spawn) -> Config {
         frozen_clock: true,
         auth_clock: opts.auth_clock,
         state_file: opts.state_file,
-        journal_size: opts.journal_size,
+        limits: recmock::Limits { journal_entries: opts.journal_size, ..opts.limits },
         max_body_bytes: opts.max_body_bytes,
         workers: Some(2),
         handle_signals: false,
