@@ -191,9 +191,14 @@ struct ServeArgs {
     /// answers) or `wall`. Wins over a fixture's `auth_clock`. Default: either.
     #[arg(long, value_name = "MODE", env = "RECMOCK_AUTH_CLOCK", value_parser = parse_auth_clock)]
     auth_clock: Option<AuthClock>,
-    /// Restore the world from FILE at start if it exists; write it there on clean shutdown (SIGINT/SIGTERM).
+    /// Restore the world from FILE at start if it exists; write it there every --state-interval seconds
+    /// and on clean shutdown (SIGINT/SIGTERM). Written whole or not at all, readable by its owner only.
     #[arg(long, value_name = "FILE", env = "RECMOCK_STATE_FILE")]
     state_file: Option<PathBuf>,
+    /// Seconds between snapshots of the world into --state-file (taken without stalling requests), so a
+    /// crash or SIGKILL loses at most that much; 0 writes it only on clean shutdown.
+    #[arg(long, value_name = "SECONDS", env = "RECMOCK_STATE_INTERVAL", default_value_t = 30)]
+    state_interval: u64,
     /// Log level: error, warn, info, debug, trace (or a tracing filter such as `recmock=debug`).
     #[arg(long, env = "RECMOCK_LOG_LEVEL", default_value = "info")]
     log_level: String,
@@ -278,6 +283,7 @@ fn config_of(a: &ServeArgs) -> Config {
         auth_clock: a.auth_clock,
         default_auth_clock: AuthClock::Either,
         state_file: a.state_file.clone(),
+        state_interval_s: a.state_interval,
         journal_size: a.journal_size,
         max_body_bytes: a.max_body_bytes,
         workers: a.workers,
@@ -290,6 +296,7 @@ fn config_of(a: &ServeArgs) -> Config {
                 _ => TlsCertificate::LocalCa { dir: a.tls_dir.clone(), extra_names: a.tls_names.clone() },
             },
         }),
+        tls_dir: Some(a.tls_dir.clone()),
         cors_origin: a.cors_origin.clone(),
         admin: AdminConfig {
             cors: a.admin_cors.clone().map(|o| o.0).unwrap_or_default(),
@@ -407,7 +414,10 @@ fn print_banner(app: &Application, args: &ServeArgs) {
     };
     say!("  auth     : --auth-clock {} ({judged})", a.world.auth_clock());
     if let Some(p) = &args.state_file {
-        say!("  state    : {} (written on shutdown)", p.display());
+        match args.state_interval {
+            0 => say!("  state    : {} (written on shutdown)", p.display()),
+            n => say!("  state    : {} (written every {n} s and on shutdown)", p.display()),
+        }
     }
     say!("  credentials:");
     for v in a.vendors() {

@@ -19,6 +19,7 @@ mod live_sdk;
 mod media;
 mod meeting;
 mod openapi;
+mod outbox;
 mod recordings;
 mod scenario_runner;
 mod smoke;

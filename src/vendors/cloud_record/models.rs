@@ -643,6 +643,10 @@ impl<'de> Deserialize<'de> for TaskTable {
 }
 
 impl crate::tenants::TenantState for Account {
+    fn fixture_item(&self) -> serde_json::Value {
+        serde_json::to_value(&self.config).unwrap_or_default()
+    }
+
     fn rebuild(&mut self) {
         Account::rebuild(self);
     }

@@ -133,4 +133,8 @@ impl EduApp {
     }
 }
 
-impl crate::tenants::TenantState for EduApp {}
+impl crate::tenants::TenantState for EduApp {
+    fn fixture_item(&self) -> serde_json::Value {
+        serde_json::to_value(&self.config).unwrap_or_default()
+    }
+}
