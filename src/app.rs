@@ -421,6 +421,19 @@ impl Emulator {
                 dump.recmock_state
             ));
         }
+        // Every number of the dump's state is one it is safe to count and add with (one check, every part).
+        let parts = [
+            ("scheduler", serde_json::to_value(&dump.scheduler).unwrap_or_default()),
+            ("files", serde_json::to_value(&dump.files).unwrap_or_default()),
+            ("ids", serde_json::to_value(dump.ids).unwrap_or_default()),
+        ];
+        for (name, v) in &parts {
+            crate::checks::dump_numbers(v, name)?;
+        }
+        crate::checks::dump_numbers(&dump.outbox, "outbox")?;
+        for (k, v) in &dump.vendors {
+            crate::checks::dump_numbers(v, &format!("vendors.{k}"))?;
+        }
         for k in dump.vendors.keys() {
             let kind: VendorKind = k.parse().map_err(|e| format!("vendors.{k}: {e}"))?;
             if self.vendor(kind).is_none() {

@@ -10,6 +10,7 @@ mod admin_guard;
 mod auth_clock;
 mod cli;
 mod cloud_record;
+mod extremes;
 mod gateway;
 mod hardening;
 mod iclass;

@@ -647,6 +647,14 @@ impl crate::tenants::TenantState for Account {
         serde_json::to_value(&self.config).unwrap_or_default()
     }
 
+    /// Each account stands under its own app id.
+    fn check_dump(accounts: &BTreeMap<String, Self>) -> Result<(), String> {
+        match accounts.iter().find(|(id, a)| **id != a.config.app_id) {
+            Some((id, a)) => Err(format!("accounts.{id}: holds the account {}", a.config.app_id)),
+            None => Ok(()),
+        }
+    }
+
     fn rebuild(&mut self) {
         Account::rebuild(self);
     }
