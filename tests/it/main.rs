@@ -24,4 +24,5 @@ mod outbox;
 mod recordings;
 mod scenario_runner;
 mod smoke;
+mod state_file;
 mod tls;
