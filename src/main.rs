@@ -225,7 +225,8 @@ struct ServeArgs {
     /// PEM private key of --tls-cert.
     #[arg(long, value_name = "FILE", env = "RECMOCK_TLS_KEY", requires_all = ["tls_cert", "tls_port"])]
     tls_key: Option<PathBuf>,
-    /// Directory of recmock's local CA, used when --tls-port is given without --tls-cert (created on first use).
+    /// Directory of recmock's local CA, used when --tls-port is given without --tls-cert (created on first use);
+    /// callback receivers over HTTPS whose certificate it signed are trusted too.
     #[arg(long, value_name = "DIR", env = "RECMOCK_TLS_DIR", default_value_os_t = recmock::tls::default_dir())]
     tls_dir: PathBuf,
     /// Another host name the local CA's certificate covers, beyond the vendor hosts and localhost (repeatable);
