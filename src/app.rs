@@ -161,7 +161,8 @@ impl Emulator {
         // Every memory cap, read by the layers that keep things (docs/decisions.md, "Bounded memory").
         let caps = Arc::new(Caps::new(config.limits));
         let faults = Arc::new(Faults::new(caps.clone()));
-        let outbox = Arc::new(Outbox::new(faults.clone(), feed.clone(), caps.clone()));
+        let roots = crate::http::tls::receiver_roots(config.ca_dir());
+        let outbox = Arc::new(Outbox::new(faults.clone(), feed.clone(), caps.clone(), &roots));
         outbox.set_timeout_ms(config.callback_timeout_ms);
         let world = Arc::new(World::new(clock, seed, outbox, feed, caps));
         world.set_auth_clock(config.auth_clock.unwrap_or(config.default_auth_clock));
@@ -419,6 +420,19 @@ impl Emulator {
                 dump.recmock_state
             ));
         }
+        // Every number of the dump's state is one it is safe to count and add with (one check, every part).
+        let parts = [
+            ("scheduler", serde_json::to_value(&dump.scheduler).unwrap_or_default()),
+            ("files", serde_json::to_value(&dump.files).unwrap_or_default()),
+            ("ids", serde_json::to_value(dump.ids).unwrap_or_default()),
+        ];
+        for (name, v) in &parts {
+            crate::checks::dump_numbers(v, name)?;
+        }
+        crate::checks::dump_numbers(&dump.outbox, "outbox")?;
+        for (k, v) in &dump.vendors {
+            crate::checks::dump_numbers(v, &format!("vendors.{k}"))?;
+        }
         for k in dump.vendors.keys() {
             let kind: VendorKind = k.parse().map_err(|e| format!("vendors.{k}: {e}"))?;
             if self.vendor(kind).is_none() {
@@ -447,8 +461,38 @@ impl Emulator {
             serde_json::from_value(dump.callback_settings.clone())
                 .map_err(|e| format!("callback_settings: {e}"))?
         };
+        // The settings a fixture could give are checked as a fixture's (one check of ranges for both).
+        let mut callbacks = serde_json::Map::new();
+        if let Some(ms) = settings.timeout_ms {
+            callbacks.insert("timeout_ms".into(), json!(ms));
+        }
         for (k, p) in &settings.policies {
-            p.check().map_err(|e| format!("callback_settings.policies.{k}: {e}"))?;
+            callbacks.insert(k.as_str().into(), json!(p));
+        }
+        let as_fixture = json!({
+            "clock": { "start": dump.clock.now_ms.div_euclid(1000), "frozen": dump.clock.frozen,
+                       "scale": dump.clock.scale },
+            "timings": dump.timings,
+            "callbacks": callbacks,
+        });
+        let mut errors = Vec::new();
+        fixture::parse_common(&as_fixture, &mut errors);
+        if let Some(e) = errors.first() {
+            let path = e
+                .path
+                .replace("callbacks", "callback_settings.policies")
+                .replace("callback_settings.policies.timeout_ms", "callback_settings.timeout_ms");
+            return Err(format!("{path}: {}", e.message));
+        }
+        for (i, r) in faults.rules.iter().enumerate() {
+            let spec =
+                crate::faults::FaultSpec { when: r.when.clone(), action: r.action.clone(), times: r.times };
+            if let Some(p) = spec.problem() {
+                return Err(format!("faults.rules[{i}]: {p}"));
+            }
+            if let Some(v) = r.when.vendor.filter(|v| self.vendor(*v).is_none()) {
+                return Err(format!("faults.rules[{i}]: vendor {v} is not emulated by this recmock"));
+            }
         }
         // Every vendor checks its section before any vendor replaces anything: a bad dump changes nothing.
         let section =

@@ -99,6 +99,55 @@ pub fn unknown_keys(section: &Value, path: &str, known: &[&str], errors: &mut Ve
     }
 }
 
+/// Largest magnitude of an integer a state dump holds outside the configurations (counters, ids, sizes,
+/// numbers a request gave): 2^53, the integers every JSON reader keeps exact. Anything counted up from it
+/// or added to it stays far from overflowing.
+pub const MAX_DUMP_INTEGER: u64 = 1 << 53;
+
+/// Keys whose values [`dump_numbers`] leaves alone: configurations (checked like fixtures), seeds (any
+/// 64 bits), and the documents callbacks carry (opaque bodies, signed as they are).
+const UNCHECKED_DUMP_KEYS: [&str; 4] = ["config", "seed", "payload", "body"];
+
+/// Check every integer of a dumped document `v` (at `path`): an instant or duration in milliseconds
+/// (`*_ms`) lies within ±[`MAX_TIME_MS`](crate::clock::MAX_TIME_MS), one in seconds (`*_s`, `*_time`)
+/// within ±[`MAX_TIME_S`](crate::clock::MAX_TIME_S), any other within ±[`MAX_DUMP_INTEGER`]. The one check
+/// of the numbers of a state dump, every part and vendor alike: what passes it is safe to count and add
+/// with (the configurations go through the fixtures' own range checks instead).
+pub fn dump_numbers(v: &Value, path: &str) -> Result<(), String> {
+    fn walk<'a>(v: &'a Value, key: &'a str, at: &mut Vec<&'a str>) -> Result<(), String> {
+        match v {
+            Value::Number(n) => {
+                if n.is_f64() {
+                    return Ok(());
+                }
+                let limit = if key.ends_with("_ms") {
+                    crate::clock::MAX_TIME_MS.unsigned_abs()
+                } else if key.ends_with("_s") || key.ends_with("_time") {
+                    crate::clock::MAX_TIME_S.unsigned_abs()
+                } else {
+                    MAX_DUMP_INTEGER
+                };
+                let magnitude = n.as_i64().map(i64::unsigned_abs).or_else(|| n.as_u64()).unwrap_or(u64::MAX);
+                if magnitude > limit {
+                    return Err(format!("{}: {n} is out of range (at most ±{limit})", at.join(".")));
+                }
+                Ok(())
+            }
+            Value::Object(m) => {
+                for (k, x) in m.iter().filter(|(k, _)| !UNCHECKED_DUMP_KEYS.contains(&k.as_str())) {
+                    at.push(k);
+                    walk(x, k, at)?;
+                    at.pop();
+                }
+                Ok(())
+            }
+            Value::Array(items) => items.iter().try_for_each(|x| walk(x, key, at)),
+            _ => Ok(()),
+        }
+    }
+    walk(v, "", &mut vec![path])
+}
+
 /// The fields of the world event `<vendor>.<name>` read as `T`; an error names the event and the path of the
 /// offending field. Every vendor's event vocabulary reads its events this way.
 pub fn event_fields<T: DeserializeOwned>(vendor: VendorKind, name: &str, v: &Value) -> Result<T, String> {

@@ -28,10 +28,13 @@ pub struct Config {
     /// the mode when neither `auth_clock` nor a fixture names one: `either` for the server, `virtual` for
     /// the servers `recmock scenario run` embeds
     pub default_auth_clock: AuthClock,
-    /// restore from this file at start if it exists; write the world to it on clean shutdown
+    /// restore from this file at start if it exists; write the world to it every `state_interval_s` and
+    /// on clean shutdown
     pub state_file: Option<PathBuf>,
     /// every memory cap (`--journal-size`, `--journal-bytes`, `--callbacks-undelivered`, ...)
     pub limits: Limits,
+    /// seconds between snapshots of the world into `state_file` (0: only on clean shutdown)
+    pub state_interval_s: u64,
     /// largest request body accepted
     pub max_body_bytes: usize,
     /// HTTP worker threads (default: one per core)
@@ -42,6 +45,9 @@ pub struct Config {
     pub handle_signals: bool,
     /// an HTTPS listener beside the plain one, serving the same world (none: plain HTTP only)
     pub tls: Option<TlsConfig>,
+    /// recmock's local CA directory (`--tls-dir`), when it may be used: callback receivers over HTTPS
+    /// whose certificate it signed are trusted (beside the system's roots)
+    pub tls_dir: Option<PathBuf>,
     /// which origins get `Access-Control-Allow-Origin` on vendor paths and downloads (default `*`)
     pub cors_origin: AllowOrigin,
     /// who may drive the control plane (`/__admin`)
@@ -97,6 +103,16 @@ pub enum TlsCertificate {
     },
 }
 
+impl Config {
+    /// The local CA directory callback receivers are trusted with: `tls_dir`, else the HTTPS listener's.
+    pub fn ca_dir(&self) -> Option<&std::path::Path> {
+        self.tls_dir.as_deref().or(match &self.tls {
+            Some(TlsConfig { certificate: TlsCertificate::LocalCa { dir, .. }, .. }) => Some(dir.as_path()),
+            _ => None,
+        })
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -111,11 +127,13 @@ impl Default for Config {
             default_auth_clock: AuthClock::Either,
             state_file: None,
             limits: Limits::default(),
+            state_interval_s: 30,
             max_body_bytes: 1024 * 1024,
             workers: None,
             callback_timeout_ms: 5000,
             handle_signals: true,
             tls: None,
+            tls_dir: None,
             cors_origin: AllowOrigin::Any,
             admin: AdminConfig::default(),
         }

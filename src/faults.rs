@@ -11,6 +11,10 @@ use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+/// Longest `latency_ms` a rule may add: a minute. A request rule holds its request (and its connection)
+/// that long in real time, and a client's own timeout is rarely longer.
+pub const MAX_LATENCY_MS: u64 = 60_000;
+
 /// What a rule applies to.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -136,6 +140,9 @@ impl FaultSpec {
                     .into(),
             );
         }
+        if let Some(ms) = a.latency_ms.filter(|ms| *ms > MAX_LATENCY_MS) {
+            return Some(format!("action.latency_ms must be at most {MAX_LATENCY_MS} (a minute), got {ms}"));
+        }
         if let Some(0) = self.times {
             return Some("times must be at least 1 (omit it for always)".into());
         }
@@ -223,7 +230,7 @@ impl Faults {
             self.caps.reached(Cap::FaultRules, || "new fault rules are refused".into());
             return Err(why);
         }
-        g.1 += 1;
+        g.1 = g.1.saturating_add(1);
         let rule = FaultRule { id: g.1, when: spec.when, action: spec.action, times: spec.times, hits: 0 };
         g.0.push(rule.clone());
         self.count(g.0.len());
@@ -259,10 +266,10 @@ impl Faults {
         let mut g = self.rules.lock();
         let idx = g.0.iter().position(|r| r.when.matches(p))?;
         let r = &mut g.0[idx];
-        r.hits += 1;
+        r.hits = r.hits.saturating_add(1);
         let out = (r.id, r.action.clone());
         if let Some(t) = r.times.as_mut() {
-            *t -= 1;
+            *t = t.saturating_sub(1);
             if *t == 0 {
                 g.0.remove(idx);
                 self.count(g.0.len());

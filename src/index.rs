@@ -141,7 +141,7 @@ impl<K: Ord> RankedSet<K> {
     /// Keys in descending order, starting with the `k`-th largest (0-based).
     pub fn iter_rev_from(&self, k: usize) -> impl Iterator<Item = &K> + '_ {
         // The k-th largest is the (len-1-k)-th smallest; when k is past the end nothing is yielded.
-        let located = self.len.checked_sub(k + 1).and_then(|asc| self.locate(asc));
+        let located = k.checked_add(1).and_then(|n| self.len.checked_sub(n)).and_then(|asc| self.locate(asc));
         let (b, o, any) = match located {
             Some((b, o)) => (b, o, true),
             None => (0, 0, false),
@@ -292,7 +292,7 @@ mod tests {
         }
         let sorted: Vec<u64> = b.iter().copied().collect();
         assert_eq!(r.iter().copied().collect::<Vec<_>>(), sorted);
-        for k in [0, 1, 511, 512, 1023, 1024, sorted.len() - 1, sorted.len(), sorted.len() + 7] {
+        for k in [0, 1, 511, 512, 1023, 1024, sorted.len() - 1, sorted.len(), sorted.len() + 7, usize::MAX] {
             assert_eq!(r.nth(k), sorted.get(k));
             assert_eq!(
                 r.iter_from(k).take(30).copied().collect::<Vec<_>>(),

@@ -21,6 +21,7 @@
 pub mod checks;
 pub mod clock;
 pub mod codec;
+pub mod durable;
 pub mod ids;
 pub mod limits;
 pub mod media;

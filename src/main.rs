@@ -191,9 +191,14 @@ struct ServeArgs {
     /// answers) or `wall`. Wins over a fixture's `auth_clock`. Default: either.
     #[arg(long, value_name = "MODE", env = "RECMOCK_AUTH_CLOCK", value_parser = parse_auth_clock)]
     auth_clock: Option<AuthClock>,
-    /// Restore the world from FILE at start if it exists; write it there on clean shutdown (SIGINT/SIGTERM).
+    /// Restore the world from FILE at start if it exists; write it there every --state-interval seconds
+    /// and on clean shutdown (SIGINT/SIGTERM). Written whole or not at all, readable by its owner only.
     #[arg(long, value_name = "FILE", env = "RECMOCK_STATE_FILE")]
     state_file: Option<PathBuf>,
+    /// Seconds between snapshots of the world into --state-file (taken without stalling requests), so a
+    /// crash or SIGKILL loses at most that much; 0 writes it only on clean shutdown.
+    #[arg(long, value_name = "SECONDS", env = "RECMOCK_STATE_INTERVAL", default_value_t = 30)]
+    state_interval: u64,
     /// Log level: error, warn, info, debug, trace (or a tracing filter such as `recmock=debug`).
     #[arg(long, env = "RECMOCK_LOG_LEVEL", default_value = "info")]
     log_level: String,
@@ -246,7 +251,8 @@ struct ServeArgs {
     /// PEM private key of --tls-cert.
     #[arg(long, value_name = "FILE", env = "RECMOCK_TLS_KEY", requires_all = ["tls_cert", "tls_port"])]
     tls_key: Option<PathBuf>,
-    /// Directory of recmock's local CA, used when --tls-port is given without --tls-cert (created on first use).
+    /// Directory of recmock's local CA, used when --tls-port is given without --tls-cert (created on first use);
+    /// callback receivers over HTTPS whose certificate it signed are trusted too.
     #[arg(long, value_name = "DIR", env = "RECMOCK_TLS_DIR", default_value_os_t = recmock::tls::default_dir())]
     tls_dir: PathBuf,
     /// Another host name the local CA's certificate covers, beyond the vendor hosts and localhost (repeatable);
@@ -340,6 +346,7 @@ fn config_of(a: &ServeArgs) -> Config {
             gateway_sockets: a.max_gateway_sockets,
             md5_backlog: a.md5_backlog,
         },
+        state_interval_s: a.state_interval,
         max_body_bytes: a.max_body_bytes,
         workers: a.workers,
         callback_timeout_ms: a.callback_timeout_ms,
@@ -351,6 +358,7 @@ fn config_of(a: &ServeArgs) -> Config {
                 _ => TlsCertificate::LocalCa { dir: a.tls_dir.clone(), extra_names: a.tls_names.clone() },
             },
         }),
+        tls_dir: Some(a.tls_dir.clone()),
         cors_origin: a.cors_origin.clone(),
         admin: AdminConfig {
             cors: a.admin_cors.clone().map(|o| o.0).unwrap_or_default(),
@@ -468,7 +476,10 @@ fn print_banner(app: &Application, args: &ServeArgs) {
     };
     say!("  auth     : --auth-clock {} ({judged})", a.world.auth_clock());
     if let Some(p) = &args.state_file {
-        say!("  state    : {} (written on shutdown)", p.display());
+        match args.state_interval {
+            0 => say!("  state    : {} (written on shutdown)", p.display()),
+            n => say!("  state    : {} (written every {n} s and on shutdown)", p.display()),
+        }
     }
     say!("  credentials:");
     for v in a.vendors() {

@@ -39,6 +39,8 @@ const RESPONSE_KEPT: usize = 4096;
 pub const PAGE_MAX: usize = 1_000;
 /// Callbacks in a page of [`Outbox::list`] when no `limit` is given.
 pub const PAGE_DEFAULT: usize = 100;
+/// Longest answer read from a receiver; a longer one fails the attempt (the connection is dropped).
+pub const ANSWER_LIMIT: usize = 64 * 1024;
 /// Most deliveries in flight at once; the others wait for a slot. A burst of thousands of callbacks due at
 /// one instant then reuses this many connections instead of opening one each (and running out of ports).
 pub const MAX_IN_FLIGHT: usize = 64;
@@ -484,19 +486,37 @@ pub struct Outbox {
 impl Outbox {
     /// An empty outbox whose deliveries obey the callback rules of `faults` and are announced on `feed`,
     /// keeping a log within `caps`.
-    pub fn new(faults: Arc<Faults>, feed: Arc<Feed>, caps: Arc<Caps>) -> Self {
+    /// Receivers over HTTPS are trusted when their certificate chains to the public web roots or to one of
+    /// `roots` (DER certificates: the system's trust store and recmock's local CA, see
+    /// `http::tls::receiver_roots`).
+    pub fn new(faults: Arc<Faults>, feed: Arc<Feed>, caps: Arc<Caps>, roots: &[Vec<u8>]) -> Self {
+        let mut builder = reqwest::Client::builder()
+            .user_agent(concat!("recmock/", env!("CARGO_PKG_VERSION")))
+            .pool_max_idle_per_host(MAX_IN_FLIGHT)
+            // Shorter than the keep-alive of common receivers (5 s in Node.js and actix-web), so a
+            // connection the receiver is about to close is not picked for the next callback.
+            .pool_idle_timeout(POOL_IDLE)
+            // A callback goes to the URL the account registered, never elsewhere: a 3xx is the answer.
+            .redirect(reqwest::redirect::Policy::none());
+        for der in roots {
+            match reqwest::Certificate::from_der(der) {
+                Ok(c) => builder = builder.add_root_certificate(c),
+                Err(e) => tracing::debug!("a trusted root certificate was skipped: {e}"),
+            }
+        }
+        let client = builder.build().unwrap_or_else(|e| {
+            tracing::warn!("callback client with extra roots failed ({e}); using the public web roots only");
+            reqwest::Client::builder()
+                .user_agent(concat!("recmock/", env!("CARGO_PKG_VERSION")))
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap_or_default()
+        });
         Outbox {
             book: Mutex::new(Book::default()),
             caps,
             timeout_ms: AtomicU64::new(5000),
-            client: reqwest::Client::builder()
-                .user_agent(concat!("recmock/", env!("CARGO_PKG_VERSION")))
-                .pool_max_idle_per_host(MAX_IN_FLIGHT)
-                // Shorter than the keep-alive of common receivers (5 s in Node.js and actix-web), so a
-                // connection the receiver is about to close is not picked for the next callback.
-                .pool_idle_timeout(POOL_IDLE)
-                .build()
-                .unwrap_or_default(),
+            client,
             flights: std::sync::atomic::AtomicUsize::new(0),
             landed: tokio::sync::Notify::new(),
             slots: tokio::sync::Semaphore::new(MAX_IN_FLIGHT),
@@ -603,6 +623,28 @@ fn sign(cb: &Callback, url: &str, expire: i64, ids: &IdSource) -> (String, Value
                 body,
                 Some(s),
             )
+        }
+    }
+}
+
+/// What an attempt came to: the answer (status, body), or why there was none that counts (with the status
+/// when one came: a redirect, an answer too long).
+type AttemptResult = Result<(u16, String), (Option<u16>, String)>;
+
+/// A receiver's answer body, read up to [`ANSWER_LIMIT`] bytes: a receiver that answers more (or never
+/// stops) fails the attempt instead of filling memory.
+async fn read_answer(mut resp: reqwest::Response) -> Result<Vec<u8>, String> {
+    let mut got = Vec::new();
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                if got.len().saturating_add(chunk.len()) > ANSWER_LIMIT {
+                    return Err(format!("the answer is longer than {ANSWER_LIMIT} bytes: not read further"));
+                }
+                got.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(got),
+            Err(e) => return Err(format!("reading the answer failed: {e}")),
         }
     }
 }
@@ -754,7 +796,8 @@ impl Outbox {
         };
         let fault = self.faults.take(&probe);
         let mut fault_id = None;
-        let mut result: Option<Result<(u16, String), String>> = None;
+        // An answer (status, body), or why there was none that counts (with the status when one came).
+        let mut result: Option<AttemptResult> = None;
         // A fault rule's latency is the receiver's, counted without waiting: an answer it delays to the
         // delivery timeout or later is no answer, whatever the machine's load (docs/decisions.md).
         let mut latency_ms = 0;
@@ -762,7 +805,7 @@ impl Outbox {
             fault_id = Some(fid);
             latency_ms = action.latency_ms.unwrap_or(0);
             if action.drop {
-                result = Some(Err("connection dropped (fault rule)".into()));
+                result = Some(Err((None, "connection dropped (fault rule)".into())));
             } else if let Some(status) = action.http_status {
                 result = Some(Ok((status, action.body.clone().unwrap_or_default())));
             }
@@ -792,24 +835,44 @@ impl Outbox {
                     other => other,
                 };
                 match sent {
+                    Ok(resp) if resp.status().is_redirection() => {
+                        // Redirects are not followed: a callback goes to the URL the account registered.
+                        let status = resp.status().as_u16();
+                        let to = resp
+                            .headers()
+                            .get(reqwest::header::LOCATION)
+                            .map(|l| String::from_utf8_lossy(l.as_bytes()).into_owned())
+                            .unwrap_or_default();
+                        Err((Some(status), format!("HTTP {status}: redirect to `{to}` not followed")))
+                    }
                     Ok(resp) => {
                         let status = resp.status().as_u16();
-                        match tokio::time::timeout(timeout, resp.bytes()).await {
+                        match tokio::time::timeout(timeout, read_answer(resp)).await {
                             Ok(Ok(b)) => Ok((status, body_text(&b[..b.len().min(RESPONSE_KEPT)]))),
-                            Ok(Err(e)) => Err(format!("reading the answer failed: {e}")),
-                            Err(_) => Err(format!("no complete answer within {} ms", timeout.as_millis())),
+                            Ok(Err(e)) => Err((Some(status), e)),
+                            Err(_) => Err((
+                                Some(status),
+                                format!("no complete answer within {} ms", timeout.as_millis()),
+                            )),
                         }
                     }
-                    Err(e) if e.is_timeout() => Err(format!("no answer within {} ms", timeout.as_millis())),
-                    Err(e) if e.is_connect() => Err(format!("connection refused or unreachable: {e}")),
-                    Err(e) => Err(format!("request failed: {e}")),
+                    Err(e) if e.is_timeout() => {
+                        Err((None, format!("no answer within {} ms", timeout.as_millis())))
+                    }
+                    Err(e) if e.is_connect() => {
+                        Err((None, format!("connection refused or unreachable: {e}")))
+                    }
+                    Err(e) => Err((None, format!("request failed: {e}"))),
                 }
             }
         };
         let timeout_ms = self.timeout_ms.load(Ordering::Relaxed);
         let result = match result {
-            Ok(_) if latency_ms >= timeout_ms => Err(format!(
-                "no answer within {timeout_ms} ms (a fault rule delays the receiver's answer by {latency_ms} ms)"
+            Ok(_) if latency_ms >= timeout_ms => Err((
+                None,
+                format!(
+                    "no answer within {timeout_ms} ms (a fault rule delays the receiver's answer by {latency_ms} ms)"
+                ),
             )),
             other => other,
         };
@@ -829,7 +892,7 @@ impl Outbox {
         };
         let (http_status, response, error) = match result {
             Ok((s, b)) => (Some(s), Some(b), None),
-            Err(e) => (None, None, Some(e)),
+            Err((s, e)) => (s, None, Some(e)),
         };
         c.attempts.push(Attempt {
             n: attempt_no,
@@ -859,9 +922,9 @@ impl Outbox {
         c.signed_url = Some(url);
         c.signature = signature;
         let what = match (http_status, &error) {
-            (Some(s), _) => format!("HTTP {s}"),
-            (None, Some(e)) => e.clone(),
-            _ => String::new(),
+            (_, Some(e)) => e.clone(),
+            (Some(s), None) => format!("HTTP {s}"),
+            (None, None) => String::new(),
         };
         let description =
             format!("callback {id} ({} {}) attempt {attempt_no}: {what} → {outcome:?}", c.vendor, c.event);

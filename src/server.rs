@@ -1,5 +1,6 @@
 //! The server: the listeners (plain and TLS) in front of one emulator, with every route mounted — the
-//! vendors, recorded files, the control plane — and the state file written when it stops.
+//! vendors, recorded files, the control plane — and the state file, written every `--state-interval` and
+//! when it stops.
 
 use crate::admin::{self, guard, guard::AdminAccess};
 use crate::app::{Emulator, StartError};
@@ -23,7 +24,7 @@ pub struct Application {
     url: String,
     server: Server,
     emulator: Arc<Emulator>,
-    state_file: Option<std::path::PathBuf>,
+    state_file: Option<StateFile>,
     tls: Option<TlsInfo>,
     handle_signals: bool,
 }
@@ -156,7 +157,11 @@ impl Application {
             url,
             server,
             emulator,
-            state_file: config.state_file,
+            state_file: config.state_file.map(|path| StateFile {
+                path,
+                interval_s: config.state_interval_s,
+                writing: Arc::default(),
+            }),
             tls: tls_info,
             handle_signals: config.handle_signals,
         })
@@ -192,28 +197,86 @@ impl Application {
         Stopper { server: self.server.handle(), emulator: self.emulator.clone() }
     }
 
-    /// Answer requests (and run due jobs in real time) until stopped; then write the state file if any.
-    /// When the server handles signals, SIGINT and SIGTERM also close its WebSockets (the listeners stop
-    /// on them by themselves).
+    /// Answer requests (and run due jobs in real time) until stopped; then write the state file if any
+    /// (with a state file, also every `state_interval_s` meanwhile). When the server handles signals,
+    /// SIGINT and SIGTERM also close its WebSockets (the listeners stop on them by themselves).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let pump = tokio::spawn(self.emulator.clone().pump());
         let closer =
             self.handle_signals.then(|| tokio::spawn(close_sockets_on_signal(self.emulator.clone())));
+        let snapshots = self.state_file.clone().filter(|f| f.interval_s > 0).map(|f| {
+            let emulator = self.emulator.clone();
+            tokio::spawn(async move { f.keep_writing(emulator).await })
+        });
         let result = self.server.await;
         pump.abort();
         if let Some(c) = closer {
             c.abort();
         }
-        if let Some(path) = &self.state_file {
-            self.emulator.world.files.settle().await;
-            let dump = self.emulator.dump();
-            let text = serde_json::to_vec_pretty(&dump).map_err(std::io::Error::other)?;
-            let tmp = path.with_extension("tmp");
-            std::fs::write(&tmp, text)?;
-            std::fs::rename(&tmp, path)?;
-            tracing::info!("world written to {}", path.display());
+        if let Some(s) = snapshots {
+            s.abort();
+        }
+        if let Some(f) = &self.state_file {
+            f.write(&self.emulator).await?;
+            tracing::info!("world written to {}", f.path.display());
         }
         result
+    }
+}
+
+/// The state file (`--state-file`) and how often the world is written into it.
+#[derive(Debug, Clone)]
+struct StateFile {
+    path: std::path::PathBuf,
+    /// seconds between snapshots (0: only on shutdown)
+    interval_s: u64,
+    /// one write at a time, so an older snapshot never lands after a newer one
+    writing: Arc<parking_lot::Mutex<()>>,
+}
+
+impl StateFile {
+    /// Write the world into the file: whole or not at all, readable by its owner only
+    /// ([`crate::durable`]). The state is copied tenant by tenant (each tenant's lock held only while it
+    /// is copied), then serialised and written on a blocking thread: requests go on meanwhile.
+    async fn write(&self, emulator: &Arc<Emulator>) -> std::io::Result<std::time::Duration> {
+        // Every file's MD5 is in a dump: wait for those still being computed, off the blocking thread.
+        emulator.world.files.settle().await;
+        let (emulator, path, writing) = (emulator.clone(), self.path.clone(), self.writing.clone());
+        tokio::task::spawn_blocking(move || {
+            let _one = writing.lock();
+            let started = std::time::Instant::now();
+            let dump = emulator.dump();
+            crate::durable::write_with(&path, crate::durable::PRIVATE, |w| {
+                serde_json::to_writer(w, &dump).map_err(std::io::Error::other)
+            })?;
+            Ok(started.elapsed())
+        })
+        .await
+        .map_err(std::io::Error::other)?
+    }
+
+    /// Write the world every `interval_s` (counted from the end of the previous write), until aborted.
+    async fn keep_writing(self, emulator: Arc<Emulator>) {
+        let period = std::time::Duration::from_secs(self.interval_s);
+        let mut failing = false;
+        loop {
+            tokio::time::sleep(period).await;
+            match self.write(&emulator).await {
+                Ok(took) => {
+                    if failing {
+                        tracing::info!("state file {} written again", self.path.display());
+                    }
+                    failing = false;
+                    tracing::debug!("world written to {} in {} ms", self.path.display(), took.as_millis());
+                }
+                // Said once until a write succeeds again (a full disk would otherwise log every period).
+                Err(e) if !failing => {
+                    failing = true;
+                    tracing::warn!("state file {}: {e} (the previous snapshot is kept)", self.path.display());
+                }
+                Err(_) => {}
+            }
+        }
     }
 }
 

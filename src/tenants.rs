@@ -278,6 +278,11 @@ impl<S: Clone + Serialize + DeserializeOwned> Tenants<S> {
 
 /// A tenant's state as dumps hold it.
 pub trait TenantState: Clone + Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// The tenant's configuration as a fixture declares it: one item of the vendor's fixture list named
+    /// like its dump key (`apps`, `accounts`, `tenants`). A dump's tenants go through the vendor's own
+    /// fixture checks with it (`Vendor::check_state`), so a dump holds nothing a fixture could not.
+    fn fixture_item(&self) -> serde_json::Value;
+
     /// Check a dump's tenants together (each under its own id, nothing shared between two), before any of
     /// them replaces the current ones.
     fn check_dump(_tenants: &BTreeMap<String, Self>) -> Result<(), String> {
@@ -297,8 +302,11 @@ pub trait TenantTable: Send + Sync {
     fn reset(&self, tenant: Option<&str>);
     /// The vendor's dump section: `{"<key>": {<id>: <state>}}`.
     fn dump(&self) -> serde_json::Value;
-    /// Check a dump section without changing anything.
-    fn check_dump(&self, section: &serde_json::Value) -> Result<(), String>;
+    /// The key the tenants stand under in the dump section, and the name of the vendor's fixture list.
+    fn dump_key(&self) -> &'static str;
+    /// Check a dump section without changing anything; each tenant's [`TenantState::fixture_item`], by id
+    /// (for the vendor's fixture checks).
+    fn check_dump(&self, section: &serde_json::Value) -> Result<Vec<(String, serde_json::Value)>, String>;
     /// Replace every tenant with a dump section's (checked first: a bad one changes nothing).
     fn restore_dump(&self, section: &serde_json::Value) -> Result<(), String>;
 }
@@ -326,8 +334,13 @@ impl<S: TenantState> TenantTable for Tenants<S> {
         serde_json::Value::Object(m)
     }
 
-    fn check_dump(&self, section: &serde_json::Value) -> Result<(), String> {
-        self.parse_section(section).map(|_| ())
+    fn dump_key(&self) -> &'static str {
+        self.dump_key
+    }
+
+    fn check_dump(&self, section: &serde_json::Value) -> Result<Vec<(String, serde_json::Value)>, String> {
+        let tenants = self.parse_section(section)?;
+        Ok(tenants.iter().map(|(id, t)| (id.clone(), t.fixture_item())).collect())
     }
 
     fn restore_dump(&self, section: &serde_json::Value) -> Result<(), String> {

@@ -24,8 +24,12 @@ use guard::AdminAccess;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-/// Largest control-plane body (state dumps can be large).
-const MAX_ADMIN_BODY: usize = 256 * 1024 * 1024;
+/// Largest control-plane body but a state dump's: fixtures (a fixture of 16 MiB declares some 50,000
+/// entities; larger worlds are seeded with `POST /__admin/seed`), events, fault rules, clock changes.
+pub const MAX_ADMIN_BODY: usize = 16 * 1024 * 1024;
+
+/// Largest state dump `PUT /__admin/state` takes (a larger world is restored from `--state-file`).
+pub const MAX_STATE_BODY: usize = 256 * 1024 * 1024;
 
 /// Register the control-plane routes, noting each in `book`. Each path is one resource whose other
 /// methods get a JSON 405. `access` guards every one of them; the origins it allows (`--admin-cors`) get
@@ -107,12 +111,21 @@ fn error(status: u16, message: impl Into<String>) -> AdminError {
     AdminError { status, message: message.into() }
 }
 
-async fn read_json(mut payload: web::Payload, allow_empty: bool) -> Result<Value, AdminError> {
+async fn read_json(payload: web::Payload, allow_empty: bool) -> Result<Value, AdminError> {
+    read_json_up_to(payload, allow_empty, MAX_ADMIN_BODY).await
+}
+
+/// The body as JSON, refused (413) past `limit` bytes, before it is all read.
+async fn read_json_up_to(
+    mut payload: web::Payload,
+    allow_empty: bool,
+    limit: usize,
+) -> Result<Value, AdminError> {
     let mut buf = BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| error(400, format!("request body could not be read: {e}")))?;
-        if buf.len() + chunk.len() > MAX_ADMIN_BODY {
-            return Err(error(413, format!("body larger than {MAX_ADMIN_BODY} bytes")));
+        if buf.len().saturating_add(chunk.len()) > limit {
+            return Err(error(413, format!("body larger than {limit} bytes")));
         }
         buf.extend_from_slice(&chunk);
     }
@@ -164,7 +177,7 @@ async fn get_state(app: web::Data<Emulator>) -> HttpResponse {
 }
 
 async fn put_state(app: web::Data<Emulator>, body: web::Payload) -> AdminResult {
-    let dump = parse(read_json(body, false).await?, "state dump")?;
+    let dump = parse(read_json_up_to(body, false, MAX_STATE_BODY).await?, "state dump")?;
     app.restore(dump).map_err(|e| error(400, e))?;
     Ok(HttpResponse::Ok().json(json!({ "restored": true, "now": app.world.clock.now_s() })))
 }
@@ -323,6 +336,7 @@ async fn seed(app: web::Data<Emulator>, body: web::Payload) -> AdminResult {
     let tenant = spec
         .get("tenant")
         .and_then(Value::as_str)
+        .map(str::to_string)
         .ok_or_else(|| error(400, "`tenant` (`<vendor>:<id>`) is required"))?;
     let (kind, id) = tenant
         .split_once(':')
@@ -333,7 +347,13 @@ async fn seed(app: web::Data<Emulator>, body: web::Payload) -> AdminResult {
         return Err(error(404, format!("no tenant `{tenant}`")));
     }
     let started = std::time::Instant::now();
-    let mut created = v.seed(id, &spec, app.world.clock.now_ms()).map_err(|e| error(400, e))?;
+    // Millions of entities take seconds: made on a blocking thread, a chunk at a time under the tenant's
+    // lock, so neither an HTTP worker nor the tenant's other requests wait for the whole of it.
+    let (vendor, id, now) = (v.clone(), id.to_string(), app.world.clock.now_ms());
+    let seeded = web::block(move || vendor.seed(&id, &spec, now))
+        .await
+        .map_err(|e| error(500, format!("seeding stopped: {e}")))?;
+    let mut created = seeded.map_err(|e| error(400, e))?;
     created["tenant"] = json!(tenant);
     created["took_ms"] = json!(started.elapsed().as_millis() as u64);
     Ok(HttpResponse::Ok().json(created))

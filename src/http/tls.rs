@@ -173,18 +173,10 @@ fn ca_name() -> DistinguishedName {
     dn
 }
 
-/// Write `text` to `path` through a temporary file, so a reader never sees half a file; keys are private.
+/// Write `text` to `path` whole or not at all (`crate::durable`); keys are private from the start.
 fn write_file(path: &Path, text: &str, secret: bool) -> Result<(), TlsError> {
-    let tmp = path.with_extension(format!("{}.{:08x}.tmp", std::process::id(), rand::random::<u32>()));
-    std::fs::write(&tmp, text).map_err(io_err(&tmp))?;
-    #[cfg(unix)]
-    if secret {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600)).map_err(io_err(&tmp))?;
-    }
-    #[cfg(not(unix))]
-    let _ = secret;
-    std::fs::rename(&tmp, path).map_err(io_err(path))
+    let mode = if secret { crate::durable::PRIVATE } else { crate::durable::PUBLIC };
+    crate::durable::write(path, text.as_bytes(), mode).map_err(io_err(path))
 }
 
 fn read(path: &Path) -> Result<String, TlsError> {
@@ -283,6 +275,50 @@ pub fn init(dir: &Path, hosts: &[&str], extra: &[String]) -> Result<Issued, TlsE
     Ok(Issued { dir: dir.to_path_buf(), ca_cert, cert, key, names, ca_created, cert_issued, spki_sha256 })
 }
 
+/// The trust bundles Linux distributions and macOS keep (the first one found is read), as OpenSSL and
+/// Go look for them.
+const SYSTEM_BUNDLES: &[&str] = &[
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/ca-bundle.pem",
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+    "/etc/ssl/cert.pem",
+];
+
+/// The certificates callback receivers over HTTPS are trusted with beyond the public web roots (DER): the
+/// system's trust store (`SSL_CERT_FILE` and `SSL_CERT_DIR` when set, else the distribution's bundle), so
+/// a receiver behind a company CA works, and recmock's local CA in `ca_dir` when there is one, so a
+/// receiver serving a certificate `recmock tls init` made works. Certificates rustls cannot use are left
+/// out.
+pub fn receiver_roots(ca_dir: Option<&Path>) -> Vec<Vec<u8>> {
+    let mut files: Vec<PathBuf> = Vec::new();
+    match std::env::var_os("SSL_CERT_FILE").filter(|f| !f.is_empty()) {
+        Some(f) => files.push(f.into()),
+        None => files.extend(SYSTEM_BUNDLES.iter().map(PathBuf::from).find(|p| p.is_file())),
+    }
+    if let Some(dir) = std::env::var_os("SSL_CERT_DIR").filter(|d| !d.is_empty()) {
+        for d in std::env::split_paths(&dir) {
+            let Ok(entries) = std::fs::read_dir(&d) else { continue };
+            let mut found: Vec<PathBuf> =
+                entries.flatten().map(|e| e.path()).filter(|p| p.is_file()).collect();
+            found.sort();
+            files.extend(found);
+        }
+    }
+    files.extend(ca_dir.map(|d| d.join("ca.pem")).filter(|p| p.is_file()));
+    let mut store = rustls::RootCertStore::empty();
+    let mut roots = Vec::new();
+    for f in files {
+        let Ok(iter) = CertificateDer::pem_file_iter(&f) else { continue };
+        for der in iter.flatten() {
+            if store.add(der.clone()).is_ok() {
+                roots.push(der.as_ref().to_vec());
+            }
+        }
+    }
+    roots
+}
+
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
 }
@@ -370,6 +406,13 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         let first = init(&dir, &["vod.api.qcloud.com"], &[]).unwrap();
         assert!(first.ca_created && first.cert_issued);
+        #[cfg(unix)]
+        for (file, mode) in [("ca-key.pem", 0o600), ("server-key.pem", 0o600), ("ca.pem", 0o644)] {
+            use std::os::unix::fs::PermissionsExt;
+            let got = std::fs::metadata(dir.join(file)).unwrap().permissions().mode() & 0o777;
+            // The umask may narrow a certificate's mode; a key is never wider than 0600.
+            assert!(got & !mode == 0, "{file}: {got:o}");
+        }
         let ca = std::fs::read(&first.ca_cert).unwrap();
         let again = init(&dir, &["vod.api.qcloud.com"], &[]).unwrap();
         assert!(!again.ca_created && !again.cert_issued);

@@ -26,10 +26,25 @@ impl Default for Answer {
 
 #[derive(Debug, Default)]
 struct Script {
-    /// answers for the next requests, in order
-    next: VecDeque<Answer>,
+    /// answers for the next requests, in order, each with how many requests it answers (a `times` of four
+    /// billion is one entry, not four billion)
+    next: VecDeque<(Answer, u32)>,
     /// the answer once `next` is empty
     otherwise: Answer,
+}
+
+impl Script {
+    /// The answer to the next request.
+    fn take(&mut self) -> Answer {
+        match self.next.front_mut() {
+            Some((a, n)) if *n > 1 => {
+                *n -= 1;
+                a.clone()
+            }
+            Some(_) => self.next.pop_front().map_or_else(|| self.otherwise.clone(), |(a, _)| a),
+            None => self.otherwise.clone(),
+        }
+    }
 }
 
 /// A running receiver.
@@ -93,10 +108,7 @@ impl Receiver {
                 async move {
                     let r = record(&req, &body);
                     sink.lock().push(r);
-                    let answer = {
-                        let mut p = plan.lock();
-                        p.next.pop_front().unwrap_or_else(|| p.otherwise.clone())
-                    };
+                    let answer = { plan.lock().take() };
                     let status = actix_web::http::StatusCode::from_u16(answer.status)
                         .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
                     HttpResponse::build(status).content_type("application/json").body(answer.body)
@@ -117,7 +129,8 @@ impl Receiver {
     pub fn answer(&self, answer: Answer, times: Option<u32>) {
         let mut p = self.script.lock();
         match times {
-            Some(n) => p.next.extend(std::iter::repeat_n(answer, n as usize)),
+            Some(0) => {}
+            Some(n) => p.next.push_back((answer, n)),
             None => {
                 p.next.clear();
                 p.otherwise = answer;
@@ -138,5 +151,23 @@ impl Receiver {
     /// Stop answering.
     pub async fn stop(&self) {
         self.handle.stop(false).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scripted_answer_answers_its_times_then_the_default_takes_over() {
+        let mut s = Script::default();
+        let busy = Answer { status: 503, body: "busy".into() };
+        s.next.push_back((busy.clone(), u32::MAX));
+        assert_eq!(s.next.len(), 1, "four billion answers take one entry");
+        assert_eq!(s.take(), busy);
+        assert_eq!(s.next.front().map(|(_, n)| *n), Some(u32::MAX - 1));
+        s.next.clear();
+        s.next.push_back((busy.clone(), 2));
+        assert_eq!((s.take(), s.take(), s.take()), (busy.clone(), busy, Answer::default()));
     }
 }

@@ -187,6 +187,50 @@ pub fn stop_before_loading(
     }
 }
 
+/// Check a dump's tenants' configurations (`configs`: tenant id and fixture item) with the vendor's own
+/// fixture checks (`check_section`, given a section that lists them under `key`): one check of ranges and
+/// shapes for fixtures and state dumps, every vendor. An error names the tenant:
+/// `apps.1400000001.config.segment_s: must be between 60 and 2592000 seconds`.
+pub fn check_dumped_configs(
+    key: &str,
+    configs: &[(String, Value)],
+    check_section: impl FnOnce(&Value, &mut Vec<FixtureError>),
+) -> Result<(), String> {
+    let mut section = Map::new();
+    section.insert(key.to_string(), Value::Array(configs.iter().map(|(_, c)| c.clone()).collect()));
+    let mut errors = Vec::new();
+    check_section(&Value::Object(section), &mut errors);
+    if errors.is_empty() {
+        return Ok(());
+    }
+    // `apps[3].segment_s` → `apps.<id of the 4th tenant>.config.segment_s`
+    let named = |path: &str| -> String {
+        let at = path
+            .strip_prefix(key)
+            .and_then(|p| p.strip_prefix('['))
+            .and_then(|p| p.split_once(']'))
+            .and_then(|(i, rest)| Some((configs.get(i.parse::<usize>().ok()?)?, rest)));
+        match at {
+            Some(((id, _), rest)) => format!("{key}.{id}.config{rest}"),
+            None => path.to_string(),
+        }
+    };
+    Err(errors.iter().map(|e| format!("{}: {}", named(&e.path), e.message)).collect::<Vec<_>>().join("; "))
+}
+
+/// Run `chunk(n)` for `total` items, `n` at most [`SEED_CHUNK`](crate::vendors::SEED_CHUNK) at a time (each
+/// call takes the tenant's lock for its `n`): how bulk seeding makes millions of entities without
+/// holding a tenant for seconds. The first error stops it.
+pub fn in_chunks(total: u64, mut chunk: impl FnMut(u64) -> Result<(), String>) -> Result<(), String> {
+    let mut left = total;
+    while left > 0 {
+        let n = left.min(crate::vendors::SEED_CHUNK);
+        chunk(n)?;
+        left -= n;
+    }
+    Ok(())
+}
+
 /// Report a callback URL that is not `http(s)://`, at `path`.
 pub fn check_callback_url(url: Option<&str>, path: &str, errors: &mut Vec<FixtureError>) {
     if let Some(u) = url {

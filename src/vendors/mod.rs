@@ -113,9 +113,15 @@ pub trait Vendor: Envelope + Send + Sync + 'static {
         self.tenants().dump()
     }
 
-    /// Check a dump's section of this vendor without changing anything.
+    /// Check a dump's section of this vendor without changing anything: its shape and what must hold
+    /// across its tenants ([`TenantState::check_dump`](crate::tenants::TenantState::check_dump)), then each
+    /// tenant's configuration with the vendor's own fixture checks ([`kit::check_dumped_configs`]).
     fn check_state(&self, state: &Value) -> Result<(), String> {
-        self.tenants().check_dump(state)
+        let tenants = self.tenants();
+        let configs = tenants.check_dump(state)?;
+        kit::check_dumped_configs(tenants.dump_key(), &configs, |section, errors| {
+            self.check_section(section, "", errors)
+        })
     }
 
     /// Replace the vendor's state with a dump's (checked with [`Vendor::check_state`] first).
@@ -132,7 +138,9 @@ pub trait Vendor: Envelope + Send + Sync + 'static {
 
     /// Bulk-create entities in tenant `tenant` at `at_ms` (`POST /__admin/seed`): a large account for load
     /// and scale tests without a million API calls. `spec` is the request body (its `tenant` key included);
-    /// each vendor documents what it seeds. Returns what was created.
+    /// each vendor documents what it seeds. Returns what was created. Called on a blocking thread (never an
+    /// HTTP worker), it holds the tenant's lock for [`SEED_CHUNK`] entities at a time
+    /// ([`kit::in_chunks`]), so the tenant's requests are answered meanwhile.
     fn seed(&self, tenant: &str, _spec: &Value, _at_ms: i64) -> Result<Value, String> {
         Err(format!("{}:{tenant}: this vendor has no bulk seeding", self.kind()))
     }
@@ -152,6 +160,10 @@ pub trait Vendor: Envelope + Send + Sync + 'static {
 
 /// Most entities one `POST /__admin/seed` call creates.
 pub const MAX_SEED: u64 = 2_000_000;
+
+/// Entities a seeding makes per hold of the tenant's lock: between chunks the tenant's requests go on
+/// (10,000 tasks take some milliseconds).
+pub const SEED_CHUNK: u64 = 10_000;
 
 /// How a vendor folder registers itself (`inventory::submit!`).
 pub struct Registration {

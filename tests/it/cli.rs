@@ -117,6 +117,7 @@ fn help_mentions_every_flag() {
         "--frozen-clock",
         "--time-scale",
         "--state-file",
+        "--state-interval",
         "--log-level",
         "--journal-size",
         "--max-body-bytes",
@@ -132,7 +133,13 @@ fn help_mentions_every_flag() {
     ] {
         assert!(out.contains(flag), "{flag} missing from --help:\n{out}");
     }
-    for env in ["RECMOCK_TLS_PORT", "RECMOCK_CORS_ORIGIN", "RECMOCK_ADMIN_CORS", "RECMOCK_ADMIN_TOKEN"] {
+    for env in [
+        "RECMOCK_TLS_PORT",
+        "RECMOCK_CORS_ORIGIN",
+        "RECMOCK_ADMIN_CORS",
+        "RECMOCK_ADMIN_TOKEN",
+        "RECMOCK_STATE_INTERVAL",
+    ] {
         assert!(out.contains(env), "{env} missing from --help:\n{out}");
     }
     let (code, tls_help, _) = run(&["tls", "init", "--help"]);

@@ -337,6 +337,47 @@ impl CloudRecord {
         })
     }
 
+    /// A seeded task (`POST /__admin/seed`): number `no`, finished at once and processed, nothing recorded.
+    fn seed_task(
+        acc: &mut Account,
+        prefix: &str,
+        no: u64,
+        group_id: &str,
+        at_ms: i64,
+        timings: &crate::recording::Timings,
+    ) {
+        let record_id = format!("{prefix}_{}", 10_000 + no);
+        let mut recording = crate::recording::Recording::new(
+            record_id.clone(),
+            group_id.to_string(),
+            crate::recording::MediaKind::Video,
+            3600,
+            at_ms,
+        );
+        let _ = recording.stop(at_ms, timings);
+        recording.phase = Phase::Done;
+        acc.tasks.insert(RecordTask {
+            no,
+            recording,
+            group_id: group_id.to_string(),
+            file_name: record_id,
+            file_type: 0,
+            width: 1920,
+            height: 1080,
+            record_mode: 0,
+            frame_rate: 30,
+            timeout_s: 600,
+            auto: None,
+            layout: None,
+            seq: String::new(),
+            last_command_ms: at_ms,
+            idle_since_ms: None,
+            stop_reason: Some("finish".into()),
+            files_deleted: false,
+            timeout_job_ms: None,
+        });
+    }
+
     fn section_parts(
         section: &Value,
         path: &str,
@@ -673,46 +714,28 @@ impl Vendor for CloudRecord {
         let timings = self.world.timings();
         let prefix = crate::clock::calendar::beijing_compact(at_ms.div_euclid(1000));
         let handle = self.accounts.get(tenant).ok_or_else(|| format!("no account `{tenant}`"))?;
-        let mut acc = handle.lock();
-        acc.groups.entry(spec.group_id.clone()).or_default();
-        let first = acc.tasks_created + 1;
-        for _ in 0..spec.tasks {
-            acc.tasks_created += 1;
-            let record_id = format!("{prefix}_{}", 10_000 + acc.tasks_created);
-            let mut recording = crate::recording::Recording::new(
-                record_id.clone(),
-                spec.group_id.clone(),
-                crate::recording::MediaKind::Video,
-                3600,
-                at_ms,
-            );
-            let _ = recording.stop(at_ms, &timings);
-            recording.phase = Phase::Done;
-            let task = RecordTask {
-                no: acc.tasks_created,
-                recording,
-                group_id: spec.group_id.clone(),
-                file_name: record_id,
-                file_type: 0,
-                width: 1920,
-                height: 1080,
-                record_mode: 0,
-                frame_rate: 30,
-                timeout_s: 600,
-                auto: None,
-                layout: None,
-                seq: String::new(),
-                last_command_ms: at_ms,
-                idle_since_ms: None,
-                stop_reason: Some("finish".into()),
-                files_deleted: false,
-                timeout_job_ms: None,
-            };
-            acc.tasks.insert(task);
-        }
-        Ok(
-            json!({ "created": { "tasks": spec.tasks }, "group_id": spec.group_id, "record_numbers": [first, acc.tasks_created], "total_tasks": acc.tasks.len() }),
-        )
+        let (mut first, mut last) = (None, 0);
+        kit::in_chunks(spec.tasks, |n| {
+            let mut acc = handle.lock();
+            acc.groups.entry(spec.group_id.clone()).or_default();
+            for _ in 0..n {
+                let no = acc
+                    .tasks_created
+                    .checked_add(1)
+                    .filter(|no| no.checked_add(10_000).is_some())
+                    .ok_or("the account has used up its record numbers")?;
+                acc.tasks_created = no;
+                first.get_or_insert(no);
+                last = no;
+                Self::seed_task(&mut acc, &prefix, no, &spec.group_id, at_ms, &timings);
+            }
+            Ok(())
+        })?;
+        let total = handle.read().tasks.len();
+        Ok(json!({
+            "created": { "tasks": spec.tasks }, "group_id": spec.group_id,
+            "record_numbers": [first, last], "total_tasks": total,
+        }))
     }
 
     fn banner(&self) -> Vec<String> {

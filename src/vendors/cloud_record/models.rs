@@ -685,6 +685,18 @@ impl<'de> Deserialize<'de> for TaskTable {
 }
 
 impl crate::tenants::TenantState for Account {
+    fn fixture_item(&self) -> serde_json::Value {
+        serde_json::to_value(&self.config).unwrap_or_default()
+    }
+
+    /// Each account stands under its own app id.
+    fn check_dump(accounts: &BTreeMap<String, Self>) -> Result<(), String> {
+        match accounts.iter().find(|(id, a)| **id != a.config.app_id) {
+            Some((id, a)) => Err(format!("accounts.{id}: holds the account {}", a.config.app_id)),
+            None => Ok(()),
+        }
+    }
+
     fn rebuild(&mut self) {
         Account::rebuild(self);
     }

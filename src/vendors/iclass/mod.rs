@@ -853,6 +853,27 @@ impl Iclass {
 
     // ----- fixtures -------------------------------------------------------------------------------
 
+    /// A seeded class (`POST /__admin/seed`): `will`, taught by `teacher_id`, without callbacks.
+    fn seed_class(&self, acc: &mut Account, teacher_id: &str, now_s: i64) {
+        let class_id = Self::new_class_id(acc, &self.world.ids);
+        let c = ClassFixture {
+            sdkappid: 0,
+            class_id,
+            teacher_id: teacher_id.to_string(),
+            class_topic: None,
+            class_type: None,
+            create_time: None,
+            start_time: None,
+            stop_time: None,
+            record_types: None,
+            members: Vec::new(),
+            record_user_id: None,
+            record_user_sig: None,
+        };
+        let class = Self::build_class(acc, c, now_s);
+        acc.classes.insert(class_id, class);
+    }
+
     fn section(section: &Value, path: &str, errors: &mut Vec<FixtureError>) -> Section {
         checks::unknown_keys(section, path, &["apps", "users", "classes", "documents"], errors);
         Section {
@@ -1418,42 +1439,41 @@ impl Vendor for Iclass {
             regist_time: None,
         };
         let handle = self.apps.get(tenant).ok_or_else(|| format!("no app `{tenant}`"))?;
-        let mut guard = handle.lock();
-        let acc = &mut *guard;
-        let mut users = 0;
-        while users < spec.users {
-            let user_id = format!("seed_user_{}", acc.seq + 1);
-            if acc.users.contains_key(&user_id) {
-                acc.next_no();
-                continue;
+        kit::in_chunks(spec.users, |n| {
+            let mut guard = handle.lock();
+            let acc = &mut *guard;
+            let mut users = 0;
+            while users < n {
+                if acc.seq == u64::MAX {
+                    return Err("the app has used up its sequence numbers".into());
+                }
+                let user_id = format!("seed_user_{}", acc.seq + 1);
+                if acc.users.contains_key(&user_id) {
+                    acc.next_no();
+                    continue;
+                }
+                let u = self.build_user(acc, fixture_user(user_id, "student"), now_s);
+                acc.users.insert(u.user_id.clone(), u);
+                users += 1;
             }
-            let u = self.build_user(acc, fixture_user(user_id, "student"), now_s);
-            acc.users.insert(u.user_id.clone(), u);
-            users += 1;
+            Ok(())
+        })?;
+        {
+            let mut acc = handle.lock();
+            if spec.classes > 0 && !acc.users.contains_key(&spec.teacher_id) {
+                let u = self.build_user(&mut acc, fixture_user(spec.teacher_id.clone(), "teacher"), now_s);
+                acc.users.insert(u.user_id.clone(), u);
+            }
         }
-        if spec.classes > 0 && !acc.users.contains_key(&spec.teacher_id) {
-            let u = self.build_user(acc, fixture_user(spec.teacher_id.clone(), "teacher"), now_s);
-            acc.users.insert(u.user_id.clone(), u);
-        }
-        for _ in 0..spec.classes {
-            let class_id = Self::new_class_id(acc, &self.world.ids);
-            let c = ClassFixture {
-                sdkappid: 0,
-                class_id,
-                teacher_id: spec.teacher_id.clone(),
-                class_topic: None,
-                class_type: None,
-                create_time: None,
-                start_time: None,
-                stop_time: None,
-                record_types: None,
-                members: Vec::new(),
-                record_user_id: None,
-                record_user_sig: None,
-            };
-            let class = Self::build_class(acc, c, now_s);
-            acc.classes.insert(class_id, class);
-        }
+        kit::in_chunks(spec.classes, |n| {
+            let mut guard = handle.lock();
+            let acc = &mut *guard;
+            for _ in 0..n {
+                self.seed_class(acc, &spec.teacher_id, now_s);
+            }
+            Ok(())
+        })?;
+        let acc = handle.read();
         Ok(json!({
             "created": { "users": spec.users, "classes": spec.classes },
             "teacher_id": spec.teacher_id,
@@ -1491,6 +1511,10 @@ impl Vendor for Iclass {
 }
 
 impl crate::tenants::TenantState for Account {
+    fn fixture_item(&self) -> Value {
+        serde_json::to_value(&self.config).unwrap_or_default()
+    }
+
     /// Each app stands under its own sdkappid.
     fn check_dump(apps: &BTreeMap<String, Self>) -> Result<(), String> {
         for (k, a) in apps {

@@ -465,7 +465,7 @@ impl Account {
 
     /// The next creation number.
     pub fn next_no(&mut self) -> u64 {
-        self.seq += 1;
+        self.seq = self.seq.saturating_add(1);
         self.seq
     }
 

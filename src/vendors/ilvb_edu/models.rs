@@ -153,7 +153,19 @@ impl EduApp {
     }
 }
 
-impl crate::tenants::TenantState for EduApp {}
+impl crate::tenants::TenantState for EduApp {
+    fn fixture_item(&self) -> serde_json::Value {
+        serde_json::to_value(&self.config).unwrap_or_default()
+    }
+
+    /// Each app stands under its own sdkappid.
+    fn check_dump(apps: &BTreeMap<String, Self>) -> Result<(), String> {
+        match apps.iter().find(|(id, a)| **id != a.config.sdkappid.to_string()) {
+            Some((id, a)) => Err(format!("apps.{id}: holds the app {}", a.config.sdkappid)),
+            None => Ok(()),
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {
