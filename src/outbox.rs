@@ -35,10 +35,6 @@ use std::sync::Arc;
 pub const SIGN_VALIDITY_S: i64 = 300;
 /// Longest response body kept per attempt.
 const RESPONSE_KEPT: usize = 4096;
-/// Most callbacks one page of [`Outbox::list`] holds (`GET /__admin/callbacks?limit=`).
-pub const PAGE_MAX: usize = 1_000;
-/// Callbacks in a page of [`Outbox::list`] when no `limit` is given.
-pub const PAGE_DEFAULT: usize = 100;
 /// Longest answer read from a receiver; a longer one fails the attempt (the connection is dropped).
 pub const ANSWER_LIMIT: usize = 64 * 1024;
 /// Most deliveries in flight at once; the others wait for a slot. A burst of thousands of callbacks due at
@@ -447,20 +443,6 @@ struct OutboxState {
     /// callbacks evicted since the last reset (absent in dumps older than the caps)
     #[serde(default)]
     evicted: Evicted,
-}
-
-/// A page of `GET /__admin/callbacks`.
-#[derive(Debug, Clone, Serialize)]
-pub struct CallbackPage {
-    /// callbacks matching the filter (all of them, not only this page's)
-    pub count: usize,
-    /// the page: at most `limit` of them, oldest first, after the `after` one
-    pub callbacks: Vec<Callback>,
-    /// the `after` of the next page (none: this page is the last)
-    pub next: Option<String>,
-    /// callbacks evicted from the log since the last reset (`--callbacks-undelivered`,
-    /// `--callbacks-delivered`)
-    pub evicted: Evicted,
 }
 
 /// The callback outbox.
@@ -1010,38 +992,19 @@ impl Outbox {
         released.len()
     }
 
-    /// A page of the callbacks matching `f`, oldest first: at most `limit` (up to [`PAGE_MAX`]) of those
-    /// after callback `after`, with how many match in all. Only the page is copied under the lock (the log
-    /// itself is bounded by the caps).
-    pub fn list(
-        &self,
-        f: &CallbackFilter,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<CallbackPage, String> {
-        let from = match after {
-            None => 0,
-            Some(a) => {
-                number_of(a).ok_or_else(|| format!("after must be a callback id (cb-<n>), got `{a}`"))?
-            }
-        };
-        let limit = limit.min(PAGE_MAX);
-        let book = self.book.lock();
-        let matches = |c: &&Callback| {
-            f.vendor.is_none_or(|v| c.vendor == v)
-                && f.resource.as_ref().is_none_or(|r| c.resources.contains(r))
-                && f.state.is_none_or(|s| c.state == s)
-                && f.event.as_ref().is_none_or(|e| &c.event == e)
-                && f.owner.as_ref().is_none_or(|o| &c.owner == o)
-        };
-        let count = book.callbacks.values().filter(matches).count();
-        let mut rest = book.callbacks.range(from.saturating_add(1)..).map(|(_, c)| c).filter(matches);
-        let callbacks: Vec<Callback> = rest.by_ref().take(limit).cloned().collect();
-        let next = match (rest.next(), callbacks.last()) {
-            (Some(_), Some(last)) => Some(last.id.clone()),
-            _ => None,
-        };
-        Ok(CallbackPage { count, callbacks, next, evicted: book.evicted })
+    /// Callbacks matching `f`, oldest first (the log itself is bounded by the caps).
+    pub fn list(&self, f: &CallbackFilter) -> Vec<Callback> {
+        self.book
+            .lock()
+            .callbacks
+            .values()
+            .filter(|c| f.vendor.is_none_or(|v| c.vendor == v))
+            .filter(|c| f.resource.as_ref().is_none_or(|r| c.resources.contains(r)))
+            .filter(|c| f.state.is_none_or(|s| c.state == s))
+            .filter(|c| f.event.as_ref().is_none_or(|e| &c.event == e))
+            .filter(|c| f.owner.as_ref().is_none_or(|o| &c.owner == o))
+            .cloned()
+            .collect()
     }
 
     /// Callbacks evicted from the log since the last reset.

@@ -427,7 +427,6 @@ async fn delete_fault(app: web::Data<Emulator>, path: web::Path<String>) -> Admi
 
 async fn get_callbacks(app: web::Data<Emulator>, req: HttpRequest) -> AdminResult {
     let mut f = CallbackFilter::default();
-    let (mut after, mut limit) = (None, crate::outbox::PAGE_DEFAULT);
     for (k, v) in form_pairs(req.query_string()) {
         match k.as_str() {
             "vendor" => f.vendor = Some(v.parse().map_err(|e: String| error(400, e))?),
@@ -439,27 +438,17 @@ async fn get_callbacks(app: web::Data<Emulator>, req: HttpRequest) -> AdminResul
                     error(400, format!("state must be held, pending, delivered or failed, got `{v}`"))
                 })?)
             }
-            "after" => after = Some(v),
-            "limit" => {
-                limit = v.parse().ok().filter(|n| *n <= crate::outbox::PAGE_MAX).ok_or_else(|| {
-                    error(
-                        400,
-                        format!("limit must be a count of at most {}, got `{v}`", crate::outbox::PAGE_MAX),
-                    )
-                })?
-            }
             other => {
                 return Err(error(
                     400,
-                    format!(
-                        "unknown filter `{other}` (vendor, resource, event, tenant, state, after, limit)"
-                    ),
+                    format!("unknown filter `{other}` (vendor, resource, event, tenant, state)"),
                 ))
             }
         }
     }
-    let page = app.world.outbox.list(&f, after.as_deref(), limit).map_err(|e| error(400, e))?;
-    Ok(HttpResponse::Ok().json(page))
+    let list = app.world.outbox.list(&f);
+    let evicted = app.world.outbox.evicted();
+    Ok(HttpResponse::Ok().json(json!({ "count": list.len(), "callbacks": list, "evicted": evicted })))
 }
 
 async fn get_callback(app: web::Data<Emulator>, path: web::Path<String>) -> AdminResult {
