@@ -5,6 +5,7 @@
 //! [`guard`]'s business.
 
 pub mod guard;
+pub mod ui;
 
 use crate::app::Emulator;
 use crate::clock::{MAX_SCALE, MAX_TIME_MS};
@@ -34,8 +35,9 @@ pub fn routes(cfg: &mut web::ServiceConfig, book: &RouteBook, access: &std::sync
     let resource = |path: &str, allowed: &'static str| noted_resource(book, "/__admin", path, allowed);
     let cors = access.origins().to_vec();
     let access = access.clone();
+    let guarded = access.clone();
     cfg.service(
-        web::scope("/__admin")
+        ui::routes(web::scope("/__admin"), book, &access)
             .service(resource("/health", "GET").route(web::get().to(health)))
             .service(resource("/routes", "GET").route(web::get().to(list_routes)))
             .service(resource("/openapi.yaml", "GET").route(web::get().to(openapi_yaml)))
@@ -75,7 +77,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, book: &RouteBook, access: &std::sync
             .service(resource("/gateway/sessions", "GET").route(web::get().to(gateway_sessions)))
             .default_service(web::to(method_or_not_found))
             .wrap(from_fn(move |req, next: Next<_>| {
-                let access = access.clone();
+                let access = guarded.clone();
                 async move { guard::guard(&access, req, next).await }
             }))
             // Outside the guard, so a page of an allowed origin can read a refusal (a wrong token).
@@ -340,32 +342,50 @@ async fn seed(app: web::Data<Emulator>, body: web::Payload) -> AdminResult {
 }
 
 async fn get_requests(app: web::Data<Emulator>, req: HttpRequest) -> AdminResult {
+    let f = journal_filter(&req)?;
+    let list = app.door.journal.list(&f);
+    let mut v = json!({
+        "count": list.len(),
+        "held": app.door.journal.len(),
+        "capacity": app.door.journal.capacity(),
+    });
+    // A full page of a paged read (`limit`) goes on below its oldest entry.
+    if f.limit.is_some_and(|n| n > 0 && list.len() == n) {
+        v["next_cursor"] = json!(list.first().map(|e| e.id));
+    }
+    v["requests"] = json!(list);
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// The journal filters of a query string (`GET /__admin/requests`, the dashboard's journal).
+pub(crate) fn journal_filter(req: &HttpRequest) -> Result<JournalFilter, AdminError> {
     let mut f = JournalFilter::default();
+    fn count<T: std::str::FromStr>(v: &str, what: &str) -> Result<T, AdminError> {
+        v.parse().map_err(|_| error(400, format!("{what} must be a count, got `{v}`")))
+    }
     for (k, v) in form_pairs(req.query_string()) {
         match k.as_str() {
-            "vendor" => f.vendor = Some(v.parse().map_err(|e: String| error(400, e))?),
-            "path" => f.path = Some(v),
-            "since" => {
+            "vendor" if !v.is_empty() => f.vendor = Some(v.parse().map_err(|e: String| error(400, e))?),
+            "path" if !v.is_empty() => f.path = Some(v),
+            "method" if !v.is_empty() => f.method = Some(v),
+            "status" if !v.is_empty() => f.status = Some(count(&v, "status")?),
+            "since" if !v.is_empty() => {
                 f.since = Some(
                     v.parse().map_err(|_| error(400, format!("since must be unix seconds, got `{v}`")))?,
                 )
             }
-            "limit" => {
-                f.limit =
-                    Some(v.parse().map_err(|_| error(400, format!("limit must be a count, got `{v}`")))?)
-            }
+            "limit" => f.limit = Some(count(&v, "limit")?),
+            "cursor" if !v.is_empty() => f.before = Some(count(&v, "cursor")?),
+            "vendor" | "path" | "method" | "status" | "since" | "cursor" => {}
             other => {
-                return Err(error(400, format!("unknown filter `{other}` (vendor, path, since, limit)")))
+                return Err(error(
+                    400,
+                    format!("unknown filter `{other}` (vendor, path, method, status, since, limit, cursor)"),
+                ))
             }
         }
     }
-    let list = app.door.journal.list(&f);
-    Ok(HttpResponse::Ok().json(json!({
-        "count": list.len(),
-        "held": app.door.journal.len(),
-        "capacity": app.door.journal.capacity(),
-        "requests": list,
-    })))
+    Ok(f)
 }
 
 async fn delete_requests(app: web::Data<Emulator>) -> HttpResponse {
@@ -405,28 +425,53 @@ async fn delete_fault(app: web::Data<Emulator>, path: web::Path<String>) -> Admi
 }
 
 async fn get_callbacks(app: web::Data<Emulator>, req: HttpRequest) -> AdminResult {
+    let (f, paging) = callback_filter(&req)?;
+    let Some((cursor, limit)) = paging else {
+        let list = app.world.outbox.list(&f);
+        return Ok(HttpResponse::Ok().json(json!({ "count": list.len(), "callbacks": list })));
+    };
+    let (list, next) = app.world.outbox.page(&f, cursor.as_deref(), limit.unwrap_or(100), false);
+    Ok(HttpResponse::Ok().json(json!({ "count": list.len(), "callbacks": list, "next_cursor": next })))
+}
+
+/// The callback filters of a query string, and the paging (`cursor`, `limit`) when either is given.
+#[allow(clippy::type_complexity)]
+pub(crate) fn callback_filter(
+    req: &HttpRequest,
+) -> Result<(CallbackFilter, Option<(Option<String>, Option<usize>)>), AdminError> {
     let mut f = CallbackFilter::default();
+    let (mut cursor, mut limit, mut paged) = (None, None, false);
     for (k, v) in form_pairs(req.query_string()) {
         match k.as_str() {
-            "vendor" => f.vendor = Some(v.parse().map_err(|e: String| error(400, e))?),
-            "resource" => f.resource = Some(v),
-            "event" => f.event = Some(v),
-            "tenant" => f.owner = Some(v),
-            "state" => {
+            "vendor" if !v.is_empty() => f.vendor = Some(v.parse().map_err(|e: String| error(400, e))?),
+            "resource" if !v.is_empty() => f.resource = Some(v),
+            "event" if !v.is_empty() => f.event = Some(v),
+            "tenant" if !v.is_empty() => f.owner = Some(v),
+            "state" if !v.is_empty() => {
                 f.state = Some(serde_json::from_value(json!(v)).map_err(|_| {
                     error(400, format!("state must be held, pending, delivered or failed, got `{v}`"))
                 })?)
             }
+            "cursor" => {
+                paged = true;
+                cursor = Some(v).filter(|c| !c.is_empty());
+            }
+            "limit" => {
+                paged = true;
+                limit = Some(v.parse().map_err(|_| error(400, format!("limit must be a count, got `{v}`")))?);
+            }
+            "vendor" | "resource" | "event" | "tenant" | "state" => {}
             other => {
                 return Err(error(
                     400,
-                    format!("unknown filter `{other}` (vendor, resource, event, tenant, state)"),
+                    format!(
+                        "unknown filter `{other}` (vendor, resource, event, tenant, state, limit, cursor)"
+                    ),
                 ))
             }
         }
     }
-    let list = app.world.outbox.list(&f);
-    Ok(HttpResponse::Ok().json(json!({ "count": list.len(), "callbacks": list })))
+    Ok((f, paged.then_some((cursor, limit))))
 }
 
 async fn get_callback(app: web::Data<Emulator>, path: web::Path<String>) -> AdminResult {
