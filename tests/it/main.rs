@@ -23,3 +23,4 @@ mod recordings;
 mod scenario_runner;
 mod smoke;
 mod tls;
+mod ui;

@@ -126,7 +126,11 @@
       if (!confirm(t ? "Reset tenant " + t + "?" : "Reset the whole world?")) return;
       return act("POST", "/__admin/reset" + (t ? "?tenant=" + encodeURIComponent(t) : ""), {}, t ? "tenant reset" : "world reset");
     },
-    redeliver: (b) => act("POST", "/__admin/callbacks/" + encodeURIComponent(b.dataset.id) + "/redeliver", {}, "redelivering " + b.dataset.id),
+    redeliver: async (b) => {
+      const r = await act("POST", "/__admin/callbacks/" + encodeURIComponent(b.dataset.id) + "/redeliver", {}, "redelivering " + b.dataset.id);
+      // A frozen clock runs nothing by itself: an advance by 0 runs the attempt now.
+      if (r.ok && clock && clock.frozen) await act("POST", "/__admin/clock/advance", { seconds: 0 }, "redelivered " + b.dataset.id);
+    },
     "fault-remove": (b) => act("DELETE", "/__admin/faults/" + encodeURIComponent(b.dataset.id), undefined, "rule removed"),
     "faults-clear": () => confirm("Remove every fault rule?") && act("DELETE", "/__admin/faults", undefined, "rules removed"),
     "journal-clear": () => confirm("Empty the request journal?") && act("DELETE", "/__admin/requests", undefined, "journal emptied"),

@@ -92,12 +92,9 @@ pub async fn overview(app: web::Data<Emulator>) -> HttpResponse {
     h.push_str("<div id=\"r-clock\" data-region>");
     clock_card(&app, &mut h);
     h.push_str("</div>");
+    advance_form(&mut h);
     h.push_str(
-        "<form class=\"inline\" data-do=\"advance\" aria-label=\"Advance the clock\">\
-         <label>Advance by<input type=\"number\" name=\"amount\" min=\"0\" step=\"any\" value=\"10\" required></label>\
-         <label>Unit<select name=\"unit\"><option value=\"s\">seconds</option><option value=\"min\" selected>minutes</option>\
-         <option value=\"h\">hours</option></select></label><button class=\"primary\" type=\"submit\">Advance</button></form>\
-         <form class=\"inline\" data-do=\"scale\" aria-label=\"Clock scale\"><label>Scale (virtual s per wall s)\
+        "<form class=\"inline\" data-do=\"scale\" aria-label=\"Clock scale\"><label>Scale (virtual s per wall s)\
          <input type=\"number\" name=\"scale\" min=\"0.001\" step=\"any\" required></label><button type=\"submit\">Set scale</button></form>",
     );
     h.push_str("</section><section class=\"card\" aria-labelledby=\"next-h\"><h2 id=\"next-h\">Scheduled next</h2><div id=\"r-next\" data-region>");
@@ -110,6 +107,16 @@ pub async fn overview(app: web::Data<Emulator>) -> HttpResponse {
     h.push_str("</div>");
     Page { title: "Overview", nav: Nav::Overview, live: "tenant,world_event,callback,clock,reset", body: h }
         .render(&app)
+}
+
+/// The form that advances the virtual clock by N seconds, minutes or hours.
+fn advance_form(h: &mut String) {
+    h.push_str(
+        "<form class=\"inline\" data-do=\"advance\" aria-label=\"Advance the clock\">\
+         <label>Advance the clock by<input type=\"number\" name=\"amount\" min=\"0\" step=\"any\" value=\"10\" required></label>\
+         <label>Unit<select name=\"unit\"><option value=\"s\">seconds</option><option value=\"min\" selected>minutes</option>\
+         <option value=\"h\">hours</option></select></label><button class=\"primary\" type=\"submit\">Advance</button></form>",
+    );
 }
 
 fn clock_card(app: &Emulator, h: &mut String) {
@@ -254,7 +261,9 @@ pub async fn vendor(app: web::Data<Emulator>, path: web::Path<String>, req: Http
     h.push_str("</select></label>");
     text_input(&mut h, "Status", "status", &status, "e.g. 6, ing, done");
     text_input(&mut h, "Id contains", "id", &id, "");
-    h.push_str("<button type=\"submit\">Filter</button></form><div id=\"r-list\" data-region>");
+    h.push_str("<button type=\"submit\">Filter</button></form>");
+    advance_form(&mut h);
+    h.push_str("<div id=\"r-list\" data-region>");
     let q = EntityQuery {
         tenant: Some(tenant.as_str()).filter(|t| !t.is_empty()),
         kind: Some(kind.as_str()),
@@ -319,6 +328,7 @@ pub async fn entity(
     let mut h = String::with_capacity(16 * 1024);
     let back = href(&format!("/__admin/ui/vendors/{vendor}"), &[("tenant", &tenant), ("kind", &kind)]);
     let _ = write!(h, "<p><a href=\"{}\">← {} {}s of {}</a></p>", e(&back), e(&vendor), e(&kind), e(&tenant));
+    advance_form(&mut h);
     h.push_str("<div id=\"r-entity\" data-region>");
     let _ = write!(
         h,
