@@ -421,6 +421,7 @@ fn print_banner(app: &Application, args: &ServeArgs) {
             say!("    {c}");
         }
     }
+    say!("  dashboard    : {url}/__admin/ui/  (the world, callbacks, requests and the clock, in a browser)");
     say!("  control plane: {url}/__admin/health  (reset, state, clock, events, requests, faults)");
     if args.admin_token.is_some() {
         say!("                 every other /__admin call needs `Authorization: Bearer <--admin-token>`");

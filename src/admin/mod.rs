@@ -141,6 +141,7 @@ async fn health(app: web::Data<Emulator>) -> HttpResponse {
         "version": crate::VERSION,
         "vendors": app.vendors().iter().map(|v| v.kind()).collect::<Vec<_>>(),
         "now": app.world.clock.now_s(),
+        "dashboard": "/__admin/ui/",
     }))
 }
 
@@ -342,7 +343,7 @@ async fn seed(app: web::Data<Emulator>, body: web::Payload) -> AdminResult {
 }
 
 async fn get_requests(app: web::Data<Emulator>, req: HttpRequest) -> AdminResult {
-    let f = journal_filter(&req)?;
+    let f = journal_filter(form_pairs(req.query_string()))?;
     let list = app.door.journal.list(&f);
     let mut v = json!({
         "count": list.len(),
@@ -357,26 +358,25 @@ async fn get_requests(app: web::Data<Emulator>, req: HttpRequest) -> AdminResult
     Ok(HttpResponse::Ok().json(v))
 }
 
-/// The journal filters of a query string (`GET /__admin/requests`, the dashboard's journal).
-pub(crate) fn journal_filter(req: &HttpRequest) -> Result<JournalFilter, AdminError> {
+/// The journal filters of a query string's `pairs` (`GET /__admin/requests`, the dashboard's journal).
+pub(crate) fn journal_filter(pairs: Vec<(String, String)>) -> Result<JournalFilter, AdminError> {
     let mut f = JournalFilter::default();
     fn count<T: std::str::FromStr>(v: &str, what: &str) -> Result<T, AdminError> {
         v.parse().map_err(|_| error(400, format!("{what} must be a count, got `{v}`")))
     }
-    for (k, v) in form_pairs(req.query_string()) {
+    for (k, v) in pairs {
         match k.as_str() {
-            "vendor" if !v.is_empty() => f.vendor = Some(v.parse().map_err(|e: String| error(400, e))?),
-            "path" if !v.is_empty() => f.path = Some(v),
-            "method" if !v.is_empty() => f.method = Some(v),
-            "status" if !v.is_empty() => f.status = Some(count(&v, "status")?),
-            "since" if !v.is_empty() => {
+            "vendor" => f.vendor = Some(v.parse().map_err(|e: String| error(400, e))?),
+            "path" => f.path = Some(v),
+            "method" => f.method = Some(v),
+            "status" => f.status = Some(count(&v, "status")?),
+            "since" => {
                 f.since = Some(
                     v.parse().map_err(|_| error(400, format!("since must be unix seconds, got `{v}`")))?,
                 )
             }
             "limit" => f.limit = Some(count(&v, "limit")?),
-            "cursor" if !v.is_empty() => f.before = Some(count(&v, "cursor")?),
-            "vendor" | "path" | "method" | "status" | "since" | "cursor" => {}
+            "cursor" => f.before = Some(count(&v, "cursor")?),
             other => {
                 return Err(error(
                     400,
@@ -425,7 +425,7 @@ async fn delete_fault(app: web::Data<Emulator>, path: web::Path<String>) -> Admi
 }
 
 async fn get_callbacks(app: web::Data<Emulator>, req: HttpRequest) -> AdminResult {
-    let (f, paging) = callback_filter(&req)?;
+    let (f, paging) = callback_filter(form_pairs(req.query_string()))?;
     let Some((cursor, limit)) = paging else {
         let list = app.world.outbox.list(&f);
         return Ok(HttpResponse::Ok().json(json!({ "count": list.len(), "callbacks": list })));
@@ -437,30 +437,29 @@ async fn get_callbacks(app: web::Data<Emulator>, req: HttpRequest) -> AdminResul
 /// The callback filters of a query string, and the paging (`cursor`, `limit`) when either is given.
 #[allow(clippy::type_complexity)]
 pub(crate) fn callback_filter(
-    req: &HttpRequest,
+    pairs: Vec<(String, String)>,
 ) -> Result<(CallbackFilter, Option<(Option<String>, Option<usize>)>), AdminError> {
     let mut f = CallbackFilter::default();
     let (mut cursor, mut limit, mut paged) = (None, None, false);
-    for (k, v) in form_pairs(req.query_string()) {
+    for (k, v) in pairs {
         match k.as_str() {
-            "vendor" if !v.is_empty() => f.vendor = Some(v.parse().map_err(|e: String| error(400, e))?),
-            "resource" if !v.is_empty() => f.resource = Some(v),
-            "event" if !v.is_empty() => f.event = Some(v),
-            "tenant" if !v.is_empty() => f.owner = Some(v),
-            "state" if !v.is_empty() => {
+            "vendor" => f.vendor = Some(v.parse().map_err(|e: String| error(400, e))?),
+            "resource" => f.resource = Some(v),
+            "event" => f.event = Some(v),
+            "tenant" => f.owner = Some(v),
+            "state" => {
                 f.state = Some(serde_json::from_value(json!(v)).map_err(|_| {
                     error(400, format!("state must be held, pending, delivered or failed, got `{v}`"))
                 })?)
             }
             "cursor" => {
                 paged = true;
-                cursor = Some(v).filter(|c| !c.is_empty());
+                cursor = Some(v);
             }
             "limit" => {
                 paged = true;
                 limit = Some(v.parse().map_err(|_| error(400, format!("limit must be a count, got `{v}`")))?);
             }
-            "vendor" | "resource" | "event" | "tenant" | "state" => {}
             other => {
                 return Err(error(
                     400,

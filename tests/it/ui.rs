@@ -73,9 +73,16 @@ impl Browser {
         self.client.goto(url).await.unwrap_or_else(|e| panic!("open {url}: {e}"));
     }
 
-    /// Save a screenshot of the page as `target/ui-screenshots/<name>.png`.
+    /// Save a screenshot of the whole page as `target/ui-screenshots/<name>.png` (the window is made as
+    /// tall as the page for it, up to 4,000 pixels, then given back its size).
     async fn shot(&self, name: &str) {
+        let (w, h) = self.client.get_window_size().await.expect("window size");
+        let tall = self.eval("return document.documentElement.scrollHeight").await.as_u64().unwrap_or(0);
+        let chrome = self.eval("return window.outerHeight - window.innerHeight").await.as_u64().unwrap_or(0);
+        let full = (tall + chrome).clamp(h, 4000) as u32;
+        self.client.set_window_size(w as u32, full).await.expect("resize");
         let png = self.client.screenshot().await.expect("screenshot");
+        self.client.set_window_size(w as u32, h as u32).await.expect("resize back");
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/ui-screenshots");
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
@@ -172,7 +179,8 @@ async fn class_begins(app: &TestApp) {
     let expire = T0 + 30 * 86_400;
     let sign = md5_hex(format!("{TIC_KEY}{expire}").as_bytes());
     let path = format!("/paas/v1/class/create?sdkappid={TIC_APP}&random=7&sign={sign}");
-    let (s, v) = app.post(&path, json!({ "teacher_id": "t1", "class_topic": "物理", "expire_time": expire })).await;
+    let (s, v) =
+        app.post(&path, json!({ "teacher_id": "t1", "class_topic": "物理", "expire_time": expire })).await;
     assert_eq!((s, &v["error_code"]), (200, &json!(0)), "{v}");
     let class_id = v["class_id"].as_u64().unwrap();
     app.event(json!({ "type": "iclass.class_begin", "sdkappid": TIC_APP, "class_id": class_id })).await;
@@ -189,13 +197,19 @@ async fn the_dashboard_shows_the_world_live_and_drives_it() {
     b.goto(&format!("{ui}/")).await;
     assert_eq!(b.client.title().await.unwrap(), "Overview · recmock");
     b.wait_text("#clock", "the header shows the virtual clock", |t| t.contains("2026-01-01 08:00:00")).await;
-    b.wait_text("#r-vendors", "the overview lists the tenants", |t| t.contains(APP) && t.contains("1400127140"))
-        .await;
-    b.wait_for("the live updates connect", "return document.getElementById('live-dot').classList.contains('on')").await;
+    b.wait_text("#r-vendors", "the overview lists the tenants", |t| {
+        t.contains(APP) && t.contains("1400127140")
+    })
+    .await;
+    b.wait_for(
+        "the live updates connect",
+        "return document.getElementById('live-dot').classList.contains('on')",
+    )
+    .await;
 
     // A task created through the vendor API appears on the vendor's page without a reload.
     b.goto(&format!("{ui}/vendors/cloud_record")).await;
-    b.wait_text("#r-list", "the task list is there", |t| t.contains("0 task(s) match")).await;
+    b.wait_text("#r-list", "the task list is there", |t| t.contains("0 tasks match")).await;
     b.eval("window.__same_page = true").await;
     let token = access_token(&app).await;
     let (s, v) = app
@@ -214,7 +228,9 @@ async fn the_dashboard_shows_the_world_live_and_drives_it() {
 
     // It records for a minute, then is finished: queued for encoding (3).
     app.advance(60.0).await;
-    let (_, v) = app.post_h("/v1/record/finish", json!({ "app_id": APP, "record_id": rid }), &[("Authorization", &token)]).await;
+    let (_, v) = app
+        .post_h("/v1/record/finish", json!({ "app_id": APP, "record_id": rid }), &[("Authorization", &token)])
+        .await;
     assert_eq!(v["code"], 0, "{v}");
     b.wait_text(&row, "the task is queued", |t| t == "3 queued for encoding").await;
 
@@ -259,7 +275,8 @@ async fn the_dashboard_shows_the_world_live_and_drives_it() {
     b.fill("input[name=path]", "/v1/record/init").await;
     b.click("form[aria-label=Filter] button[type=submit]").await;
     b.wait_text("#r-list", "the journal is filtered", |t| !t.contains("/access/token")).await;
-    let paths = b.eval("return [...document.querySelectorAll('#r-list td.path')].map(td => td.textContent)").await;
+    let paths =
+        b.eval("return [...document.querySelectorAll('#r-list td.path')].map(td => td.textContent)").await;
     assert_eq!(paths, json!(["/v1/record/init"]));
     assert!(b.client.current_url().await.unwrap().as_str().contains("path=%2Fv1%2Frecord%2Finit"));
     b.shot("requests-filtered").await;
@@ -275,8 +292,11 @@ async fn the_dashboard_shows_the_world_live_and_drives_it() {
     b.goto(&format!("{ui}/state")).await;
     b.fill("#fixture-text", r#"{"cloud_record": {"accounts": [{"app_id": "x", "dev_id": 7}]}}"#).await;
     b.click("button[value=check]").await;
-    let errors = b.wait_text("#fixture-result", "the checker's errors are shown", |t| t.contains("error")).await;
-    let paths = b.eval("return [...document.querySelectorAll('#fixture-result code.path')].map(c => c.textContent)").await;
+    let errors =
+        b.wait_text("#fixture-result", "the checker's errors are shown", |t| t.contains("error")).await;
+    let paths = b
+        .eval("return [...document.querySelectorAll('#fixture-result code.path')].map(c => c.textContent)")
+        .await;
     assert!(
         paths.as_array().unwrap().iter().any(|p| p.as_str().unwrap().starts_with("cloud_record.accounts[0]")),
         "{paths} in {errors}"
@@ -300,7 +320,8 @@ async fn the_dashboard_shows_the_world_live_and_drives_it() {
     b.shot("overview").await;
     b.client.set_window_size(390, 844).await.unwrap();
     b.goto(&format!("{ui}/")).await;
-    let overflow = b.eval("return document.documentElement.scrollWidth - document.documentElement.clientWidth").await;
+    let overflow =
+        b.eval("return document.documentElement.scrollWidth - document.documentElement.clientWidth").await;
     assert_eq!(overflow, json!(0), "the overview fits a phone's width");
     b.shot("overview-phone").await;
     b.goto(&format!("{ui}/callbacks")).await;
@@ -313,7 +334,8 @@ async fn the_dashboard_shows_the_world_live_and_drives_it() {
 
 #[tokio::test]
 async fn with_an_admin_token_the_browser_signs_in_once_and_keeps_a_strict_http_only_cookie() {
-    let mut config = config_of(Spawn { fixtures: vec![with_clock(json!({})).to_string()], ..Spawn::default() });
+    let mut config =
+        config_of(Spawn { fixtures: vec![with_clock(json!({})).to_string()], ..Spawn::default() });
     config.admin.token = Some("s3cret".into());
     let app = spawn_config(config).await;
     let b = Browser::start().await;

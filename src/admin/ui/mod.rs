@@ -87,6 +87,11 @@ fn param(req: &HttpRequest, name: &str) -> Option<String> {
     form_pairs(req.query_string()).into_iter().find(|(k, v)| k == name && !v.is_empty()).map(|(_, v)| v)
 }
 
+/// The query's parameters that have a value (a filter form sends its empty fields too).
+fn given(req: &HttpRequest) -> Vec<(String, String)> {
+    form_pairs(req.query_string()).into_iter().filter(|(_, v)| !v.is_empty()).collect()
+}
+
 /// Which page of the navigation a page is.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Nav<'a> {

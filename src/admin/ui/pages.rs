@@ -65,6 +65,15 @@ fn text_input(h: &mut String, label: &str, name: &str, current: &str, hint: &str
     );
 }
 
+/// The plural of an entity kind (`class` → `classes`).
+fn plural(kind: &str) -> String {
+    if kind.ends_with('s') {
+        format!("{kind}es")
+    } else {
+        format!("{kind}s")
+    }
+}
+
 /// A state badge.
 fn badge(text: &str) -> String {
     let class = match text {
@@ -102,7 +111,7 @@ pub async fn overview(app: web::Data<Emulator>) -> HttpResponse {
     h.push_str("</div></section><section class=\"card\" aria-labelledby=\"reset-h\"><h2 id=\"reset-h\">Reset</h2>\
         <p class=\"muted\">Empties the world (tenants, jobs, files, callbacks, journal, fault rules) and reloads the start fixtures.</p>\
         <button class=\"danger\" type=\"button\" data-do=\"reset\">Reset everything</button></section></div>");
-    h.push_str("<h2>Vendors and tenants</h2><div id=\"r-vendors\" data-region>");
+    h.push_str("<h2>Vendors and tenants</h2><div id=\"r-vendors\" class=\"stack\" data-region>");
     vendors_table(&app, &mut h);
     h.push_str("</div>");
     Page { title: "Overview", nav: Nav::Overview, live: "tenant,world_event,callback,clock,reset", body: h }
@@ -194,7 +203,7 @@ fn vendors_table(app: &Emulator, h: &mut String) {
         }
         h.push_str("<div class=\"scroll\"><table><thead><tr><th>Tenant</th>");
         for k in kinds {
-            let _ = write!(h, "<th>{k}s</th>");
+            let _ = write!(h, "<th class=\"num\">{}</th>", plural(k));
         }
         h.push_str("<th>Callbacks</th><th><span class=\"hide-narrow\">Reset</span></th></tr></thead><tbody>");
         for t in &tenants {
@@ -273,7 +282,12 @@ pub async fn vendor(app: web::Data<Emulator>, path: web::Path<String>, req: Http
         limit: PAGE_ROWS,
     };
     let result = v.entities(&q);
-    let _ = write!(h, "<p class=\"muted\">{} {kind}(s) match.</p>", result.total);
+    let _ = write!(
+        h,
+        "<p class=\"muted\">{} {} match.</p>",
+        result.total,
+        if result.total == 1 { kind.clone() } else { plural(&kind) }
+    );
     h.push_str(
         "<div class=\"scroll\"><table><thead><tr><th>Id</th><th>Tenant</th><th>Status</th>\
          <th class=\"hide-narrow\">Created</th><th>About</th></tr></thead><tbody>",
@@ -391,7 +405,7 @@ pub async fn entity(
 
 /// `GET /__admin/ui/callbacks`: newest first, filtered by vendor, tenant, state and event, paged by cursor.
 pub async fn callbacks(app: web::Data<Emulator>, req: HttpRequest) -> HttpResponse {
-    let (f, paging) = match crate::admin::callback_filter(&req) {
+    let (f, paging) = match crate::admin::callback_filter(super::given(&req)) {
         Ok(x) => x,
         Err(err) => return not_found(&app, &err.to_string()),
     };
@@ -528,7 +542,7 @@ fn callback_detail(c: &Callback, h: &mut String) {
 
 /// `GET /__admin/ui/requests`: the journal newest first, filtered, with a live tail.
 pub async fn requests(app: web::Data<Emulator>, req: HttpRequest) -> HttpResponse {
-    let mut f = match crate::admin::journal_filter(&req) {
+    let mut f = match crate::admin::journal_filter(super::given(&req)) {
         Ok(f) => f,
         Err(err) => return not_found(&app, &err.to_string()),
     };
