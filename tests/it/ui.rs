@@ -370,3 +370,57 @@ async fn with_an_admin_token_the_browser_signs_in_once_and_keeps_a_strict_http_o
     assert_eq!(r.status(), 401);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn pages_escape_the_world_lists_page_on_request_and_the_event_stream_names_what_changed() {
+    let mut fixture = world(&dead_url());
+    fixture["cloud_record"]["groups"][0]["group_id"] = json!("<script>alert(1)</script>");
+    let app = spawn(fixture).await;
+    // Whatever the world holds is text on a page, never markup.
+    let (s, page) =
+        app.text(app.client.get(format!("{}/__admin/ui/vendors/cloud_record?kind=group", app.url))).await;
+    assert_eq!(s, 200);
+    assert!(
+        page.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !page.contains("<script>alert"),
+        "{page}"
+    );
+    let (s, page) = app.text(app.client.get(format!("{}/__admin/ui/vendors/nope", app.url))).await;
+    assert_eq!(s, 404, "{page}");
+
+    // The event stream: a hello, then a batch naming the change (a tenant's token was issued).
+    let mut stream = app.client.get(format!("{}/__admin/ui/events", app.url)).send().await.unwrap();
+    assert_eq!(header(&stream, "content-type"), "text/event-stream");
+    let hello = stream.chunk().await.unwrap().unwrap();
+    assert!(String::from_utf8_lossy(&hello).starts_with("retry: "));
+    access_token(&app).await;
+    let batch = tokio::time::timeout(WAIT, stream.chunk()).await.unwrap().unwrap().unwrap();
+    let batch = String::from_utf8_lossy(&batch).into_owned();
+    assert!(batch.starts_with("event: change\ndata: "), "{batch}");
+    let data: Value = serde_json::from_str(batch.trim_start_matches("event: change\ndata: ").trim()).unwrap();
+    assert!(data["topics"].as_array().unwrap().contains(&json!("tenant")), "{data}");
+    drop(stream);
+
+    // The JSON lists answer everything unless asked for a page.
+    for _ in 0..3 {
+        class_begins(&app).await;
+    }
+    let (_, all) = app.get("/__admin/callbacks").await;
+    assert_eq!((all["count"].clone(), all.get("next_cursor")), (json!(3), None));
+    let (_, first) = app.get("/__admin/callbacks?limit=2").await;
+    assert_eq!(first["count"], 2);
+    assert_eq!(first["next_cursor"], "cb-000002");
+    let (_, rest) = app.get("/__admin/callbacks?limit=2&cursor=cb-000002").await;
+    assert_eq!((rest["count"].clone(), rest["callbacks"][0]["id"].clone()), (json!(1), json!("cb-000003")));
+    assert_eq!(rest["next_cursor"], Value::Null);
+    let (_, journal) = app.get("/__admin/requests").await;
+    let n = journal["count"].as_u64().unwrap();
+    assert!(n >= 4 && journal.get("next_cursor").is_none(), "{journal}");
+    let (_, newest) = app.get("/__admin/requests?limit=1&method=POST&status=200").await;
+    let id = newest["next_cursor"].as_u64().unwrap();
+    assert_eq!(newest["requests"][0]["id"], id);
+    let (_, older) = app.get(&format!("/__admin/requests?limit=1&method=POST&cursor={id}")).await;
+    assert!(older["requests"][0]["id"].as_u64().unwrap() < id, "{older}");
+    let (s, v) = app.get("/__admin/requests?cursor=x").await;
+    assert_eq!(s, 400, "{v}");
+    app.stop().await;
+}
