@@ -29,6 +29,11 @@ struct Browser {
 
 impl Browser {
     async fn start() -> Browser {
+        Browser::start_with(&[]).await
+    }
+
+    /// A browser started with `extra` command-line flags too.
+    async fn start_with(extra: &[&str]) -> Browser {
         for tool in [CHROMIUM, CHROMEDRIVER] {
             assert!(
                 std::path::Path::new(tool).exists(),
@@ -55,6 +60,10 @@ impl Browser {
                 ]
             }
         });
+        let mut caps = caps;
+        for flag in extra {
+            caps["goog:chromeOptions"]["args"].as_array_mut().unwrap().push(json!(flag));
+        }
         let caps: serde_json::Map<String, Value> = serde_json::from_value(caps).unwrap();
         let url = format!("http://127.0.0.1:{port}");
         let mut last = String::new();
@@ -422,5 +431,22 @@ async fn pages_escape_the_world_lists_page_on_request_and_the_event_stream_names
     assert!(older["requests"][0]["id"].as_u64().unwrap() < id, "{older}");
     let (s, v) = app.get("/__admin/requests?cursor=x").await;
     assert_eq!(s, 400, "{v}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_dashboard_follows_the_systems_dark_preference() {
+    let app = spawn(world(&dead_url())).await;
+    // What an OS set to dark tells the page (`prefers-color-scheme: dark`).
+    let b = Browser::start_with(&["--force-dark-mode", "--blink-settings=preferredColorScheme=0"]).await;
+    b.goto(&format!("{}/__admin/ui/", app.url)).await;
+    assert_eq!(b.eval("return matchMedia('(prefers-color-scheme: dark)').matches").await, json!(true));
+    let bg = b.eval("return getComputedStyle(document.body).backgroundColor").await;
+    assert_eq!(bg, json!("rgb(13, 17, 23)"));
+    b.wait_for("the live updates connect", "return document.getElementById('live-dot').classList.contains('on')").await;
+    b.shot("overview-dark").await;
+    b.goto(&format!("{}/__admin/ui/vendors/iclass?kind=user", app.url)).await;
+    b.shot("vendor-iclass-users-dark").await;
+    b.close().await;
     app.stop().await;
 }
