@@ -5,7 +5,7 @@ CARGO ?= cargo
 
 # The tools the test suite needs (tests/tools/ensure.sh: installed when missing, else the run stops with
 # the command to install them; a test never skips for want of a tool)
-TEST_TOOLS = rust python ffmpeg
+TEST_TOOLS = rust python ffmpeg chromium
 
 ## Start the server with the embedded demo world on http://127.0.0.1:8080
 run: toolchain

@@ -12,10 +12,11 @@
 //! idle memory, memory per entity (100,000 record tasks, 100,000 users), list latency with 1,000 vs
 //! 1,000,000 entities in one account, callback throughput into a local receiver, a 2-hour 1080p recording
 //! (first byte, download rate, memory while it downloads, its MD5 against `md5sum`), and the HST event
-//! gateway (1,000 WebSockets: event → last push, memory per socket). Every target is printed PASS or FAIL;
+//! gateway (1,000 WebSockets: event → last push, memory per socket), and the dashboard (a page of a world
+//! with 100,000 record tasks and 10,000 callbacks, rendered by the server). Every target is printed PASS or FAIL;
 //! throughput is judged as a ratio to the baseline measured in the same run, because absolute numbers
 //! depend on the machine (and on what else it is doing). `RECMOCK_BENCH_ONLY=table,startup,memory,scale,
-//! callbacks,media,gateway` (any of them, comma-separated) runs only those phases.
+//! callbacks,media,gateway,dashboard` (any of them, comma-separated) runs only those phases.
 
 use serde_json::{json, Value};
 use std::io::{Read, Write};
@@ -1509,6 +1510,9 @@ async fn orchestrate() -> i32 {
     if wants("gateway") {
         gateway(&client, &mut report).await;
     }
+    if wants("dashboard") {
+        dashboard(&client, &mut report).await;
+    }
     println!("\nSummary ({:.0} s)", started.elapsed().as_secs_f64());
     for v in &report.verdicts {
         println!("  {} {:<64} {:>12}  {}", if v.pass { "PASS" } else { "FAIL" }, v.what, v.value, v.target);
@@ -1519,6 +1523,85 @@ async fn orchestrate() -> i32 {
     let failed = report.verdicts.iter().filter(|v| !v.pass).count();
     println!("{} passed, {failed} failed", report.verdicts.len() - failed);
     i32::from(failed > 0)
+}
+
+// ----- the dashboard ---------------------------------------------------------------------------------
+
+/// Pages of `/__admin/ui` in a world of 100,000 record tasks (001) and 10,000 callbacks (004 `class_begin`,
+/// held: the app has no callback URL): each page fetched whole (the server's rendering and the transfer
+/// over loopback; the browser's drawing is not counted), the median of 7 fetches after one to warm up.
+async fn dashboard(client: &reqwest::Client, report: &mut Report) {
+    const TASKS: u64 = 100_000;
+    const CALLBACKS: u64 = 10_000;
+    println!("\nDashboard: pages of a world with {TASKS} record tasks and {CALLBACKS} callbacks");
+    let fixture = bench_fixture();
+    let (server, _) = start_recmock(&["--fixture", fixture.to_str().unwrap_or_default(), "--seed", "1"]);
+    let base = server.url();
+    let seed = |body: Value| {
+        let url = format!("{base}/__admin/seed");
+        async move {
+            let (status, v) = call(client, "POST", &url, &[], Some(&body.to_string())).await;
+            assert_eq!(status, 200, "seeding failed: {v}");
+        }
+    };
+    seed(json!({"tenant": format!("iclass:{IC_APP}"), "classes": CALLBACKS})).await;
+    let (_, dump) = call(client, "GET", &format!("{base}/__admin/state"), &[], None).await;
+    let ids: Vec<u64> = dump["vendors"]["iclass"]["apps"][IC_APP.to_string()]["classes"]
+        .as_object()
+        .map(|m| m.keys().filter_map(|k| k.parse().ok()).filter(|id| *id != IC_CLASS).collect())
+        .unwrap_or_default();
+    let events: Vec<Value> = ids
+        .iter()
+        .map(|id| json!({"type": "iclass.class_begin", "sdkappid": IC_APP, "class_id": id}))
+        .collect();
+    let (status, v) =
+        call(client, "POST", &format!("{base}/__admin/events"), &[], Some(&Value::Array(events).to_string()))
+            .await;
+    assert_eq!(status, 200, "{v}");
+    seed(json!({"tenant": format!("cloud_record:{CR_APP}"), "tasks": TASKS})).await;
+    let (_, held) =
+        call(client, "GET", &format!("{base}/__admin/callbacks?state=held&limit=1"), &[], None).await;
+    assert!(held["next_cursor"].is_string(), "the callbacks are there: {held}");
+    let pages = [
+        "/__admin/ui/",
+        "/__admin/ui/vendors/cloud_record",
+        "/__admin/ui/vendors/cloud_record?page=1000",
+        "/__admin/ui/vendors/cloud_record?status=6&page=20",
+        "/__admin/ui/vendors/iclass",
+        "/__admin/ui/callbacks",
+        "/__admin/ui/callbacks?state=held&cursor=cb-005000",
+        "/__admin/ui/requests",
+    ];
+    let mut worst = (0.0, "");
+    for page in pages {
+        let url = format!("{base}{page}");
+        let mut times = Vec::new();
+        let mut size = 0;
+        for i in 0..8 {
+            let t = Instant::now();
+            let resp = client.get(&url).send().await.expect("page");
+            assert_eq!(resp.status(), 200, "{page}");
+            size = resp.bytes().await.expect("page body").len();
+            if i > 0 {
+                times.push(ms(t.elapsed()));
+            }
+        }
+        times.sort_by(f64::total_cmp);
+        let median = times[times.len() / 2];
+        println!("  {page:<52} {median:>7.1} ms  ({size} bytes)");
+        if median > worst.0 {
+            worst = (median, page);
+        }
+    }
+    report.judge(
+        "dashboard page, 100,000 tasks + 10,000 callbacks (slowest page)",
+        format!("{:.1} ms", worst.0),
+        "< 200 ms",
+        worst.0 < 200.0,
+    );
+    report.notes.push(format!("the slowest dashboard page was {}", worst.1));
+    drop(server);
+    let _ = std::fs::remove_file(fixture);
 }
 
 // ----- the baseline ----------------------------------------------------------------------------------

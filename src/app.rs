@@ -100,6 +100,8 @@ pub struct Emulator {
     pub door: Arc<FrontDoor>,
     /// the fault rules (the front door's and the outbox's)
     pub faults: Arc<Faults>,
+    /// dashboard event streams open now (at most `--max-ui-streams`)
+    pub ui_streams: Arc<std::sync::atomic::AtomicUsize>,
     vendors: Vec<Arc<dyn Vendor>>,
     start_fixtures: Vec<FixtureDoc>,
     frozen_override: bool,
@@ -181,6 +183,7 @@ impl Emulator {
             world,
             door,
             faults,
+            ui_streams: Arc::default(),
             vendors,
             start_fixtures: docs,
             frozen_override: config.frozen_clock,

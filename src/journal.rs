@@ -183,6 +183,15 @@ pub struct JournalFilter {
     pub since: Option<i64>,
     /// only the last N matches
     pub limit: Option<usize>,
+    /// only entries older than this id (the next page of a paged read)
+    #[serde(default)]
+    pub before: Option<u64>,
+    /// only this method
+    #[serde(default)]
+    pub method: Option<String>,
+    /// only this HTTP status
+    #[serde(default)]
+    pub status: Option<u16>,
 }
 
 /// Lossy, truncated text of a body.
@@ -319,6 +328,11 @@ impl Journal {
             .filter(|(_, e)| f.vendor.is_none_or(|v| e.vendor == Some(v)))
             .filter(|(_, e)| f.path.as_deref().is_none_or(|p| e.path().starts_with(p)))
             .filter(|(_, e)| f.since.is_none_or(|s| e.virtual_ms.div_euclid(1000) >= s))
+            .filter(|(id, e)| {
+                f.before.is_none_or(|b| *id < b)
+                    && f.method.as_deref().is_none_or(|m| e.method.eq_ignore_ascii_case(m))
+                    && f.status.is_none_or(|s| e.status == s)
+            })
             .collect();
         let skip = f.limit.map_or(0, |n| matching.len().saturating_sub(n));
         matching

@@ -33,6 +33,8 @@ pub struct Limits {
     /// files waiting for their background MD5 (`--md5-backlog`): a file past it is hashed when its MD5 is
     /// asked for instead
     pub md5_backlog: usize,
+    /// dashboard event streams open at once (`--max-ui-streams`): another gets HTTP 503
+    pub ui_streams: usize,
 }
 
 impl Default for Limits {
@@ -47,6 +49,7 @@ impl Default for Limits {
             groups: 10_000,
             gateway_sockets: 10_000,
             md5_backlog: 1_000,
+            ui_streams: 64,
         }
     }
 }
@@ -72,11 +75,13 @@ pub enum Cap {
     GatewaySockets,
     /// `--md5-backlog`
     Md5Backlog,
+    /// `--max-ui-streams`
+    UiStreams,
 }
 
 impl Cap {
     /// Every cap.
-    pub const ALL: [Cap; 9] = [
+    pub const ALL: [Cap; 10] = [
         Cap::JournalEntries,
         Cap::JournalBytes,
         Cap::DeliveredCallbacks,
@@ -86,6 +91,7 @@ impl Cap {
         Cap::Groups,
         Cap::GatewaySockets,
         Cap::Md5Backlog,
+        Cap::UiStreams,
     ];
 
     /// The flag that sets it.
@@ -100,6 +106,7 @@ impl Cap {
             Cap::Groups => "--max-groups",
             Cap::GatewaySockets => "--max-gateway-sockets",
             Cap::Md5Backlog => "--md5-backlog",
+            Cap::UiStreams => "--max-ui-streams",
         }
     }
 
@@ -115,6 +122,7 @@ impl Cap {
             Cap::Groups => limits.groups,
             Cap::GatewaySockets => limits.gateway_sockets,
             Cap::Md5Backlog => limits.md5_backlog,
+            Cap::UiStreams => limits.ui_streams,
         }
     }
 

@@ -231,6 +231,9 @@ struct ServeArgs {
     /// is first asked for.
     #[arg(long, value_name = "N", env = "RECMOCK_MD5_BACKLOG", default_value_t = Limits::default().md5_backlog)]
     md5_backlog: usize,
+    /// Dashboard event streams (open dashboard tabs) at once; another gets HTTP 503 until one closes.
+    #[arg(long, value_name = "N", env = "RECMOCK_MAX_UI_STREAMS", default_value_t = Limits::default().ui_streams)]
+    max_ui_streams: usize,
     /// Largest request body accepted, in bytes; larger ones get the vendor's error.
     #[arg(long, env = "RECMOCK_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     max_body_bytes: usize,
@@ -345,6 +348,7 @@ fn config_of(a: &ServeArgs) -> Config {
             groups: a.max_groups,
             gateway_sockets: a.max_gateway_sockets,
             md5_backlog: a.md5_backlog,
+            ui_streams: a.max_ui_streams,
         },
         state_interval_s: a.state_interval,
         max_body_bytes: a.max_body_bytes,
@@ -493,6 +497,7 @@ fn print_banner(app: &Application, args: &ServeArgs) {
             say!("    {c}");
         }
     }
+    say!("  dashboard    : {url}/__admin/ui/  (the world, callbacks, requests and the clock, in a browser)");
     say!("  control plane: {url}/__admin/health  (reset, state, clock, events, requests, faults)");
     if args.admin_token.is_some() {
         say!("                 every other /__admin call needs `Authorization: Bearer <--admin-token>`");

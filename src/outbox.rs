@@ -285,6 +285,17 @@ impl Evicted {
     }
 }
 
+impl CallbackFilter {
+    /// Whether `c` passes every filter.
+    pub fn accepts(&self, c: &Callback) -> bool {
+        self.vendor.is_none_or(|v| c.vendor == v)
+            && self.resource.as_ref().is_none_or(|r| c.resources.contains(r))
+            && self.state.is_none_or(|s| c.state == s)
+            && self.event.as_ref().is_none_or(|e| &c.event == e)
+            && self.owner.as_ref().is_none_or(|o| &c.owner == o)
+    }
+}
+
 #[derive(Debug, Default)]
 struct Book {
     callbacks: BTreeMap<u64, Callback>,
@@ -994,17 +1005,44 @@ impl Outbox {
 
     /// Callbacks matching `f`, oldest first (the log itself is bounded by the caps).
     pub fn list(&self, f: &CallbackFilter) -> Vec<Callback> {
-        self.book
-            .lock()
-            .callbacks
-            .values()
-            .filter(|c| f.vendor.is_none_or(|v| c.vendor == v))
-            .filter(|c| f.resource.as_ref().is_none_or(|r| c.resources.contains(r)))
-            .filter(|c| f.state.is_none_or(|s| c.state == s))
-            .filter(|c| f.event.as_ref().is_none_or(|e| &c.event == e))
-            .filter(|c| f.owner.as_ref().is_none_or(|o| &c.owner == o))
-            .cloned()
-            .collect()
+        self.book.lock().callbacks.values().filter(|c| f.accepts(c)).cloned().collect()
+    }
+
+    /// A page of the callbacks matching `f`: at most `limit` of them past callback `cursor` (oldest
+    /// first, or newest first), and the id to continue from when more may match. Costs the page and the
+    /// callbacks passed over, not the whole log.
+    pub fn page(
+        &self,
+        f: &CallbackFilter,
+        cursor: Option<&str>,
+        limit: usize,
+        newest_first: bool,
+    ) -> (Vec<Callback>, Option<String>) {
+        let after = cursor.and_then(number_of);
+        let b = self.book.lock();
+        let range: Box<dyn Iterator<Item = &Callback>> = match (newest_first, after) {
+            (false, Some(n)) => Box::new(
+                b.callbacks.range((std::ops::Bound::Excluded(n), std::ops::Bound::Unbounded)).map(|(_, c)| c),
+            ),
+            (false, None) => Box::new(b.callbacks.values()),
+            (true, Some(n)) => Box::new(b.callbacks.range(..n).rev().map(|(_, c)| c)),
+            (true, None) => Box::new(b.callbacks.values().rev()),
+        };
+        let mut page: Vec<Callback> =
+            range.filter(|c| f.accepts(c)).take(limit.saturating_add(1)).cloned().collect();
+        let more = page.len() > limit;
+        page.truncate(limit);
+        let next = if more { page.last().map(|c| c.id.clone()) } else { None };
+        (page, next)
+    }
+
+    /// How many callbacks each owner has in each state.
+    pub fn tally(&self) -> BTreeMap<(String, &'static str), usize> {
+        let mut out = BTreeMap::new();
+        for c in self.book.lock().callbacks.values() {
+            *out.entry((c.owner.clone(), c.state.as_str())).or_insert(0) += 1;
+        }
+        out
     }
 
     /// Callbacks evicted from the log since the last reset.

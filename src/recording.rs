@@ -34,6 +34,22 @@ pub enum Phase {
     Failed,
 }
 
+impl Phase {
+    /// The phase's name, as dumps show it (`queued`, `encoding`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Initialised => "initialised",
+            Phase::Recording => "recording",
+            Phase::Paused => "paused",
+            Phase::Queued => "queued",
+            Phase::Encoding => "encoding",
+            Phase::Uploading => "uploading",
+            Phase::Done => "done",
+            Phase::Failed => "failed",
+        }
+    }
+}
+
 /// What a recording produces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -323,6 +339,61 @@ impl Recording {
     pub fn total_bytes(&self) -> u64 {
         self.segments.iter().map(|s| s.size).sum()
     }
+
+    /// The phases this recording went through and will go through, with when each began or will begin
+    /// (ms), derived from its own timestamps and the timing table `t` — no history is kept: created and
+    /// started are its own, each processing phase follows the stop by the table's durations, the current
+    /// phase began at `phase_since_ms`, and the phases still ahead follow it (`reached` false).
+    pub fn timeline(&self, t: &Timings) -> Vec<TimelineStep> {
+        let step = |phase, at_ms, reached| TimelineStep { phase, at_ms, reached };
+        let mut out = vec![step(Phase::Initialised, self.created_ms, true)];
+        if let Some(s) = self.started_ms {
+            out.push(step(Phase::Recording, s, true));
+        }
+        if self.phase == Phase::Paused {
+            out.push(step(Phase::Paused, self.phase_since_ms, true));
+        }
+        let Some(stopped) = self.stopped_ms else { return out };
+        if self.phase == Phase::Failed && self.segments.is_empty() && self.started_ms.is_none() {
+            out.push(step(Phase::Failed, self.phase_since_ms, true));
+            return out;
+        }
+        let ms = |s: f64| (s * 1000.0).round() as i64;
+        let processing = [
+            (Phase::Queued, 0),
+            (Phase::Encoding, ms(t.encode_queue_s)),
+            (Phase::Uploading, ms(t.encode_s)),
+            (Phase::Done, ms(t.upload_s)),
+        ];
+        let current = processing.iter().position(|(p, _)| *p == self.phase);
+        let mut at = stopped;
+        for (i, (phase, after)) in processing.iter().enumerate() {
+            at += after;
+            if current == Some(i) {
+                at = self.phase_since_ms;
+            }
+            if self.phase == Phase::Failed && at >= self.phase_since_ms && i > 0 {
+                break;
+            }
+            let reached = current.is_some_and(|c| i <= c) || self.phase == Phase::Failed;
+            out.push(step(*phase, at, reached));
+        }
+        if self.phase == Phase::Failed {
+            out.push(step(Phase::Failed, self.phase_since_ms, true));
+        }
+        out
+    }
+}
+
+/// One phase of a recording's [`Recording::timeline`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct TimelineStep {
+    /// the phase
+    pub phase: Phase,
+    /// when it began (or, not `reached`, will begin), virtual ms
+    pub at_ms: i64,
+    /// it has begun
+    pub reached: bool,
 }
 
 /// The seed of a segment's file: a function of the recording and the segment's place in it, so the same
@@ -481,6 +552,32 @@ mod tests {
         assert_eq!(r.step(2_000_000, &t), Some(Phase::Done));
         assert_eq!(r.phase_since_ms, 1_920_000);
         assert_eq!(r.stop(2_000_000, &t), Err(Refusal::Stopped));
+    }
+
+    #[test]
+    fn the_timeline_comes_from_the_timestamps_and_the_timing_table() {
+        let t = Timings::default();
+        let mut r = Recording::new("r".into(), "g".into(), MediaKind::Video, 900, 0);
+        r.start(1_000).unwrap();
+        r.stop(61_000, &t).unwrap();
+        let seen =
+            |r: &Recording| r.timeline(&t).iter().map(|s| (s.phase, s.at_ms, s.reached)).collect::<Vec<_>>();
+        assert_eq!(
+            seen(&r),
+            [
+                (Phase::Initialised, 0, true),
+                (Phase::Recording, 1_000, true),
+                (Phase::Queued, 61_000, true),
+                (Phase::Encoding, 66_000, false),
+                (Phase::Uploading, 76_000, false),
+                (Phase::Done, 81_000, false),
+            ]
+        );
+        r.step(70_000, &t); // encoding since 66 s
+        assert_eq!(seen(&r)[3], (Phase::Encoding, 66_000, true));
+        r.fail(70_000, "disk full").unwrap();
+        assert_eq!(seen(&r).last(), Some(&(Phase::Failed, 70_000, true)));
+        assert!(!seen(&r).iter().any(|s| s.0 == Phase::Uploading));
     }
 
     #[test]

@@ -159,6 +159,18 @@ impl Scheduler {
         q.heap.clear();
     }
 
+    /// The first `n` pending jobs, in due order (what is scheduled next), without sorting the rest.
+    pub fn next(&self, n: usize) -> Vec<Entry> {
+        let q = self.queue.lock();
+        let mut all: Vec<&Entry> = q.heap.iter().map(|r| &r.0).collect();
+        if all.len() > n {
+            all.select_nth_unstable(n);
+            all.truncate(n);
+        }
+        all.sort();
+        all.into_iter().cloned().collect()
+    }
+
     /// The pending jobs, in due order, for a state dump.
     pub fn state(&self) -> SchedulerState {
         let q = self.queue.lock();

@@ -11,8 +11,11 @@
 //!   `--public-url` — the names recmock's own certificate covers (a request without `Host`, which no
 //!   browser sends, is let through);
 //! - **calls without the token**, when `--admin-token` is set: every call but `GET /__admin/health` needs
-//!   `Authorization: Bearer <token>` (compared in constant time). A CORS preflight carries no credentials
-//!   and needs none.
+//!   `Authorization: Bearer <token>` (compared in constant time), or the dashboard's cookie
+//!   ([`COOKIE`]: `HttpOnly`, `SameSite=Strict`, set by `POST /__admin/ui/login` for the right token; its
+//!   value is derived from the token, never the token itself). A CORS preflight carries no credentials
+//!   and needs none, and the dashboard's login page needs none either; a browser asking for a dashboard
+//!   page without the token is sent to it.
 //!
 //! Refusals are JSON (`{"error": ...}`): 403 for the first two, 401 with `WWW-Authenticate` for the token.
 //! Vendor paths and `/files` are not guarded: real clients reach them under any name and from any page.
@@ -30,6 +33,12 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use sha2::{Digest, Sha256};
 use std::net::IpAddr;
 use subtle::ConstantTimeEq;
+
+/// The dashboard's cookie: proof that the browser was given the `--admin-token` once.
+pub const COOKIE: &str = "recmock_admin";
+
+/// The dashboard's login page, which answers without the token.
+pub const LOGIN_PATH: &str = "/__admin/ui/login";
 
 /// What the control plane lets through.
 #[derive(Clone)]
@@ -104,6 +113,36 @@ impl AdminAccess {
         &self.origins
     }
 
+    /// Whether calls need the token (`--admin-token` was given).
+    pub fn needs_token(&self) -> bool {
+        self.token.is_some()
+    }
+
+    /// Whether `given` is the token.
+    pub fn is_token(&self, given: &str) -> bool {
+        let got: [u8; 32] = Sha256::digest(given.trim().as_bytes()).into();
+        self.token.is_some_and(|want| bool::from(got.ct_eq(&want)))
+    }
+
+    /// The value of the dashboard's cookie ([`COOKIE`]) under this token: an HMAC of a fixed text keyed
+    /// with the token's hash, so the cookie proves the token without carrying it. None without a token.
+    pub fn cookie_value(&self) -> Option<String> {
+        use hmac::Mac;
+        let mut mac = hmac::Hmac::<Sha256>::new_from_slice(&self.token?).ok()?;
+        mac.update(b"recmock dashboard cookie v1");
+        Some(mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    /// Whether `req` carries the dashboard's cookie with the right value.
+    fn has_cookie(&self, req: &HttpRequest) -> bool {
+        let Some(want) = self.cookie_value() else { return false };
+        req.headers().get_all(header::COOKIE).filter_map(|v| v.to_str().ok()).any(|line| {
+            line.split(';')
+                .filter_map(|c| c.trim().split_once('='))
+                .any(|(name, value)| name == COOKIE && bool::from(value.as_bytes().ct_eq(want.as_bytes())))
+        })
+    }
+
     /// Why `req` may not reach the control plane, if it may not.
     pub fn refusal(&self, req: &HttpRequest) -> Option<AdminError> {
         let h = req.headers();
@@ -159,7 +198,8 @@ impl AdminAccess {
                 && origin.is_some()
                 && h.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
             let health = req.method() == Method::GET && req.match_info().as_str() == "/__admin/health";
-            if !preflight && !health {
+            let login = req.path() == LOGIN_PATH;
+            if !preflight && !health && !login && !self.has_cookie(req) {
                 return token_refusal(want, h.get(header::AUTHORIZATION));
             }
         }
@@ -197,6 +237,15 @@ pub async fn guard(
 ) -> Result<ServiceResponse<EitherBody<BoxBody>>, actix_web::Error> {
     match access.refusal(req.request()) {
         Some(refusal) => {
+            // A browser opening a dashboard page without the token is shown where to give it.
+            let page = req.method() == Method::GET && req.path().starts_with("/__admin/ui");
+            if refusal.status == 401 && page {
+                let next = crate::codec::percent_encode(req.path());
+                let resp = HttpResponse::SeeOther()
+                    .insert_header((header::LOCATION, format!("{LOGIN_PATH}?next={next}")))
+                    .finish();
+                return Ok(req.into_response(resp).map_into_right_body());
+            }
             let mut resp: HttpResponse = refusal.error_response();
             if refusal.status == 401 {
                 resp.headers_mut().insert(
@@ -352,6 +401,22 @@ mod tests {
         assert_eq!(access.refusal(&request(&[])).map(|e| e.status), Some(401));
         let health = actix_web::test::TestRequest::get().uri("/__admin/health").to_http_request();
         assert!(access.refusal(&health).is_none());
+    }
+
+    #[test]
+    fn the_dashboard_cookie_stands_for_the_token_and_the_login_page_needs_none() {
+        let access = AdminAccess::new(vec![], None, Some("tok"));
+        let value = access.cookie_value().unwrap();
+        assert!(!value.contains("tok") && value.len() == 64);
+        let with = |c: &str| request(&[("cookie", c)]);
+        assert!(access.refusal(&with(&format!("a=b; {COOKIE}={value}"))).is_none());
+        assert_eq!(access.refusal(&with(&format!("{COOKIE}=x{value}"))).map(|e| e.status), Some(401));
+        let other = AdminAccess::new(vec![], None, Some("tok2"));
+        assert_ne!(other.cookie_value(), Some(value));
+        assert!(AdminAccess::new(vec![], None, None).cookie_value().is_none());
+        let login = actix_web::test::TestRequest::post().uri(LOGIN_PATH).to_http_request();
+        assert!(access.refusal(&login).is_none());
+        assert!(access.is_token(" tok") && !access.is_token("tok2"));
     }
 
     #[test]

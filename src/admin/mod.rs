@@ -5,6 +5,7 @@
 //! [`guard`]'s business.
 
 pub mod guard;
+pub mod ui;
 
 use crate::app::Emulator;
 use crate::clock::{MAX_SCALE, MAX_TIME_MS};
@@ -38,8 +39,9 @@ pub fn routes(cfg: &mut web::ServiceConfig, book: &RouteBook, access: &std::sync
     let resource = |path: &str, allowed: &'static str| noted_resource(book, "/__admin", path, allowed);
     let cors = access.origins().to_vec();
     let access = access.clone();
+    let guarded = access.clone();
     cfg.service(
-        web::scope("/__admin")
+        ui::routes(web::scope("/__admin"), book, &access)
             .service(resource("/health", "GET").route(web::get().to(health)))
             .service(resource("/routes", "GET").route(web::get().to(list_routes)))
             .service(resource("/openapi.yaml", "GET").route(web::get().to(openapi_yaml)))
@@ -79,7 +81,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, book: &RouteBook, access: &std::sync
             .service(resource("/gateway/sessions", "GET").route(web::get().to(gateway_sessions)))
             .default_service(web::to(method_or_not_found))
             .wrap(from_fn(move |req, next: Next<_>| {
-                let access = access.clone();
+                let access = guarded.clone();
                 async move { guard::guard(&access, req, next).await }
             }))
             // Outside the guard, so a page of an allowed origin can read a refusal (a wrong token).
@@ -152,6 +154,7 @@ async fn health(app: web::Data<Emulator>) -> HttpResponse {
         "version": crate::VERSION,
         "vendors": app.vendors().iter().map(|v| v.kind()).collect::<Vec<_>>(),
         "now": app.world.clock.now_s(),
+        "dashboard": "/__admin/ui/",
     }))
 }
 
@@ -360,32 +363,49 @@ async fn seed(app: web::Data<Emulator>, body: web::Payload) -> AdminResult {
 }
 
 async fn get_requests(app: web::Data<Emulator>, req: HttpRequest) -> AdminResult {
+    let f = journal_filter(form_pairs(req.query_string()))?;
+    let list = app.door.journal.list(&f);
+    let mut v = json!({
+        "count": list.len(),
+        "held": app.door.journal.len(),
+        "capacity": app.door.journal.capacity(),
+    });
+    // A full page of a paged read (`limit`) goes on below its oldest entry.
+    if f.limit.is_some_and(|n| n > 0 && list.len() == n) {
+        v["next_cursor"] = json!(list.first().map(|e| e.id));
+    }
+    v["requests"] = json!(list);
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// The journal filters of a query string's `pairs` (`GET /__admin/requests`, the dashboard's journal).
+pub(crate) fn journal_filter(pairs: Vec<(String, String)>) -> Result<JournalFilter, AdminError> {
     let mut f = JournalFilter::default();
-    for (k, v) in form_pairs(req.query_string()) {
+    fn count<T: std::str::FromStr>(v: &str, what: &str) -> Result<T, AdminError> {
+        v.parse().map_err(|_| error(400, format!("{what} must be a count, got `{v}`")))
+    }
+    for (k, v) in pairs {
         match k.as_str() {
             "vendor" => f.vendor = Some(v.parse().map_err(|e: String| error(400, e))?),
             "path" => f.path = Some(v),
+            "method" => f.method = Some(v),
+            "status" => f.status = Some(count(&v, "status")?),
             "since" => {
                 f.since = Some(
                     v.parse().map_err(|_| error(400, format!("since must be unix seconds, got `{v}`")))?,
                 )
             }
-            "limit" => {
-                f.limit =
-                    Some(v.parse().map_err(|_| error(400, format!("limit must be a count, got `{v}`")))?)
-            }
+            "limit" => f.limit = Some(count(&v, "limit")?),
+            "cursor" => f.before = Some(count(&v, "cursor")?),
             other => {
-                return Err(error(400, format!("unknown filter `{other}` (vendor, path, since, limit)")))
+                return Err(error(
+                    400,
+                    format!("unknown filter `{other}` (vendor, path, method, status, since, limit, cursor)"),
+                ))
             }
         }
     }
-    let list = app.door.journal.list(&f);
-    Ok(HttpResponse::Ok().json(json!({
-        "count": list.len(),
-        "held": app.door.journal.len(),
-        "capacity": app.door.journal.capacity(),
-        "requests": list,
-    })))
+    Ok(f)
 }
 
 async fn delete_requests(app: web::Data<Emulator>) -> HttpResponse {
@@ -426,8 +446,28 @@ async fn delete_fault(app: web::Data<Emulator>, path: web::Path<String>) -> Admi
 }
 
 async fn get_callbacks(app: web::Data<Emulator>, req: HttpRequest) -> AdminResult {
+    let (f, paging) = callback_filter(form_pairs(req.query_string()))?;
+    let Some((cursor, limit)) = paging else {
+        let list = app.world.outbox.list(&f);
+        let evicted = app.world.outbox.evicted();
+        return Ok(
+            HttpResponse::Ok().json(json!({ "count": list.len(), "callbacks": list, "evicted": evicted }))
+        );
+    };
+    let (list, next) = app.world.outbox.page(&f, cursor.as_deref(), limit.unwrap_or(100), false);
+    let evicted = app.world.outbox.evicted();
+    Ok(HttpResponse::Ok()
+        .json(json!({ "count": list.len(), "callbacks": list, "next_cursor": next, "evicted": evicted })))
+}
+
+/// The callback filters of a query string, and the paging (`cursor`, `limit`) when either is given.
+#[allow(clippy::type_complexity)]
+pub(crate) fn callback_filter(
+    pairs: Vec<(String, String)>,
+) -> Result<(CallbackFilter, Option<(Option<String>, Option<usize>)>), AdminError> {
     let mut f = CallbackFilter::default();
-    for (k, v) in form_pairs(req.query_string()) {
+    let (mut cursor, mut limit, mut paged) = (None, None, false);
+    for (k, v) in pairs {
         match k.as_str() {
             "vendor" => f.vendor = Some(v.parse().map_err(|e: String| error(400, e))?),
             "resource" => f.resource = Some(v),
@@ -438,17 +478,25 @@ async fn get_callbacks(app: web::Data<Emulator>, req: HttpRequest) -> AdminResul
                     error(400, format!("state must be held, pending, delivered or failed, got `{v}`"))
                 })?)
             }
+            "cursor" => {
+                paged = true;
+                cursor = Some(v);
+            }
+            "limit" => {
+                paged = true;
+                limit = Some(v.parse().map_err(|_| error(400, format!("limit must be a count, got `{v}`")))?);
+            }
             other => {
                 return Err(error(
                     400,
-                    format!("unknown filter `{other}` (vendor, resource, event, tenant, state)"),
+                    format!(
+                        "unknown filter `{other}` (vendor, resource, event, tenant, state, limit, cursor)"
+                    ),
                 ))
             }
         }
     }
-    let list = app.world.outbox.list(&f);
-    let evicted = app.world.outbox.evicted();
-    Ok(HttpResponse::Ok().json(json!({ "count": list.len(), "callbacks": list, "evicted": evicted })))
+    Ok((f, paged.then_some((cursor, limit))))
 }
 
 async fn get_callback(app: web::Data<Emulator>, path: web::Path<String>) -> AdminResult {

@@ -47,11 +47,27 @@ static NEXT_SOCKET: AtomicU64 = AtomicU64::new(1);
 #[derive(Debug, Default)]
 pub struct Sockets {
     open: parking_lot::Mutex<std::collections::HashMap<u64, std::sync::Weak<Socket>>>,
+    /// set by [`Sockets::close_all`]: other long-lived answers (the dashboard's event stream) end too
+    stopping: std::sync::atomic::AtomicBool,
+    stop: Notify,
 }
 
 impl Sockets {
+    /// Wait until the server is stopping ([`Sockets::close_all`]): a long-lived answer that is not a
+    /// socket (an event stream) ends then, so it does not hold a graceful stop either.
+    pub async fn stopping(&self) {
+        let stop = self.stop.notified();
+        tokio::pin!(stop);
+        stop.as_mut().enable();
+        if !self.stopping.load(Ordering::Acquire) {
+            stop.await;
+        }
+    }
+
     /// Close every open socket with `code` and `reason`; how many there were.
     pub fn close_all(&self, code: u16, reason: &str) -> usize {
+        self.stopping.store(true, Ordering::Release);
+        self.stop.notify_waiters();
         let open: Vec<Arc<Socket>> = self.open.lock().values().filter_map(std::sync::Weak::upgrade).collect();
         for s in &open {
             s.close(code, reason);

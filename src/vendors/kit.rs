@@ -381,3 +381,52 @@ impl UsersigCheck {
         }
     }
 }
+
+/// A page of the dashboard's entities across a vendor's tenants (only `q.tenant` when it names one), in
+/// tenant order: `one(tenant id, state, skip, limit)` answers one tenant with how many of its entities
+/// match and `limit` of them from position `skip`; a tenant after the page is full is asked for none
+/// (only its count).
+pub fn page_across<S: Clone + serde::Serialize + DeserializeOwned>(
+    tenants: &crate::tenants::Tenants<S>,
+    q: &crate::vendors::EntityQuery<'_>,
+    one: impl Fn(&str, &S, usize, usize) -> (usize, Vec<crate::vendors::EntityRow>),
+) -> crate::vendors::EntityPage {
+    let mut page = crate::vendors::EntityPage::default();
+    let mut skip = q.skip;
+    for (id, lock) in tenants.all() {
+        if q.tenant.is_some_and(|t| t != id) {
+            continue;
+        }
+        let want = q.limit.saturating_sub(page.rows.len());
+        let (total, rows) = one(&id, &lock.read(), skip, want);
+        page.total += total;
+        skip = skip.saturating_sub(total);
+        page.rows.extend(rows);
+    }
+    page
+}
+
+/// [`page_across`] for a vendor whose entities are few enough to list whole: `rows(tenant id, state)`
+/// lists a tenant's entities of the query's kind, in the order shown.
+pub fn page_listing<S: Clone + serde::Serialize + DeserializeOwned>(
+    tenants: &crate::tenants::Tenants<S>,
+    q: &crate::vendors::EntityQuery<'_>,
+    rows: impl Fn(&str, &S) -> Vec<crate::vendors::EntityRow>,
+) -> crate::vendors::EntityPage {
+    page_across(tenants, q, |id, s, skip, limit| q.page_of(rows(id, s), skip, limit))
+}
+
+/// `rows` newest first: the page at `skip` of `total` entities kept oldest first, given `at(from, n)`,
+/// which returns `n` of them from position `from` in their own order.
+pub fn newest_first<T>(
+    total: usize,
+    skip: usize,
+    limit: usize,
+    at: impl FnOnce(usize, usize) -> Vec<T>,
+) -> Vec<T> {
+    let end = total.saturating_sub(skip);
+    let start = end.saturating_sub(limit);
+    let mut rows = at(start, end - start);
+    rows.reverse();
+    rows
+}

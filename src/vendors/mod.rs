@@ -151,11 +151,185 @@ pub trait Vendor: Envelope + Send + Sync + 'static {
         Vec::new()
     }
 
+    /// The kinds of entity the dashboard lists for this vendor (`task`, `class`, `recording`, ...), in the
+    /// vendor's words; the first is listed when none is asked for.
+    fn entity_kinds(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// A page of this vendor's entities with their status, for the dashboard (`/__admin/ui/vendors/..`):
+    /// filtered and paged here, from the vendor's own indexes where it keeps them, so a page of a
+    /// large account costs a page.
+    fn entities(&self, _query: &EntityQuery<'_>) -> EntityPage {
+        EntityPage::default()
+    }
+
+    /// One entity in full, for the dashboard: its state, and for a recording the timeline of its status
+    /// changes (derived from its own timestamps and the timing table) and its files.
+    fn entity(&self, _tenant: &str, _kind: &str, _id: &str) -> Option<EntityDetail> {
+        None
+    }
+
     /// Lines for the startup banner: credentials of each tenant.
     fn banner(&self) -> Vec<String>;
 
     /// A ready-to-paste curl against this vendor, if it has a tenant.
     fn example_curl(&self, base_url: &str) -> Option<String>;
+}
+
+/// What the dashboard asks a vendor for ([`Vendor::entities`]).
+#[derive(Debug, Clone, Default)]
+pub struct EntityQuery<'a> {
+    /// one tenant's (its id in the vendor's words), or every tenant's
+    pub tenant: Option<&'a str>,
+    /// which kind of entity (one of [`Vendor::entity_kinds`]); none: the first
+    pub kind: Option<&'a str>,
+    /// only entities whose [`EntityRow::status_key`] is this
+    pub status: Option<&'a str>,
+    /// only entities whose id contains this
+    pub id: Option<&'a str>,
+    /// rows to pass over (the page's position)
+    pub skip: usize,
+    /// rows to give at most
+    pub limit: usize,
+}
+
+impl EntityQuery<'_> {
+    /// Whether `row` passes the status and id filters (the tenant and kind are the vendor's to pick).
+    pub fn accepts(&self, row: &EntityRow) -> bool {
+        self.status.is_none_or(|s| row.status_key == s) && self.id.is_none_or(|i| row.id.contains(i))
+    }
+
+    /// How many of `rows` pass the filters, and `limit` of those from position `skip`: for entities few
+    /// enough to list whole.
+    pub fn page_of(
+        &self,
+        rows: impl IntoIterator<Item = EntityRow>,
+        skip: usize,
+        limit: usize,
+    ) -> (usize, Vec<EntityRow>) {
+        let (mut total, mut page) = (0, Vec::new());
+        for row in rows.into_iter().filter(|r| self.accepts(r)) {
+            if total >= skip && page.len() < limit {
+                page.push(row);
+            }
+            total += 1;
+        }
+        (total, page)
+    }
+}
+
+/// A page of entities: how many match, and the rows asked for.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct EntityPage {
+    /// how many entities match the query
+    pub total: usize,
+    /// the page
+    pub rows: Vec<EntityRow>,
+}
+
+/// One entity as the dashboard lists it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct EntityRow {
+    /// its tenant's id
+    pub tenant: String,
+    /// its kind ([`Vendor::entity_kinds`])
+    pub kind: &'static str,
+    /// its id in the vendor's words
+    pub id: String,
+    /// its status as a filter names it (`3`, `ing`, `recording`)
+    pub status_key: String,
+    /// its status as a person reads it (`3 queued for encoding`)
+    pub status: String,
+    /// when it was created, virtual ms, when known
+    pub created_ms: Option<i64>,
+    /// a few words more (group, topic, file name, size)
+    pub summary: String,
+}
+
+impl EntityRow {
+    /// A row: `status_key` is what a filter names, `status` what a person reads.
+    pub fn new(
+        tenant: &str,
+        kind: &'static str,
+        id: impl ToString,
+        status_key: impl Into<String>,
+        status: impl Into<String>,
+        created_ms: Option<i64>,
+        summary: String,
+    ) -> EntityRow {
+        EntityRow {
+            tenant: tenant.to_string(),
+            kind,
+            id: id.to_string(),
+            status_key: status_key.into(),
+            status: status.into(),
+            created_ms,
+            summary,
+        }
+    }
+
+    /// The entity in full: this row and `state` (no recording, no files).
+    pub fn detail(self, state: &impl serde::Serialize) -> EntityDetail {
+        EntityDetail {
+            row: self,
+            timeline: Vec::new(),
+            files: Vec::new(),
+            state: serde_json::to_value(state).unwrap_or_default(),
+        }
+    }
+}
+
+impl EntityDetail {
+    /// With a recording: its timeline in the vendor's `words` and its files (`keys`).
+    pub fn recording(
+        mut self,
+        recording: &crate::recording::Recording,
+        timings: &crate::recording::Timings,
+        words: impl Fn(crate::recording::Phase) -> String,
+        keys: impl IntoIterator<Item = String>,
+    ) -> EntityDetail {
+        self.timeline = timeline_in(recording, timings, words);
+        self.files = keys.into_iter().collect();
+        self
+    }
+}
+
+/// One entity in full ([`Vendor::entity`]).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct EntityDetail {
+    /// how it is listed
+    pub row: EntityRow,
+    /// the status changes of its recording, in the vendor's words, when it has one
+    pub timeline: Vec<TimelineEntry>,
+    /// keys of its files in the file store
+    pub files: Vec<String>,
+    /// its state, as a dump shows it
+    pub state: Value,
+}
+
+/// One status change of a recording, in the vendor's words.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TimelineEntry {
+    /// the status (`4 encoding`)
+    pub status: String,
+    /// when it began or will begin, virtual ms
+    pub at_ms: i64,
+    /// it has begun (else: when it will, from the timing table)
+    pub reached: bool,
+}
+
+/// A recording's timeline ([`crate::recording::Recording::timeline`]) in the vendor's words.
+pub fn timeline_in(
+    recording: &crate::recording::Recording,
+    timings: &crate::recording::Timings,
+    words: impl Fn(crate::recording::Phase) -> String,
+) -> Vec<TimelineEntry> {
+    recording
+        .timeline(timings)
+        .into_iter()
+        .map(|s| TimelineEntry { status: words(s.phase), at_ms: s.at_ms, reached: s.reached })
+        .collect()
 }
 
 /// Most entities one `POST /__admin/seed` call creates.

@@ -26,3 +26,4 @@ mod scenario_runner;
 mod smoke;
 mod state_file;
 mod tls;
+mod ui;

@@ -65,6 +65,11 @@ async fn the_described_operations_really_answer_on_their_paths() {
             let method = reqwest::Method::from_bytes(m.to_ascii_uppercase().as_bytes()).unwrap();
             let r = app.client.request(method, format!("{}{concrete}", app.url)).send().await.unwrap();
             let status = r.status().as_u16();
+            if header(&r, "content-type").starts_with("text/event-stream") {
+                // A stream that never ends (the dashboard's change feed): its answering is enough.
+                assert_eq!(status, 200, "{m} {path}");
+                continue;
+            }
             let text = r.text().await.unwrap_or_default();
             assert_ne!(status, 405, "{m} {path}: {text}");
             let error =

@@ -20,6 +20,9 @@
 #   wrk      the load generator of `make bench` (Debian package wrk).
 #   ffmpeg   ffprobe and ffmpeg (Debian package ffmpeg), which check that recordings are real media, and
 #            md5sum (coreutils); test tools only, recmock never runs them.
+#   chromium Debian's chromium and its chromedriver (packages chromium, chromium-driver), which the
+#            dashboard's browser tests drive headless (tests/it/ui.rs), and a CJK font (fonts-noto-cjk) so
+#            Chinese text renders in them. Never a browser a test tool downloads for itself.
 #   docker   the docker CLI (Debian package docker.io) and a running daemon (started here when it is not
 #            running and this is root), for `make test-container`.
 #
@@ -146,6 +149,20 @@ tool_ffmpeg() {
     need_debian ffprobe ffmpeg
     need_debian ffmpeg ffmpeg
     need_debian md5sum coreutils
+}
+
+# --- chromium --------------------------------------------------------------------------------------------
+# The dashboard's tests start /usr/bin/chromedriver with /usr/bin/chromium (tests/it/ui.rs).
+tool_chromium() {
+    need_debian chromium chromium
+    need_debian chromedriver chromium-driver
+    [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] ||
+        missing "chromium and chromedriver in /usr/bin (Debian: chromium chromium-driver)" \
+            "sudo apt-get install -y chromium chromium-driver"
+    if ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then
+        apt_install fonts-noto-cjk ||
+            missing "a CJK font for Chinese text (Debian: fonts-noto-cjk)" "sudo apt-get install -y fonts-noto-cjk"
+    fi
 }
 
 # --- docker ----------------------------------------------------------------------------------------------

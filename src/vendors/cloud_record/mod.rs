@@ -738,6 +738,51 @@ impl Vendor for CloudRecord {
         }))
     }
 
+    fn entity_kinds(&self) -> &'static [&'static str] {
+        &["task", "group"]
+    }
+
+    /// Tasks newest first, from the task table's indexes (one status: its index); groups by id.
+    fn entities(&self, q: &crate::vendors::EntityQuery<'_>) -> crate::vendors::EntityPage {
+        let groups = q.kind == Some("group");
+        let status = q.status.map(|s| s.parse::<i64>().ok());
+        kit::page_across(&self.accounts, q, |app, acc, skip, limit| {
+            if groups {
+                return q.page_of(acc.groups.iter().map(|(id, g)| group_row(app, id, g)), skip, limit);
+            }
+            let f = TaskFilter { status: status.flatten(), ..TaskFilter::default() };
+            if status.is_some_and(|s| s.is_none()) {
+                return (0, Vec::new());
+            }
+            if q.id.is_some() {
+                let all = acc.tasks.page(&f, 0, usize::MAX).1;
+                return q.page_of(all.into_iter().rev().map(|t| task_row(app, t)), skip, limit);
+            }
+            let total = acc.tasks.page(&f, 0, 0).0;
+            let rows = kit::newest_first(total, skip, limit, |from, n| {
+                acc.tasks.page(&f, from, n).1.into_iter().map(|t| task_row(app, t)).collect()
+            });
+            (total, rows)
+        })
+    }
+
+    fn entity(&self, tenant: &str, kind: &str, id: &str) -> Option<crate::vendors::EntityDetail> {
+        let timings = self.world.timings();
+        self.accounts.read(tenant, |acc| match kind {
+            "task" => acc.tasks.get(id).map(|t| {
+                let files = t.recording.segments.iter().filter_map(|s| s.file_key.clone());
+                task_row(tenant, t).detail(t).recording(
+                    &t.recording,
+                    &timings,
+                    |p| status_words(phase_status(p)),
+                    files,
+                )
+            }),
+            "group" => acc.groups.get(id).map(|g| group_row(tenant, id, g).detail(g)),
+            _ => None,
+        })?
+    }
+
     fn banner(&self) -> Vec<String> {
         self.accounts
             .all()
@@ -767,4 +812,28 @@ impl Vendor for CloudRecord {
         let a = t.lock();
         Some(format!("curl '{base}/access/token?dev_id={}&token={}'", a.config.dev_id(), a.config.token))
     }
+}
+
+/// A task as the dashboard lists it.
+fn task_row(app: &str, t: &RecordTask) -> crate::vendors::EntityRow {
+    let status = t.status();
+    let how = if t.auto.is_some() { "auto" } else { "manual" };
+    crate::vendors::EntityRow::new(
+        app,
+        "task",
+        &t.recording.id,
+        status.to_string(),
+        status_words(status),
+        Some(t.recording.created_ms),
+        format!("group {} · {how} · {}", t.group_id, t.file_name),
+    )
+}
+
+/// A group as the dashboard lists it.
+fn group_row(app: &str, id: &str, g: &Group) -> crate::vendors::EntityRow {
+    let users = g.users.len();
+    let streams: usize = g.users.values().map(Vec::len).sum();
+    let key = if streams > 0 { "live" } else { "empty" };
+    let summary = format!("{users} user(s), {streams} stream(s)");
+    crate::vendors::EntityRow::new(app, "group", id, key, key, None, summary)
 }

@@ -152,6 +152,35 @@ pub struct Layout {
     pub video: Vec<VideoInput>,
 }
 
+/// The vendor's status of a recording in `phase` (see [`RecordTask::status`]).
+pub fn phase_status(phase: Phase) -> i64 {
+    match phase {
+        Phase::Initialised => 1,
+        Phase::Recording => 2,
+        Phase::Paused => 7,
+        Phase::Queued => 3,
+        Phase::Encoding => 4,
+        Phase::Uploading => 5,
+        Phase::Done => 6,
+        Phase::Failed => -1,
+    }
+}
+
+/// The status as a person reads it: `3 queued for encoding`.
+pub fn status_words(status: i64) -> String {
+    let word = match status {
+        1 => "initialised",
+        2 => "recording",
+        3 => "queued for encoding",
+        4 => "encoding",
+        5 => "uploading",
+        6 => "done",
+        7 => "suspended",
+        _ => "failed",
+    };
+    format!("{status} {word}")
+}
+
 /// A record task: the engine's recording plus what 001 says about it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecordTask {
@@ -199,16 +228,7 @@ impl RecordTask {
     /// The vendor's status: 1 initialised, 2 recording, 3 queued for encoding, 4 encoding, 5 uploading,
     /// 6 done, -1 failed; 7 suspended (as the vendor's console shows it).
     pub fn status(&self) -> i64 {
-        match self.recording.phase {
-            Phase::Initialised => 1,
-            Phase::Recording => 2,
-            Phase::Paused => 7,
-            Phase::Queued => 3,
-            Phase::Encoding => 4,
-            Phase::Uploading => 5,
-            Phase::Done => 6,
-            Phase::Failed => -1,
-        }
+        phase_status(self.recording.phase)
     }
 
     /// What its files hold: an MP3 (`file_type` 1), or an MP4 of the init's canvas and frame rate, with

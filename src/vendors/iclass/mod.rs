@@ -1482,6 +1482,77 @@ impl Vendor for Iclass {
         }))
     }
 
+    fn entity_kinds(&self) -> &'static [&'static str] {
+        &["class", "user", "document", "recording"]
+    }
+
+    /// Classes newest first from the class table's indexes (one status: its index); users, documents
+    /// and recordings listed whole.
+    fn entities(&self, q: &crate::vendors::EntityQuery<'_>) -> crate::vendors::EntityPage {
+        match q.kind.unwrap_or("class") {
+            "user" => kit::page_listing(&self.apps, q, |app, a| {
+                let mut users: Vec<&User> = a.users.values().collect();
+                users.sort_by_key(|u| std::cmp::Reverse(u.no));
+                users.into_iter().map(|u| user_row(app, u)).collect()
+            }),
+            "document" => kit::page_listing(&self.apps, q, |app, a| {
+                let mut docs: Vec<&Document> = a.documents.values().collect();
+                docs.sort_by_key(|d| std::cmp::Reverse(d.no));
+                docs.into_iter().map(|d| document_row(app, d)).collect()
+            }),
+            "recording" => kit::page_listing(&self.apps, q, |app, a| {
+                a.recordings.values().rev().map(|r| class_recording_row(app, r)).collect()
+            }),
+            _ => {
+                let status = q.status.map(ClassStatus::parse);
+                kit::page_across(&self.apps, q, |app, a, skip, limit| {
+                    let mut f = ClassFilter::default();
+                    match status {
+                        Some(None) => return (0, Vec::new()),
+                        Some(Some(s)) => {
+                            f.statuses.insert(s);
+                        }
+                        None => {}
+                    }
+                    if q.id.is_some() {
+                        let all = a.classes.page(&f, true, 0, usize::MAX).1;
+                        return q.page_of(all.into_iter().map(|c| class_row(app, c)), skip, limit);
+                    }
+                    let (total, rows) = a.classes.page(&f, true, skip, limit);
+                    (total, rows.into_iter().map(|c| class_row(app, c)).collect())
+                })
+            }
+        }
+    }
+
+    fn entity(&self, tenant: &str, kind: &str, id: &str) -> Option<crate::vendors::EntityDetail> {
+        let timings = self.world.timings();
+        let words = |p: Phase| p.as_str().to_string();
+        let with_recording = |d: crate::vendors::EntityDetail, r: Option<&ClassRecording>| match r {
+            Some(r) => d.recording(&r.recording, &timings, words, r.files.iter().map(|f| f.file_key.clone())),
+            None => d,
+        };
+        self.apps.read(tenant, |a| match kind {
+            "class" => {
+                let c = a.classes.get(&id.parse().ok()?)?;
+                Some(with_recording(class_row(tenant, c).detail(c), a.recordings.get(&c.class_id)))
+            }
+            "recording" => {
+                let r = a.recordings.get(&id.parse().ok()?)?;
+                Some(with_recording(class_recording_row(tenant, r).detail(r), Some(r)))
+            }
+            "user" => a.users.get(id).map(|u| user_row(tenant, u).detail(u)),
+            "document" => a.documents.get(id).map(|d| {
+                let detail = document_row(tenant, d).detail(d);
+                crate::vendors::EntityDetail {
+                    files: d.transcode.iter().filter_map(|t| t.file_key.clone()).collect(),
+                    ..detail
+                }
+            }),
+            _ => None,
+        })?
+    }
+
     fn banner(&self) -> Vec<String> {
         self.apps
             .all()
@@ -1524,4 +1595,58 @@ impl crate::tenants::TenantState for Account {
         }
         Ok(())
     }
+}
+
+/// A class as the dashboard lists it.
+fn class_row(app: &str, c: &Class) -> crate::vendors::EntityRow {
+    let key = c.class_status.as_str();
+    let summary = format!(
+        "{} · {} · teacher {} · {} member(s)",
+        c.class_topic,
+        c.class_type.as_str(),
+        c.teacher_id,
+        c.members.len()
+    );
+    crate::vendors::EntityRow::new(app, "class", c.class_id, key, key, Some(c.create_time * 1000), summary)
+}
+
+/// A user as the dashboard lists it.
+fn user_row(app: &str, u: &User) -> crate::vendors::EntityRow {
+    let key = u.role.as_str();
+    let summary = if u.nickname.is_empty() { String::new() } else { u.nickname.clone() };
+    crate::vendors::EntityRow::new(app, "user", &u.user_id, key, key, Some(u.regist_time * 1000), summary)
+}
+
+/// A document as the dashboard lists it.
+fn document_row(app: &str, d: &Document) -> crate::vendors::EntityRow {
+    let key = d.transcode.as_ref().map_or("uploaded", |t| t.status.as_str());
+    let status = match &d.transcode {
+        Some(t) => format!("{key} {}%", t.progress),
+        None => key.to_string(),
+    };
+    let summary = format!("{} · owner {} · {} bytes", d.doc_name, d.owner, d.doc_size);
+    crate::vendors::EntityRow::new(
+        app,
+        "document",
+        &d.doc_id,
+        key,
+        status,
+        Some(d.upload_time * 1000),
+        summary,
+    )
+}
+
+/// A class's cloud recording as the dashboard lists it.
+fn class_recording_row(app: &str, r: &ClassRecording) -> crate::vendors::EntityRow {
+    let phase = r.recording.phase.as_str();
+    let summary = format!("recorder {} · {} file(s)", r.record_user_id, r.files.len());
+    crate::vendors::EntityRow::new(
+        app,
+        "recording",
+        r.class_id,
+        phase,
+        phase,
+        Some(r.recording.created_ms),
+        summary,
+    )
 }

@@ -477,6 +477,41 @@ impl Vendor for IlvbEdu {
             .ok_or_else(|| format!("no app {tenant}"))
     }
 
+    fn entity_kinds(&self) -> &'static [&'static str] {
+        &["class", "recording"]
+    }
+
+    /// Classrooms by id: their latest class, or their latest recording request.
+    fn entities(&self, q: &crate::vendors::EntityQuery<'_>) -> crate::vendors::EntityPage {
+        let recordings = q.kind == Some("recording");
+        kit::page_listing(&self.apps, q, |app, a| {
+            a.rooms
+                .iter()
+                .filter_map(|(room, c)| match recordings {
+                    true => c.recording.as_ref().map(|r| recording_row(app, *room, r)),
+                    false => c.class.as_ref().map(|s| class_row(app, *room, s)),
+                })
+                .collect()
+        })
+    }
+
+    fn entity(&self, tenant: &str, kind: &str, id: &str) -> Option<crate::vendors::EntityDetail> {
+        let room: u64 = id.parse().ok()?;
+        let timings = self.world.timings();
+        self.apps.read(tenant, |a| {
+            let c = a.rooms.get(&room)?;
+            match kind {
+                "class" => c.class.as_ref().map(|s| class_row(tenant, room, s).detail(s)),
+                "recording" => c.recording.as_ref().map(|r| {
+                    let files = r.files.iter().map(|f| f.file_key.clone());
+                    let words = |p: Phase| p.as_str().to_string();
+                    recording_row(tenant, room, r).detail(r).recording(&r.recording, &timings, words, files)
+                }),
+                _ => None,
+            }
+        })?
+    }
+
     fn banner(&self) -> Vec<String> {
         self.apps
             .all()
@@ -511,4 +546,24 @@ impl Vendor for IlvbEdu {
             a.config.sdkappid
         ))
     }
+}
+
+/// A classroom's latest class as the dashboard lists it.
+fn class_row(app: &str, room: u64, s: &ClassSession) -> crate::vendors::EntityRow {
+    let key = if s.end_ms.is_some() { "ended" } else { "on" };
+    let summary = format!("group {} · {} member(s)", s.groupid, s.members.len());
+    crate::vendors::EntityRow::new(app, "class", room, key, key, Some(s.start_ms), summary)
+}
+
+/// A classroom's latest recording request as the dashboard lists it.
+fn recording_row(app: &str, room: u64, r: &RoomRecording) -> crate::vendors::EntityRow {
+    let key = match r.state {
+        RecordState::Queued => "queued",
+        RecordState::Recording => "recording",
+        RecordState::Done => "done",
+        RecordState::Failed => "failed",
+    };
+    let status = format!("{key} ({})", r.recording.phase.as_str());
+    let summary = format!("group {} · {} file(s)", r.groupid, r.files.len());
+    crate::vendors::EntityRow::new(app, "recording", room, key, status, Some(r.requested_ms), summary)
 }

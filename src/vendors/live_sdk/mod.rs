@@ -604,6 +604,37 @@ impl Vendor for LiveSdk {
         self.rebuild_index();
     }
 
+    fn entity_kinds(&self) -> &'static [&'static str] {
+        &["recording", "file"]
+    }
+
+    /// Recordings (start → stop of one user) and their VOD files, newest first.
+    fn entities(&self, q: &crate::vendors::EntityQuery<'_>) -> crate::vendors::EntityPage {
+        let files = q.kind == Some("file");
+        kit::page_listing(&self.apps, q, |app, a| match files {
+            true => a.files.values().rev().map(|f| vod_row(app, f)).collect(),
+            false => a.recordings.values().rev().map(|r| sdk_row(app, r)).collect(),
+        })
+    }
+
+    fn entity(&self, tenant: &str, kind: &str, id: &str) -> Option<crate::vendors::EntityDetail> {
+        let timings = self.world.timings();
+        let words = |p: crate::recording::Phase| p.as_str().to_string();
+        self.apps.read(tenant, |a| match kind {
+            "file" => a.files.get(id).map(|f| {
+                let keys = f.outputs.iter().map(|o| o.file_key.clone()).chain(f.image_key.clone());
+                vod_row(tenant, f).detail(f).recording(&f.recording, &timings, words, keys)
+            }),
+            "recording" => a.recordings.get(&id.parse().ok()?).map(|r| {
+                let files = r.file_ids.iter().filter_map(|id| a.files.get(id));
+                let keys: Vec<String> =
+                    files.flat_map(|f| f.outputs.iter().map(|o| o.file_key.clone())).collect();
+                sdk_row(tenant, r).detail(r).recording(&r.piece, &timings, words, keys)
+            }),
+            _ => None,
+        })?
+    }
+
     fn banner(&self) -> Vec<String> {
         self.apps
             .all()
@@ -641,4 +672,31 @@ impl Vendor for LiveSdk {
             a.config.sdkappid
         ))
     }
+}
+
+/// A recording as the dashboard lists it.
+fn sdk_row(app: &str, r: &SdkRecording) -> crate::vendors::EntityRow {
+    let key = match (r.failure.is_some(), r.is_open()) {
+        (true, _) => "failed",
+        (false, true) => "recording",
+        (false, false) => "stopped",
+    };
+    let summary = format!("{} in room {} · {} file(s)", r.identifier, r.room(), r.file_ids.len());
+    crate::vendors::EntityRow::new(app, "recording", r.seq, key, key, Some(r.started_ms), summary)
+}
+
+/// A VOD file as the dashboard lists it.
+fn vod_row(app: &str, f: &VodFile) -> crate::vendors::EntityRow {
+    let phase = f.recording.phase.as_str();
+    let summary =
+        format!("{} #{} · recording {} · {} s", f.file_name, f.index, f.recording_seq, f.duration_s());
+    crate::vendors::EntityRow::new(
+        app,
+        "file",
+        &f.file_id,
+        phase,
+        phase,
+        Some(f.recording.created_ms),
+        summary,
+    )
 }

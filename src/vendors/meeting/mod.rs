@@ -634,6 +634,40 @@ impl Vendor for Meeting {
         self.rebuild_index();
     }
 
+    fn entity_kinds(&self) -> &'static [&'static str] {
+        &["conference", "record", "live"]
+    }
+
+    /// Conferences by short number, recordings newest first, and the lives on now.
+    fn entities(&self, q: &crate::vendors::EntityQuery<'_>) -> crate::vendors::EntityPage {
+        let kind = q.kind.unwrap_or("conference");
+        kit::page_listing(&self.tenants, q, |ent, t| match kind {
+            "record" => {
+                let mut records: Vec<&MeetingRecord> = t.records.values().collect();
+                records.sort_by(|a, b| {
+                    (b.recording.created_ms, &b.record_id).cmp(&(a.recording.created_ms, &a.record_id))
+                });
+                records.into_iter().map(|r| record_row(ent, r)).collect()
+            }
+            "live" => t.conferences.values().filter_map(|c| live_row(ent, c)).collect(),
+            _ => t.conferences.values().map(|c| conference_row(ent, c)).collect(),
+        })
+    }
+
+    fn entity(&self, tenant: &str, kind: &str, id: &str) -> Option<crate::vendors::EntityDetail> {
+        let timings = self.world.timings();
+        self.tenants.read(tenant, |t| match kind {
+            "record" => t.records.get(id).map(|r| {
+                let keys = r.files.iter().map(|f| f.file_key.clone());
+                let words = |p: Phase| p.as_str().to_string();
+                record_row(tenant, r).detail(r).recording(&r.recording, &timings, words, keys)
+            }),
+            "conference" => t.conferences.get(id).map(|c| conference_row(tenant, c).detail(c)),
+            "live" => t.conferences.get(id).and_then(|c| Some(live_row(tenant, c)?.detail(c))),
+            _ => None,
+        })?
+    }
+
     fn banner(&self) -> Vec<String> {
         self.tenants
             .all()
@@ -707,4 +741,52 @@ impl crate::tenants::TenantState for Tenant {
         }
         Ok(())
     }
+}
+
+/// A conference as the dashboard lists it.
+fn conference_row(ent: &str, c: &Conference) -> crate::vendors::EntityRow {
+    let key = if c.started_ms.is_some() { "on" } else { "off" };
+    let mut summary = Vec::new();
+    if c.recording.is_some() {
+        summary.push("recording".to_string());
+    }
+    if let Some(l) = &c.live {
+        summary.push(format!("live {}", l.live_id));
+    }
+    if let Some(r) = &c.failed_reason {
+        summary.push(format!("last recording failed: {r}"));
+    }
+    let row = crate::vendors::EntityRow::new;
+    row(ent, "conference", &c.conference_key, key, key, c.started_ms, summary.join(" · "))
+}
+
+/// A recording as the dashboard lists it.
+fn record_row(ent: &str, r: &MeetingRecord) -> crate::vendors::EntityRow {
+    let phase = r.recording.phase.as_str();
+    let closed = r.closed_by.as_deref().map(|b| format!(" · closed by {b}")).unwrap_or_default();
+    let summary = format!("conference {} · {} file(s){closed}", r.conference_key, r.files.len());
+    crate::vendors::EntityRow::new(
+        ent,
+        "record",
+        &r.record_id,
+        phase,
+        phase,
+        Some(r.recording.created_ms),
+        summary,
+    )
+}
+
+/// A conference's live broadcast, while it is on, as the dashboard lists it.
+fn live_row(ent: &str, c: &Conference) -> Option<crate::vendors::EntityRow> {
+    let l = c.live.as_ref()?;
+    let summary = format!("live {}", l.live_id);
+    Some(crate::vendors::EntityRow::new(
+        ent,
+        "live",
+        &c.conference_key,
+        "live",
+        "live",
+        Some(l.started_ms),
+        summary,
+    ))
 }
