@@ -113,7 +113,7 @@ pub struct Exchange<'a> {
     pub wall_ms: i64,
     /// which clock judges the times the client made (`--auth-clock`)
     pub auth_clock: crate::clock::AuthClock,
-    /// `--public-url`, when given
+    /// `--public-url`, when given (the base for a request that names no host)
     pub(crate) public_url: Option<&'a str>,
     /// the decoded query, parsed on first use (a handler reads several parameters)
     pairs: std::cell::OnceCell<Vec<(Cow<'a, str>, Cow<'a, str>)>>,
@@ -124,7 +124,7 @@ pub struct Exchange<'a> {
 impl<'a> Exchange<'a> {
     /// An exchange of `req` with its whole `body`, arrived at virtual `now_ms` and wall `wall_ms`, its
     /// client-made times judged by `auth_clock`; `public_url` is `--public-url` when given (URLs handed out
-    /// follow the request's host otherwise).
+    /// follow the request's host; it stands in only when the request names none).
     pub fn new(
         req: &'a HttpRequest,
         body: Bytes,
@@ -180,14 +180,13 @@ impl<'a> Exchange<'a> {
         crate::clock::AuthNow::new(self.auth_clock, self.now_ms, self.wall_ms)
     }
 
-    /// The base of every URL this answer hands out: `--public-url` when given, else the scheme and host this
-    /// request came in on, so a client that reached recmock as `https://vod.api.qcloud.com` is sent back
-    /// there (and one that came over plain HTTP on 127.0.0.1 stays there).
+    /// The base of every URL this answer hands out: the scheme and host this request came in on, so a
+    /// client that reached recmock as `https://vod.api.qcloud.com` is sent back there, one that came over
+    /// plain HTTP on 127.0.0.1 stays there, and one that reached a container as `recmock:8080` (or through
+    /// a mapped port) gets URLs that work where it is. `--public-url` only stands in for a request that
+    /// names no host (it is the base of what no request asks for: callbacks, values jobs store).
     pub fn base_url(&self) -> String {
-        match self.public_url {
-            Some(u) => u.to_string(),
-            None => request_base(self.req),
-        }
+        request_base_or(self.req, self.public_url)
     }
 
     /// The MD5 of a stored file, for an answer that reports it. When it is not computed yet, the answer
@@ -213,6 +212,12 @@ impl<'a> Exchange<'a> {
 /// `Forwarded`/`X-Forwarded-Proto`) and the `Host` the client addressed (the listener's address when the
 /// client sent none, or one that is not a host).
 pub fn request_base(req: &HttpRequest) -> String {
+    request_base_or(req, None)
+}
+
+/// [`request_base`], with `fallback` (when given) instead of the listener's address for a request that
+/// names no usable host.
+pub fn request_base_or(req: &HttpRequest, fallback: Option<&str>) -> String {
     use actix_web::http::header;
     let h = req.headers();
     let proxied = h.contains_key(header::FORWARDED)
@@ -228,9 +233,16 @@ pub fn request_base(req: &HttpRequest) -> String {
         }
     }
     let info = req.connection_info();
-    let host = info.host();
-    let host = if plausible_host(host) { host.to_string() } else { req.app_config().host().to_string() };
-    format!("{}://{host}", info.scheme())
+    if proxied || h.contains_key(header::HOST) {
+        let host = info.host();
+        if plausible_host(host) {
+            return format!("{}://{host}", info.scheme());
+        }
+    }
+    match fallback {
+        Some(url) => url.to_string(),
+        None => format!("{}://{}", info.scheme(), req.app_config().host()),
+    }
 }
 
 /// A `Host` worth handing back in URLs: a name or address with an optional port, nothing else.

@@ -75,8 +75,9 @@ impl FrontDoor {
         *self.public_url.write() = url.trim_end_matches('/').to_string();
     }
 
-    /// Fix the base of every URL handed out (`--public-url`): answers then no longer follow the address
-    /// each request came in on. Only the first call counts.
+    /// Fix the base of every URL made outside a request (`--public-url`): callbacks, values jobs store, and
+    /// answers to a request that names no host (answers follow the host each request came in on). Only the
+    /// first call counts.
     pub fn give_public_url(&self, url: &str) {
         let url = url.trim_end_matches('/').to_string();
         self.set_public_url(&url);
