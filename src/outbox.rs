@@ -100,7 +100,7 @@ impl Default for RetryPolicy {
 }
 
 /// Where a callback is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CallbackState {
     /// no callback URL registered for the account yet
@@ -114,6 +114,10 @@ pub enum CallbackState {
 }
 
 impl CallbackState {
+    /// Every state, in the order a callback goes through them.
+    pub const ALL: [CallbackState; 4] =
+        [CallbackState::Held, CallbackState::Pending, CallbackState::Delivered, CallbackState::Failed];
+
     /// The state's name, as dumps and `/__admin/callbacks` show it.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -905,6 +909,22 @@ impl Outbox {
     /// Number of callbacks held.
     pub fn len(&self) -> usize {
         self.book.lock().callbacks.len()
+    }
+
+    /// How many callbacks each vendor has in each state (only pairs that occur), and how many delivered
+    /// ones are kept (at most [`DELIVERED_KEPT`]): one pass under the outbox's lock.
+    pub fn tally(&self) -> (BTreeMap<(VendorKind, CallbackState), u64>, usize) {
+        let book = self.book.lock();
+        let mut counts = BTreeMap::new();
+        for c in book.callbacks.values() {
+            *counts.entry((c.vendor, c.state)).or_default() += 1;
+        }
+        (counts, book.delivered.len())
+    }
+
+    /// Deliveries under way now (at most [`MAX_IN_FLIGHT`]).
+    pub fn in_flight(&self) -> usize {
+        MAX_IN_FLIGHT.saturating_sub(self.slots.available_permits())
     }
 
     /// Whether there are none.

@@ -5,6 +5,7 @@
 //! limit in the vendor's own words, applies fault rules, runs the handler synchronously (so no handler can
 //! hold a lock across an `.await`), and records the exchange in the journal.
 
+use super::metrics::RouteStats;
 use super::FrontDoor;
 use crate::codec::form_pairs_borrowed;
 use crate::faults::{FaultTarget, Probe};
@@ -277,12 +278,20 @@ pub fn dropped_response() -> HttpResponse {
 /// file made in between could name another).
 const MD5_ROUNDS: usize = 4;
 
-/// Run one exchange with a vendor endpoint: body, faults, handler, journal.
-pub async fn serve<E, F>(envelope: &E, req: &HttpRequest, payload: web::Payload, handle: F) -> HttpResponse
+/// Run one exchange with a vendor endpoint: body, faults, handler, journal; counted in `stats` (the
+/// route's, from [`super::RouteBook::note`]).
+pub async fn serve<E, F>(
+    envelope: &E,
+    stats: &RouteStats,
+    req: &HttpRequest,
+    payload: web::Payload,
+    handle: F,
+) -> HttpResponse
 where
     E: Envelope + ?Sized,
     F: Fn(&Exchange) -> Reply,
 {
+    let start = std::time::Instant::now();
     let door = envelope.door();
     let now_ms = door.world.clock.now_ms();
     let wall_ms = crate::clock::wall_now_ms();
@@ -312,6 +321,7 @@ where
         }
         if action.drop {
             record(door, envelope.kind(), req, &body, 0, b"", Some(id), now_ms, wall_ms);
+            stats.observe(0, start.elapsed());
             return dropped_response();
         }
         if let Some(code) = action.error_code {
@@ -352,6 +362,7 @@ where
         }
     };
     record(door, envelope.kind(), req, &body, reply.status, &reply.body, fault_id, now_ms, wall_ms);
+    stats.observe(reply.status, start.elapsed());
     reply.into_response()
 }
 

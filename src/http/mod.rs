@@ -4,11 +4,13 @@
 //! fault rules that shape answers, the route table, the body limit and the public URL. Every vendor
 //! endpoint is registered with [`routes::endpoint`] and runs through [`exchange::serve`]; CORS ([`cors`])
 //! and TLS ([`tls`]) wrap the listeners; [`download`] serves recorded files; [`ws`] runs WebSocket endpoints
-//! (sockets, their bounded queues, their journal entries).
+//! (sockets, their bounded queues, their journal entries). [`metrics`] counts requests by route pattern
+//! and status, with latencies, on the same path (atomics only).
 
 pub mod cors;
 pub mod download;
 pub mod exchange;
+pub mod metrics;
 pub mod routes;
 pub mod tls;
 pub mod ws;

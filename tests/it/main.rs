@@ -18,6 +18,7 @@ mod layers;
 mod live_sdk;
 mod media;
 mod meeting;
+mod metrics;
 mod openapi;
 mod recordings;
 mod scenario_runner;

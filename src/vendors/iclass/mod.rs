@@ -1491,6 +1491,15 @@ impl Vendor for Iclass {
 }
 
 impl crate::tenants::TenantState for Account {
+    fn entities(&self) -> Vec<(&'static str, usize)> {
+        vec![
+            ("user", self.users.len()),
+            ("class", self.classes.len()),
+            ("document", self.documents.len()),
+            ("recording", self.recordings.len()),
+        ]
+    }
+
     /// Each app stands under its own sdkappid.
     fn check_dump(apps: &BTreeMap<String, Self>) -> Result<(), String> {
         for (k, a) in apps {

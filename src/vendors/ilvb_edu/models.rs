@@ -133,4 +133,12 @@ impl EduApp {
     }
 }
 
-impl crate::tenants::TenantState for EduApp {}
+impl crate::tenants::TenantState for EduApp {
+    fn entities(&self) -> Vec<(&'static str, usize)> {
+        vec![
+            ("room", self.rooms.len()),
+            ("recording", self.rooms.values().filter(|r| r.recording.is_some()).count()),
+            ("whiteboard_group", self.groups.len()),
+        ]
+    }
+}

@@ -345,6 +345,10 @@ impl LiveApp {
 }
 
 impl crate::tenants::TenantState for LiveApp {
+    fn entities(&self) -> Vec<(&'static str, usize)> {
+        vec![("recording", self.recordings.len()), ("vod_file", self.files.len())]
+    }
+
     fn check_dump(apps: &std::collections::BTreeMap<String, Self>) -> Result<(), String> {
         let mut secrets = std::collections::BTreeMap::new();
         for (id, a) in apps {

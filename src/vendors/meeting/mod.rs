@@ -693,6 +693,10 @@ impl Vendor for Meeting {
 }
 
 impl crate::tenants::TenantState for Tenant {
+    fn entities(&self) -> Vec<(&'static str, usize)> {
+        vec![("conference", self.conferences.len()), ("recording", self.records.len())]
+    }
+
     fn check_dump(tenants: &BTreeMap<String, Self>) -> Result<(), String> {
         let mut auths = HashMap::new();
         let mut keys = HashMap::new();
