@@ -233,27 +233,20 @@ fn sig_vod_matches_the_vendor_sdk() {
 /// line (as with `recmock | head -1`).
 #[tokio::test]
 async fn serve_starts_and_answers() {
-    let mut child = recmock()
-        .args(["--port", "0", "--frozen-clock", "--seed", "7", "--log-level", "error"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("recmock starts");
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
-    // (the reader is dropped here: the rest of the banner goes to a closed pipe)
-    let url = first.split_whitespace().find(|w| w.starts_with("http://")).map(str::to_string);
+    // (`serve` drops its reader after the first line: the rest of the banner goes to a closed pipe)
+    let s = serve(&["--seed", "7"]);
     let get = |path: &'static str| {
-        let url = url.clone();
+        let url = s.url.clone();
         async move {
-            let url = url.ok_or("no URL in the banner")?;
+            if url.is_empty() {
+                return Err("no URL in the banner".to_string());
+            }
             let resp = reqwest::get(format!("{url}{path}")).await.map_err(|e| format!("{e:?}"))?;
             resp.json::<Value>().await.map_err(|e| format!("{e:?}"))
         }
     };
     let (health, clock) = (get("/__admin/health").await, get("/__admin/clock").await);
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(s);
     let (health, clock) = (health.unwrap(), clock.unwrap());
     assert_eq!(health["status"], "ok", "{health}");
     assert_eq!(clock["frozen"], true, "{clock}");

@@ -125,19 +125,26 @@ PY
 tool_python() {
     need_debian python3 python3
     python_ready && return 0
-    [ "${RECMOCK_NO_INSTALL:-0}" != 1 ] || missing "the Python tools in .venv-contract/" \
-        "python3 -m venv .venv-contract && .venv-contract/bin/pip install $(printf "'%s' " "${PY_PACKAGES[@]}")"
-    if ! "$VENV/bin/python" -c '' 2>/dev/null; then
-        python3 -m venv --clear "$VENV" 2>/dev/null ||
-            { apt_install python3-venv && python3 -m venv --clear "$VENV"; } ||
+    venv_install "$VENV" .venv-contract python_ready python "${PY_PACKAGES[@]}"
+}
+
+# Make the virtualenv DIR (NAME in messages: `.venv-contract`) when it does not work, install PACKAGES from
+# PyPI into it, and check it with the function READY; stop naming what failed and the command for TOOL.
+#   venv_install DIR NAME READY TOOL PACKAGE...
+venv_install() {
+    local dir=$1 name=$2 ready=$3 tool=$4
+    shift 4
+    [ "${RECMOCK_NO_INSTALL:-0}" != 1 ] || missing "the Python tools in $name/" \
+        "python3 -m venv $name && $name/bin/pip install $(printf "'%s' " "$@")"
+    if ! "$dir/bin/python" -c '' 2>/dev/null; then
+        python3 -m venv --clear "$dir" 2>/dev/null ||
+            { apt_install python3-venv && python3 -m venv --clear "$dir"; } ||
             missing "Python's venv module (Debian: python3-venv)" "sudo apt-get install -y python3-venv"
     fi
-    say "installing ${PY_PACKAGES[*]} from PyPI into .venv-contract/"
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check "${PY_PACKAGES[@]}" ||
-        missing "the PyPI packages ${PY_PACKAGES[*]}" \
-            ".venv-contract/bin/pip install $(printf "'%s' " "${PY_PACKAGES[@]}")"
-    python_ready || missing "a working .venv-contract/ (schemathesis $SCHEMATHESIS_VERSION, requests)" \
-        "rm -rf .venv-contract && tests/tools/ensure.sh python"
+    say "installing $* from PyPI into $name/"
+    "$dir/bin/pip" install --quiet --disable-pip-version-check "$@" ||
+        missing "the PyPI packages $*" "$name/bin/pip install $(printf "'%s' " "$@")"
+    "$ready" || missing "a working $name/ ($*)" "rm -rf $name && tests/tools/ensure.sh $tool"
 }
 
 # --- wrk -------------------------------------------------------------------------------------------------
@@ -206,18 +213,7 @@ PY
 tool_containerpy() {
     need_debian python3 python3
     container_py_ready && return 0
-    [ "${RECMOCK_NO_INSTALL:-0}" != 1 ] || missing "the Python tools in .venv-container/" \
-        "python3 -m venv .venv-container && .venv-container/bin/pip install ${CONTAINER_PY[*]}"
-    if ! "$CONTAINER_VENV/bin/python" -c '' 2>/dev/null; then
-        python3 -m venv --clear "$CONTAINER_VENV" 2>/dev/null ||
-            { apt_install python3-venv && python3 -m venv --clear "$CONTAINER_VENV"; } ||
-            missing "Python's venv module (Debian: python3-venv)" "sudo apt-get install -y python3-venv"
-    fi
-    say "installing ${CONTAINER_PY[*]} from PyPI into .venv-container/"
-    "$CONTAINER_VENV/bin/pip" install --quiet --disable-pip-version-check "${CONTAINER_PY[@]}" ||
-        missing "the PyPI packages ${CONTAINER_PY[*]}" ".venv-container/bin/pip install ${CONTAINER_PY[*]}"
-    container_py_ready || missing "a working .venv-container/ (${CONTAINER_PY[*]})" \
-        "rm -rf .venv-container && tests/tools/ensure.sh containerpy"
+    venv_install "$CONTAINER_VENV" .venv-container container_py_ready containerpy "${CONTAINER_PY[@]}"
 }
 
 # --- node ------------------------------------------------------------------------------------------------
