@@ -1,7 +1,11 @@
 # recmock — the commands a newcomer needs.
 CARGO ?= cargo
 
-.PHONY: run test test-container tools toolchain lint fmt bench soak soak-ci dist openapi-json check-fixtures scenarios contract clean
+.PHONY: run install test test-container test-install tools toolchain lint fmt bench soak soak-ci dist image openapi-json check-fixtures scenarios contract clean
+
+# The version in Cargo.toml, which the image is tagged with
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+IMAGE ?= recmock:$(VERSION)
 
 # The tools the test suite needs (tests/tools/ensure.sh: installed when missing, else the run stops with
 # the command to install them; a test never skips for want of a tool)
@@ -10,6 +14,10 @@ TEST_TOOLS = rust python ffmpeg chromium
 ## Start the server with the embedded demo world on http://127.0.0.1:8080
 run: toolchain
 	$(CARGO) run --locked --release --
+
+## Install the `recmock` command (a release build) into ~/.cargo/bin, which rustup puts on the PATH
+install: toolchain
+	$(CARGO) install --path . --locked
 
 ## Run the whole test suite: unit, integration (over HTTP on ephemeral ports) and doc tests, after ensuring
 ## the tools it needs; benches run with `make bench` (the integration tests are one crate, tests/it/)
@@ -24,10 +32,15 @@ tools:
 toolchain:
 	@tests/tools/ensure.sh rust
 
-## The tests that need a running Docker daemon (tests/container/; none yet: issue 21 adds them). With
-## tests there, Docker is ensured first and a missing Docker fails the run.
+## The tests that need a running Docker daemon (tests/container/: the image, the recipes of docs/ci.md,
+## Testcontainers for Python and Node). Docker is ensured first and a missing Docker fails the run; the
+## image is built (make image) and removed afterwards
 test-container:
 	tests/container/run.sh
+
+## `cargo install` from a clean clone of the committed tree into a temporary root (~3 min on 2 cores)
+test-install: toolchain
+	tests/install/run.sh
 
 ## Formatting and lints, as CI checks them
 lint: toolchain
@@ -61,6 +74,13 @@ soak-ci: toolchain
 ## A release binary built with fat LTO and one codegen unit (the dist profile; ~4 min on 2 cores): target/dist/recmock
 dist: toolchain
 	$(CARGO) build --locked --profile dist
+
+## The container image $(IMAGE) (amd64, FROM scratch, ~16 MB) from ./Dockerfile, without pulling anything:
+## the dist binary and exactly the libraries it links, staged in target/image/ (scripts/image-context.sh)
+image: dist
+	@tests/tools/ensure.sh image
+	scripts/image-context.sh target/dist/recmock target/image
+	DOCKER_BUILDKIT=0 docker build --pull=false --build-arg VERSION=$(VERSION) -t $(IMAGE) -f Dockerfile target/image
 
 ## Regenerate openapi/recmock.json (served at /__admin/openapi.json) from openapi/recmock.yaml
 openapi-json: toolchain

@@ -59,10 +59,13 @@ pub struct Config {
 pub struct AdminConfig {
     /// web origins allowed to call `/__admin` from a browser (`--admin-cors`; none by default)
     pub cors: Vec<String>,
-    /// the bearer token every `/__admin` call but `GET /__admin/health` needs (`--admin-token`)
+    /// the bearer token every `/__admin` call but `GET /__admin/health` (and `GET /__admin/metrics` with
+    /// `metrics_public`) needs (`--admin-token`)
     pub token: Option<String>,
     /// more host names `/__admin` answers under when bound to loopback (`--tls-name`)
     pub names: Vec<String>,
+    /// `GET /__admin/metrics` answers without the token (`--metrics-public`)
+    pub metrics_public: bool,
 }
 
 impl std::fmt::Debug for AdminConfig {
@@ -71,6 +74,7 @@ impl std::fmt::Debug for AdminConfig {
             .field("cors", &self.cors)
             .field("token", &self.token.as_ref().map(|_| "<hidden>"))
             .field("names", &self.names)
+            .field("metrics_public", &self.metrics_public)
             .finish()
     }
 }

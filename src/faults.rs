@@ -237,6 +237,16 @@ impl Faults {
         Ok(rule)
     }
 
+    /// How many rules there are (without the lock).
+    pub fn len(&self) -> usize {
+        self.held.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Every rule.
     pub fn list(&self) -> Vec<FaultRule> {
         self.rules.lock().0.clone()

@@ -766,6 +766,25 @@ impl FileStore {
         self.files.len()
     }
 
+    /// Files and their bytes by the part of their owner before `:` (`<vendor>:<tenant>`: the vendor).
+    pub fn tally(&self) -> std::collections::BTreeMap<String, (u64, u64)> {
+        let mut out: std::collections::BTreeMap<String, (u64, u64)> = std::collections::BTreeMap::new();
+        for e in self.files.iter() {
+            let owner = e.file.owner.split(':').next().unwrap_or_default();
+            // Looked up before inserting: a new key is allocated once per vendor, not once per file.
+            match out.get_mut(owner) {
+                Some((n, bytes)) => {
+                    *n += 1;
+                    *bytes += e.file.size;
+                }
+                None => {
+                    out.insert(owner.to_string(), (1, e.file.size));
+                }
+            }
+        }
+        out
+    }
+
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()

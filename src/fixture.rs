@@ -217,6 +217,29 @@ impl FixtureSource {
     }
 }
 
+/// The fixtures of a fixture directory (`--fixture-dir`, `/fixtures` in the container image): every
+/// `*.json` file directly in `dir`, in name order (byte order of the names, so `10-b.json` comes before
+/// `2-a.json`: number them with leading zeros). A directory that does not exist holds none; one that
+/// cannot be read is an error.
+pub fn dir_fixtures(dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>, String> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(format!("cannot read the fixture directory {}: {e}", dir.display())),
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("cannot read the fixture directory {}: {e}", dir.display()))?;
+        let path = entry.path();
+        // A link to a file counts (a Kubernetes ConfigMap mounts its keys as links).
+        if path.extension().is_some_and(|x| x == "json") && path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
+    Ok(files)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,6 +251,24 @@ mod tests {
     struct Acc {
         id: String,
         n: Option<u32>,
+    }
+
+    #[test]
+    fn a_fixture_directory_gives_its_json_files_in_name_order() {
+        let dir = std::env::temp_dir().join(format!("recmock-fixture-dir-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(dir_fixtures(&dir), Ok(vec![]), "a missing directory holds none");
+        std::fs::create_dir_all(dir.join("sub.json")).unwrap();
+        for name in ["20-b.json", "03-a.json", "notes.txt", "10-c.json"] {
+            std::fs::write(dir.join(name), "{}").unwrap();
+        }
+        let names: Vec<String> = dir_fixtures(&dir)
+            .unwrap()
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["03-a.json", "10-c.json", "20-b.json"]);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

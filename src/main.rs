@@ -47,6 +47,21 @@ enum Command {
     /// recmock's local certificate authority, for HTTPS under the vendors' own host names.
     #[command(subcommand)]
     Tls(TlsCommand),
+    /// Wait until a recmock server answers GET /__admin/health (no admin token needed), for scripts, CI
+    /// steps and a container's HEALTHCHECK. Exit status 0 as soon as it answers, 1 when --timeout passes
+    /// first (saying what the last try got), 2 for a URL that cannot be used.
+    Wait(WaitArgs),
+}
+
+#[derive(Args, Debug)]
+struct WaitArgs {
+    /// The server: its base URL (`/__admin/health` is added) or the health URL itself. Default:
+    /// http://127.0.0.1:<RECMOCK_PORT, else 8080>.
+    #[arg(long, value_name = "URL", env = "RECMOCK_URL")]
+    url: Option<String>,
+    /// Seconds to keep trying (fractions allowed).
+    #[arg(long, value_name = "SECONDS", env = "RECMOCK_WAIT_TIMEOUT", default_value_t = 30.0, value_parser = wait_seconds)]
+    timeout: f64,
 }
 
 #[derive(Subcommand, Debug)]
@@ -174,6 +189,10 @@ struct ServeArgs {
     /// Fixture file to load (repeatable; they merge in order). Default: the embedded fixtures/demo.json.
     #[arg(long = "fixture", value_name = "FILE", env = "RECMOCK_FIXTURE", value_delimiter = ',')]
     fixtures: Vec<PathBuf>,
+    /// Also load every DIR/*.json, in name order, after the --fixture files. The demo world is loaded only
+    /// when neither gives a file (a missing or empty DIR gives none). The container image sets /fixtures.
+    #[arg(long, value_name = "DIR", env = "RECMOCK_FIXTURE_DIR")]
+    fixture_dir: Option<PathBuf>,
     /// Seed of every generated id, token and file, for reproducible runs (default: random).
     #[arg(long, env = "RECMOCK_SEED")]
     seed: Option<u64>,
@@ -274,6 +293,10 @@ struct ServeArgs {
     /// --bind reaches beyond loopback.
     #[arg(long, value_name = "TOKEN", env = "RECMOCK_ADMIN_TOKEN", hide_env_values = true, value_parser = non_empty)]
     admin_token: Option<String>,
+    /// GET /__admin/metrics (Prometheus) answers without --admin-token, for a scraper without credentials;
+    /// every other /__admin call still needs the token.
+    #[arg(long, env = "RECMOCK_METRICS_PUBLIC")]
+    metrics_public: bool,
 }
 
 /// The origins of `--admin-cors` (one value: clap would read a bare `Vec` as a repeated flag).
@@ -322,15 +345,33 @@ fn parse_auth_clock(s: &str) -> Result<AuthClock, String> {
     s.parse()
 }
 
-fn config_of(a: &ServeArgs) -> Config {
+/// `--timeout` of `recmock wait`: a number of seconds, 0 or more.
+fn wait_seconds(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(s) if s.is_finite() && (0.0..=86_400.0).contains(&s) => Ok(s),
+        _ => Err(format!("must be a number of seconds from 0 to 86400, got `{text}`")),
+    }
+}
+
+/// The fixtures to start from: the --fixture files, then those of --fixture-dir; the demo world when
+/// neither gives one.
+fn start_fixtures(a: &ServeArgs) -> Result<Vec<FixtureSource>, String> {
+    let mut files = a.fixtures.clone();
+    if let Some(dir) = &a.fixture_dir {
+        files.extend(recmock::fixture::dir_fixtures(dir)?);
+    }
+    Ok(if files.is_empty() {
+        vec![FixtureSource::Demo]
+    } else {
+        files.into_iter().map(FixtureSource::File).collect()
+    })
+}
+
+fn config_of(a: &ServeArgs, fixtures: Vec<FixtureSource>) -> Config {
     Config {
         bind: a.bind.clone(),
         port: a.port,
-        fixtures: if a.fixtures.is_empty() {
-            vec![FixtureSource::Demo]
-        } else {
-            a.fixtures.iter().cloned().map(FixtureSource::File).collect()
-        },
+        fixtures,
         seed: a.seed,
         public_url: a.public_url.clone(),
         frozen_clock: a.frozen_clock,
@@ -368,6 +409,7 @@ fn config_of(a: &ServeArgs) -> Config {
             cors: a.admin_cors.clone().map(|o| o.0).unwrap_or_default(),
             token: a.admin_token.clone(),
             names: a.tls_names.clone(),
+            metrics_public: a.metrics_public,
         },
     }
 }
@@ -383,6 +425,102 @@ fn main() -> ExitCode {
             scenario_run(&files, against, admin_token)
         }
         Some(Command::Tls(TlsCommand::Init { dir, names })) => tls_init(&dir, &names),
+        Some(Command::Wait(w)) => wait(&w),
+    }
+}
+
+/// The health URL of `base`: a server's base URL (`http://` added when no scheme is given), or the health
+/// URL itself.
+fn health_url(base: &str) -> String {
+    let base = base.trim().trim_end_matches('/');
+    let base = if base.contains("://") { base.to_string() } else { format!("http://{base}") };
+    if base.ends_with("/__admin/health") {
+        base
+    } else {
+        format!("{base}/__admin/health")
+    }
+}
+
+/// A server that answered: what it said, and how long that took.
+struct Ready {
+    answer: String,
+    after: std::time::Duration,
+}
+
+/// Ask `url` until it answers 200 or `timeout` passes (each try gets what is left, at most 2 s; tries are
+/// 50 ms apart); the error is what the last try got.
+async fn wait_for_health(url: &str, timeout: std::time::Duration) -> Result<Ready, String> {
+    use std::time::{Duration, Instant};
+    let start = Instant::now();
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .map_err(|e| format!("cannot make an HTTP client: {e}"))?;
+    loop {
+        // At least one try, however short the timeout.
+        let left = timeout.saturating_sub(start.elapsed());
+        let attempt = client.get(url).timeout(left.clamp(Duration::from_millis(10), Duration::from_secs(2)));
+        let last = match attempt.send().await {
+            Ok(r) if r.status() == reqwest::StatusCode::OK => {
+                let body: serde_json::Value = r.json().await.unwrap_or_default();
+                let answer = match (body["status"].as_str(), body["version"].as_str()) {
+                    (Some(s), Some(v)) => format!("{s}, recmock {v}"),
+                    _ => "HTTP 200".to_string(),
+                };
+                return Ok(Ready { answer, after: start.elapsed() });
+            }
+            Ok(r) => format!("HTTP {}", r.status()),
+            Err(e) => reqwest_error(&e),
+        };
+        let left = timeout.saturating_sub(start.elapsed());
+        if left.is_zero() {
+            return Err(last);
+        }
+        tokio::time::sleep(left.min(Duration::from_millis(50))).await;
+    }
+}
+
+/// A reqwest error with its causes (`error sending request` alone says nothing).
+fn reqwest_error(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
+
+/// `recmock wait`: poll GET /__admin/health until it answers 200 or the timeout passes.
+fn wait(args: &WaitArgs) -> ExitCode {
+    let base = args.url.clone().unwrap_or_else(|| {
+        let port =
+            std::env::var("RECMOCK_PORT").ok().and_then(|p| p.trim().parse::<u16>().ok()).unwrap_or(8080);
+        format!("http://127.0.0.1:{port}")
+    });
+    let url = health_url(&base);
+    if let Err(e) = reqwest::Url::parse(&url) {
+        eprintln!("recmock wait: `{base}` is not a URL ({e})");
+        return ExitCode::from(2);
+    }
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("recmock wait: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let timeout = std::time::Duration::from_secs_f64(args.timeout);
+    match rt.block_on(wait_for_health(&url, timeout)) {
+        Ok(ready) => {
+            println!("{url}: ready ({}) after {:.2} s", ready.answer, ready.after.as_secs_f64());
+            ExitCode::SUCCESS
+        }
+        Err(last) => {
+            eprintln!("recmock wait: {url} did not answer within {} s (last try: {last})", args.timeout);
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -392,7 +530,12 @@ fn serve(args: ServeArgs) -> ExitCode {
     let filter =
         args.log_level.parse::<Targets>().unwrap_or_else(|_| Targets::new().with_default(LevelFilter::INFO));
     tracing_subscriber::registry()
-        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        // Colours only on a terminal: a container's log (docker logs) or a CI log gets plain text.
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())),
+        )
         .with(filter)
         .init();
     if let Some(s) = args.time_scale {
@@ -414,7 +557,14 @@ fn serve(args: ServeArgs) -> ExitCode {
     // The event gateway's sockets are files: take every one the system allows.
     recmock::server::raise_open_files_limit();
     rt.block_on(async move {
-        let app = match Application::build(config_of(&args)) {
+        let fixtures = match start_fixtures(&args) {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("recmock: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let app = match Application::build(config_of(&args, fixtures)) {
             Ok(a) => a,
             Err(e) => {
                 eprintln!("recmock: {e}");
@@ -451,7 +601,20 @@ fn print_banner(app: &Application, args: &ServeArgs) {
     } else {
         format!("{}x real time", clock.scale)
     };
-    say!("recmock {} listening on {url}", recmock::VERSION);
+    if recmock::admin::guard::is_loopback_bind(&args.bind) {
+        say!("recmock {} listening on {url}", recmock::VERSION);
+    } else {
+        // In a container (the image binds 0.0.0.0) the URL above is the one inside it: say how it is bound.
+        say!(
+            "recmock {} listening on {url} (bound to {}:{}: every interface, reachable from other hosts and containers)",
+            recmock::VERSION,
+            args.bind,
+            app.port()
+        );
+    }
+    if let Some(p) = &args.public_url {
+        say!("  public   : {p} (base of callbacks' URLs and of anything made outside a request)");
+    }
     if let Some(t) = app.tls() {
         say!("  https    : {}  (same world)", t.url);
         match &t.ca_cert {

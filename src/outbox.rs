@@ -106,7 +106,7 @@ impl Default for RetryPolicy {
 }
 
 /// Where a callback is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CallbackState {
     /// no callback URL registered for the account yet
@@ -120,6 +120,10 @@ pub enum CallbackState {
 }
 
 impl CallbackState {
+    /// Every state, in the order a callback goes through them.
+    pub const ALL: [CallbackState; 4] =
+        [CallbackState::Held, CallbackState::Pending, CallbackState::Delivered, CallbackState::Failed];
+
     /// The state's name, as dumps and `/__admin/callbacks` show it.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -1037,7 +1041,7 @@ impl Outbox {
     }
 
     /// How many callbacks each owner has in each state.
-    pub fn tally(&self) -> BTreeMap<(String, &'static str), usize> {
+    pub fn tally_by_owner(&self) -> BTreeMap<(String, &'static str), usize> {
         let mut out = BTreeMap::new();
         for c in self.book.lock().callbacks.values() {
             *out.entry((c.owner.clone(), c.state.as_str())).or_insert(0) += 1;
@@ -1142,6 +1146,23 @@ impl Outbox {
     /// Number of callbacks held.
     pub fn len(&self) -> usize {
         self.book.lock().callbacks.len()
+    }
+
+    /// How many callbacks each vendor has in each state (only pairs that occur), and how many delivered
+    /// and how many other ones are kept (at most `--callbacks-delivered` and `--callbacks-undelivered`):
+    /// one pass under the outbox's lock.
+    pub fn tally(&self) -> (BTreeMap<(VendorKind, CallbackState), u64>, usize, usize) {
+        let book = self.book.lock();
+        let mut counts = BTreeMap::new();
+        for c in book.callbacks.values() {
+            *counts.entry((c.vendor, c.state)).or_default() += 1;
+        }
+        (counts, book.delivered.len(), book.undelivered.len())
+    }
+
+    /// Deliveries under way now (at most [`MAX_IN_FLIGHT`]).
+    pub fn in_flight(&self) -> usize {
+        MAX_IN_FLIGHT.saturating_sub(self.slots.available_permits())
     }
 
     /// Whether there are none.

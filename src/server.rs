@@ -358,10 +358,23 @@ pub fn routes(emulator: Arc<Emulator>, cfg: &mut web::ServiceConfig, access: &Ar
         v.clone().routes(cfg);
     }
     admin::routes(cfg, &emulator.door.routes, access);
+    // Downloads are counted like vendor requests (the time to the answer's head, not to its last byte).
+    let counted = |method: &str| {
+        let stats = emulator.door.routes.note(method, "/files/{key}/{name}", None);
+        move |door, req, path| {
+            let stats = stats.clone();
+            async move {
+                let start = std::time::Instant::now();
+                let resp = download(door, req, path).await;
+                stats.observe(resp.status().as_u16(), start.elapsed());
+                resp
+            }
+        }
+    };
     cfg.service(
         noted_resource(&emulator.door.routes, "", "/files/{key}/{name}", "GET, HEAD")
-            .route(web::get().to(download))
-            .route(web::head().to(download)),
+            .route(web::get().to(counted("GET")))
+            .route(web::head().to(counted("HEAD"))),
     );
     cfg.default_service(web::to(not_found));
 }

@@ -291,6 +291,12 @@ pub trait TenantState: Clone + Serialize + DeserializeOwned + Send + Sync + 'sta
 
     /// Rebuild what a dump leaves out (indexes derived from the state), after it was read.
     fn rebuild(&mut self) {}
+
+    /// How many entities of each kind the tenant holds (`("task", 12)`), for `GET /__admin/metrics`: a
+    /// fixed set of kinds per vendor.
+    fn entities(&self) -> Vec<(&'static str, usize)> {
+        Vec::new()
+    }
 }
 
 /// A vendor's tenants as one table, whatever their state: what the state methods every vendor shares
@@ -309,6 +315,8 @@ pub trait TenantTable: Send + Sync {
     fn check_dump(&self, section: &serde_json::Value) -> Result<Vec<(String, serde_json::Value)>, String>;
     /// Replace every tenant with a dump section's (checked first: a bad one changes nothing).
     fn restore_dump(&self, section: &serde_json::Value) -> Result<(), String>;
+    /// How many entities of each kind all tenants hold together, the tenants themselves as `tenant`.
+    fn entities(&self) -> BTreeMap<&'static str, u64>;
 }
 
 impl<S: TenantState> Tenants<S> {
@@ -348,6 +356,18 @@ impl<S: TenantState> TenantTable for Tenants<S> {
         tenants.values_mut().for_each(S::rebuild);
         self.restore(tenants);
         Ok(())
+    }
+
+    fn entities(&self) -> BTreeMap<&'static str, u64> {
+        let all = self.all();
+        let mut counts = BTreeMap::from([("tenant", all.len() as u64)]);
+        for (_, t) in all {
+            // One tenant's read lock at a time, held only while it counts.
+            for (kind, n) in t.read().entities() {
+                *counts.entry(kind).or_default() += n as u64;
+            }
+        }
+        counts
     }
 }
 

@@ -10,7 +10,8 @@
 //!   (`localhost`, `*.localhost`, `127.0.0.0/8`, `::1`), a vendor host name, a `--tls-name`, or the host of
 //!   `--public-url` — the names recmock's own certificate covers (a request without `Host`, which no
 //!   browser sends, is let through);
-//! - **calls without the token**, when `--admin-token` is set: every call but `GET /__admin/health` needs
+//! - **calls without the token**, when `--admin-token` is set: every call but `GET /__admin/health` (and
+//!   `GET /__admin/metrics` with `--metrics-public`) needs
 //!   `Authorization: Bearer <token>` (compared in constant time), or the dashboard's cookie
 //!   ([`COOKIE`]: `HttpOnly`, `SameSite=Strict`, set by `POST /__admin/ui/login` for the right token; its
 //!   value is derived from the token, never the token itself). A CORS preflight carries no credentials
@@ -49,6 +50,8 @@ pub struct AdminAccess {
     hosts: Option<Vec<String>>,
     /// SHA-256 of `--admin-token`
     token: Option<[u8; 32]>,
+    /// `GET /__admin/metrics` needs no token (`--metrics-public`)
+    metrics_public: bool,
 }
 
 impl std::fmt::Debug for AdminAccess {
@@ -57,6 +60,7 @@ impl std::fmt::Debug for AdminAccess {
             .field("origins", &self.origins)
             .field("hosts", &self.hosts)
             .field("token", &self.token.map(|_| "<hidden>"))
+            .field("metrics_public", &self.metrics_public)
             .finish()
     }
 }
@@ -96,6 +100,7 @@ impl AdminAccess {
             names
         });
         AdminAccess::new(config.admin.cors.clone(), hosts, config.admin.token.as_deref())
+            .with_public_metrics(config.admin.metrics_public)
     }
 
     /// Rules from their parts: allowed `origins`, allowed `hosts` beyond loopback names (`None`: any host),
@@ -105,7 +110,15 @@ impl AdminAccess {
             origins: origins.iter().map(|o| normal_origin(o)).collect(),
             hosts,
             token: token.map(|t| Sha256::digest(t.as_bytes()).into()),
+            metrics_public: false,
         }
+    }
+
+    /// Let `GET /__admin/metrics` through without the token when `public` (`--metrics-public`): for a
+    /// Prometheus that scrapes without credentials. Everything else still needs it.
+    pub fn with_public_metrics(mut self, public: bool) -> AdminAccess {
+        self.metrics_public = public;
+        self
     }
 
     /// The origins allowed to call from a browser (`--admin-cors`).
@@ -197,9 +210,14 @@ impl AdminAccess {
             let preflight = req.method() == Method::OPTIONS
                 && origin.is_some()
                 && h.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
-            let health = req.method() == Method::GET && req.match_info().as_str() == "/__admin/health";
+            let open = req.method() == Method::GET
+                && match req.match_info().as_str() {
+                    "/__admin/health" => true,
+                    "/__admin/metrics" => self.metrics_public,
+                    _ => false,
+                };
             let login = req.path() == LOGIN_PATH;
-            if !preflight && !health && !login && !self.has_cookie(req) {
+            if !preflight && !open && !login && !self.has_cookie(req) {
                 return token_refusal(want, h.get(header::AUTHORIZATION));
             }
         }
@@ -417,6 +435,18 @@ mod tests {
         let login = actix_web::test::TestRequest::post().uri(LOGIN_PATH).to_http_request();
         assert!(access.refusal(&login).is_none());
         assert!(access.is_token(" tok") && !access.is_token("tok2"));
+    }
+
+    #[test]
+    fn metrics_need_the_token_unless_public() {
+        let metrics = || actix_web::test::TestRequest::get().uri("/__admin/metrics").to_http_request();
+        let closed = AdminAccess::new(vec![], None, Some("tok"));
+        assert_eq!(closed.refusal(&metrics()).map(|e| e.status), Some(401));
+        let open = AdminAccess::new(vec![], None, Some("tok")).with_public_metrics(true);
+        assert!(open.refusal(&metrics()).is_none());
+        assert_eq!(open.refusal(&request(&[])).map(|e| e.status), Some(401), "only the metrics are public");
+        let post = actix_web::test::TestRequest::post().uri("/__admin/metrics").to_http_request();
+        assert_eq!(open.refusal(&post).map(|e| e.status), Some(401));
     }
 
     #[test]

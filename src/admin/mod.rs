@@ -5,6 +5,7 @@
 //! [`guard`]'s business.
 
 pub mod guard;
+pub mod metrics;
 pub mod ui;
 
 use crate::app::Emulator;
@@ -43,6 +44,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, book: &RouteBook, access: &std::sync
     cfg.service(
         ui::routes(web::scope("/__admin"), book, &access)
             .service(resource("/health", "GET").route(web::get().to(health)))
+            .service(resource("/metrics", "GET").route(web::get().to(get_metrics)))
             .service(resource("/routes", "GET").route(web::get().to(list_routes)))
             .service(resource("/openapi.yaml", "GET").route(web::get().to(openapi_yaml)))
             .service(resource("/openapi.json", "GET").route(web::get().to(openapi_json)))
@@ -156,6 +158,11 @@ async fn health(app: web::Data<Emulator>) -> HttpResponse {
         "now": app.world.clock.now_s(),
         "dashboard": "/__admin/ui/",
     }))
+}
+
+/// `GET /__admin/metrics`: the Prometheus text format ([`metrics`]).
+async fn get_metrics(app: web::Data<Emulator>) -> HttpResponse {
+    HttpResponse::Ok().content_type(metrics::CONTENT_TYPE).body(metrics::render(&app))
 }
 
 async fn reset(app: web::Data<Emulator>, req: HttpRequest, body: web::Payload) -> AdminResult {

@@ -5,6 +5,7 @@
 //! limit in the vendor's own words, applies fault rules, runs the handler synchronously (so no handler can
 //! hold a lock across an `.await`), and records the exchange in the journal.
 
+use super::metrics::RouteStats;
 use super::FrontDoor;
 use crate::codec::form_pairs_borrowed;
 use crate::faults::{FaultTarget, Probe};
@@ -113,7 +114,7 @@ pub struct Exchange<'a> {
     pub wall_ms: i64,
     /// which clock judges the times the client made (`--auth-clock`)
     pub auth_clock: crate::clock::AuthClock,
-    /// `--public-url`, when given
+    /// `--public-url`, when given (the base for a request that names no host)
     pub(crate) public_url: Option<&'a str>,
     /// the decoded query, parsed on first use (a handler reads several parameters)
     pairs: std::cell::OnceCell<Vec<(Cow<'a, str>, Cow<'a, str>)>>,
@@ -124,7 +125,7 @@ pub struct Exchange<'a> {
 impl<'a> Exchange<'a> {
     /// An exchange of `req` with its whole `body`, arrived at virtual `now_ms` and wall `wall_ms`, its
     /// client-made times judged by `auth_clock`; `public_url` is `--public-url` when given (URLs handed out
-    /// follow the request's host otherwise).
+    /// follow the request's host; it stands in only when the request names none).
     pub fn new(
         req: &'a HttpRequest,
         body: Bytes,
@@ -180,14 +181,13 @@ impl<'a> Exchange<'a> {
         crate::clock::AuthNow::new(self.auth_clock, self.now_ms, self.wall_ms)
     }
 
-    /// The base of every URL this answer hands out: `--public-url` when given, else the scheme and host this
-    /// request came in on, so a client that reached recmock as `https://vod.api.qcloud.com` is sent back
-    /// there (and one that came over plain HTTP on 127.0.0.1 stays there).
+    /// The base of every URL this answer hands out: the scheme and host this request came in on, so a
+    /// client that reached recmock as `https://vod.api.qcloud.com` is sent back there, one that came over
+    /// plain HTTP on 127.0.0.1 stays there, and one that reached a container as `recmock:8080` (or through
+    /// a mapped port) gets URLs that work where it is. `--public-url` only stands in for a request that
+    /// names no host (it is the base of what no request asks for: callbacks, values jobs store).
     pub fn base_url(&self) -> String {
-        match self.public_url {
-            Some(u) => u.to_string(),
-            None => request_base(self.req),
-        }
+        request_base_or(self.req, self.public_url)
     }
 
     /// The MD5 of a stored file, for an answer that reports it. When it is not computed yet, the answer
@@ -213,6 +213,12 @@ impl<'a> Exchange<'a> {
 /// `Forwarded`/`X-Forwarded-Proto`) and the `Host` the client addressed (the listener's address when the
 /// client sent none, or one that is not a host).
 pub fn request_base(req: &HttpRequest) -> String {
+    request_base_or(req, None)
+}
+
+/// [`request_base`], with `fallback` (when given) instead of the listener's address for a request that
+/// names no usable host.
+pub fn request_base_or(req: &HttpRequest, fallback: Option<&str>) -> String {
     use actix_web::http::header;
     let h = req.headers();
     let proxied = h.contains_key(header::FORWARDED)
@@ -228,9 +234,16 @@ pub fn request_base(req: &HttpRequest) -> String {
         }
     }
     let info = req.connection_info();
-    let host = info.host();
-    let host = if plausible_host(host) { host.to_string() } else { req.app_config().host().to_string() };
-    format!("{}://{host}", info.scheme())
+    if proxied || h.contains_key(header::HOST) {
+        let host = info.host();
+        if plausible_host(host) {
+            return format!("{}://{host}", info.scheme());
+        }
+    }
+    match fallback {
+        Some(url) => url.to_string(),
+        None => format!("{}://{}", info.scheme(), req.app_config().host()),
+    }
 }
 
 /// A `Host` worth handing back in URLs: a name or address with an optional port, nothing else.
@@ -265,12 +278,20 @@ pub fn dropped_response() -> HttpResponse {
 /// file made in between could name another).
 const MD5_ROUNDS: usize = 4;
 
-/// Run one exchange with a vendor endpoint: body, faults, handler, journal.
-pub async fn serve<E, F>(envelope: &E, req: &HttpRequest, payload: web::Payload, handle: F) -> HttpResponse
+/// Run one exchange with a vendor endpoint: body, faults, handler, journal; counted in `stats` (the
+/// route's, from [`super::RouteBook::note`]).
+pub async fn serve<E, F>(
+    envelope: &E,
+    stats: &RouteStats,
+    req: &HttpRequest,
+    payload: web::Payload,
+    handle: F,
+) -> HttpResponse
 where
     E: Envelope + ?Sized,
     F: Fn(&Exchange) -> Reply,
 {
+    let start = std::time::Instant::now();
     let door = envelope.door();
     let now_ms = door.world.clock.now_ms();
     let wall_ms = crate::clock::wall_now_ms();
@@ -300,6 +321,7 @@ where
         }
         if action.drop {
             record(door, envelope.kind(), req, &body, 0, b"", Some(id), now_ms, wall_ms);
+            stats.observe(0, start.elapsed());
             return dropped_response();
         }
         if let Some(code) = action.error_code {
@@ -340,6 +362,7 @@ where
         }
     };
     record(door, envelope.kind(), req, &body, reply.status, &reply.body, fault_id, now_ms, wall_ms);
+    stats.observe(reply.status, start.elapsed());
     reply.into_response()
 }
 

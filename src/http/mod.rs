@@ -4,11 +4,13 @@
 //! fault rules that shape answers, the route table, the body limit and the public URL. Every vendor
 //! endpoint is registered with [`routes::endpoint`] and runs through [`exchange::serve`]; CORS ([`cors`])
 //! and TLS ([`tls`]) wrap the listeners; [`download`] serves recorded files; [`ws`] runs WebSocket endpoints
-//! (sockets, their bounded queues, their journal entries).
+//! (sockets, their bounded queues, their journal entries). [`metrics`] counts requests by route pattern
+//! and status, with latencies, on the same path (atomics only).
 
 pub mod cors;
 pub mod download;
 pub mod exchange;
+pub mod metrics;
 pub mod routes;
 pub mod tls;
 pub mod ws;
@@ -70,8 +72,9 @@ impl FrontDoor {
         *self.public_url.write() = url.trim_end_matches('/').to_string();
     }
 
-    /// Fix the base of every URL handed out (`--public-url`): answers then no longer follow the address
-    /// each request came in on. Only the first call counts.
+    /// Fix the base of every URL made outside a request (`--public-url`): callbacks, values jobs store, and
+    /// answers to a request that names no host (answers follow the host each request came in on). Only the
+    /// first call counts.
     pub fn give_public_url(&self, url: &str) {
         let url = url.trim_end_matches('/').to_string();
         self.set_public_url(&url);

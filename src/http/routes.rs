@@ -2,27 +2,55 @@
 //! `GET /__admin/routes` and the OpenAPI coverage test), with JSON answers for unknown paths and methods.
 
 use super::exchange::{method_name, serve, Envelope, Exchange, Reply};
+use super::metrics::RouteStats;
+use super::FrontDoor;
 use crate::VendorKind;
 use actix_web::{web, HttpRequest, HttpResponse};
+use std::sync::Arc;
 
 /// Every `(path, method)` the server registered, with the vendor that owns it (`None`: the control plane
-/// and file downloads). Filled by [`endpoint`] and the control plane as they register routes, so
-/// `GET /__admin/routes` (and the OpenAPI coverage test built on it) lists what really exists.
-#[derive(Debug, Default)]
+/// and file downloads) and its request counts. Filled by [`endpoint`] and the control plane as they
+/// register routes, so `GET /__admin/routes` (and the OpenAPI coverage test built on it) lists what really
+/// exists, and `GET /__admin/metrics` counts by route pattern.
+#[derive(Debug)]
 pub struct RouteBook {
-    routes: parking_lot::Mutex<std::collections::BTreeMap<(String, String), Option<VendorKind>>>,
+    routes: parking_lot::Mutex<std::collections::BTreeMap<(String, String), Arc<RouteStats>>>,
+    /// requests no route serves (their paths are not kept: any client can make up any number of them)
+    unmatched: Arc<RouteStats>,
 }
 
+impl Default for RouteBook {
+    fn default() -> Self {
+        RouteBook { routes: Default::default(), unmatched: Arc::new(RouteStats::new(None, "", UNMATCHED)) }
+    }
+}
+
+/// The route pattern requests no route serves are counted under.
+pub const UNMATCHED: &str = "(unmatched)";
+
 impl RouteBook {
-    /// Note that `method path` is served (registering twice, once per worker, is harmless). A segment's
-    /// pattern (`{role:[01]}`) is left out: the table names paths as OpenAPI does (`{role}`).
-    pub fn note(&self, method: &str, path: &str, vendor: Option<VendorKind>) {
-        self.routes.lock().insert((openapi_template(path), method.to_ascii_uppercase()), vendor);
+    /// Note that `method path` is served (registering twice, once per worker, is harmless), and return its
+    /// counts. A segment's pattern (`{role:[01]}`) is left out: the table names paths as OpenAPI does
+    /// (`{role}`).
+    pub fn note(&self, method: &str, path: &str, vendor: Option<VendorKind>) -> Arc<RouteStats> {
+        let (path, method) = (openapi_template(path), method.to_ascii_uppercase());
+        let mut routes = self.routes.lock();
+        routes
+            .entry((path, method))
+            .or_insert_with_key(|(p, m)| Arc::new(RouteStats::new(vendor, m, p)))
+            .clone()
     }
 
     /// Every route, sorted by path then method.
     pub fn list(&self) -> Vec<(String, String, Option<VendorKind>)> {
-        self.routes.lock().iter().map(|((p, m), v)| (p.clone(), m.clone(), *v)).collect()
+        self.routes.lock().iter().map(|((p, m), s)| (p.clone(), m.clone(), s.vendor)).collect()
+    }
+
+    /// Every route's counts, sorted by path then method, then those of requests no route serves.
+    pub fn stats(&self) -> Vec<Arc<RouteStats>> {
+        let mut all: Vec<Arc<RouteStats>> = self.routes.lock().values().cloned().collect();
+        all.push(self.unmatched.clone());
+        all
     }
 }
 
@@ -66,19 +94,28 @@ pub fn endpoint<V>(
 {
     let v = vendor.clone();
     let allowed = method_name(&method);
-    vendor.door().routes.note(allowed, path, Some(vendor.kind()));
+    let stats = vendor.door().routes.note(allowed, path, Some(vendor.kind()));
     cfg.service(
         web::resource(path)
             .route(web::method(method).to(move |req: HttpRequest, body: web::Payload| {
-                let v = v.clone();
-                async move { serve(&*v, &req, body, |ex| handler(&v, ex)).await }
+                let (v, stats) = (v.clone(), stats.clone());
+                async move { serve(&*v, &stats, &req, body, |ex| handler(&v, ex)).await }
             }))
             .default_service(method_not_allowed(allowed)),
     );
 }
 
-/// The JSON 404 of anything no route serves.
+/// The JSON 404 of anything no route serves (counted under [`UNMATCHED`]).
 pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    let start = std::time::Instant::now();
+    let resp = unmatched(&req);
+    if let Some(door) = req.app_data::<web::Data<FrontDoor>>() {
+        door.routes.unmatched.observe(resp.status().as_u16(), start.elapsed());
+    }
+    resp
+}
+
+fn unmatched(req: &HttpRequest) -> HttpResponse {
     let websocket = req
         .headers()
         .get("upgrade")
@@ -99,7 +136,7 @@ pub async fn not_found(req: HttpRequest) -> HttpResponse {
 
 /// JSON 404 inside a scope (e.g. an unknown `/__admin/...` path).
 pub async fn method_or_not_found(req: HttpRequest) -> HttpResponse {
-    not_found(req).await
+    unmatched(&req)
 }
 
 /// A resource at `path` (inside the scope `prefix`) whose methods other than `allowed` get a JSON 405,

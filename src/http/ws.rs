@@ -254,13 +254,18 @@ pub fn websocket<V>(
 ) where
     V: super::Doorway + Send + Sync + 'static,
 {
-    door.routes.note("GET", path, Some(vendor.kind()));
+    let stats = door.routes.note("GET", path, Some(vendor.kind()));
     let v = vendor.clone();
     cfg.service(
         web::resource(path)
             .route(web::get().to(move |req: HttpRequest, body: web::Payload| {
-                let (v, door) = (v.clone(), door.clone());
-                async move { handshake(&v, door, &req, body, open) }
+                let (v, door, stats) = (v.clone(), door.clone(), stats.clone());
+                async move {
+                    let start = std::time::Instant::now();
+                    let resp = handshake(&v, door, &req, body, open);
+                    stats.observe(resp.status().as_u16(), start.elapsed());
+                    resp
+                }
             }))
             .default_service(super::routes::method_not_allowed("GET")),
     );

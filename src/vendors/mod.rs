@@ -131,6 +131,12 @@ pub trait Vendor: Envelope + Send + Sync + 'static {
         Ok(())
     }
 
+    /// How many entities of each kind the vendor holds (its tenants as `tenant`), for
+    /// `GET /__admin/metrics`.
+    fn entity_counts(&self) -> BTreeMap<&'static str, u64> {
+        self.tenants().entities()
+    }
+
     /// Register the callback URL of tenant `tenant` (`POST /__admin/callbacks/url`).
     fn set_callback_url(&self, tenant: &str, _url: &str) -> Result<(), String> {
         Err(format!("{}:{tenant}: this vendor sends no callbacks", self.kind()))

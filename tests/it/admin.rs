@@ -81,12 +81,20 @@ async fn two_accounts() -> TestApp {
     spawn(world(&[A, B])).await
 }
 
-/// A server whose download URLs start with [`PUBLIC`] (so they compare equal across servers).
+/// A server whose download URLs start with [`PUBLIC`] (so they compare equal across servers): its
+/// `--public-url`, which the client also addresses it as (`Host`), since answers follow the request's host.
 async fn spawn_public(fixture: Value, seed: u64) -> TestApp {
     let mut config =
         config_of(Spawn { fixtures: vec![with_clock(fixture).to_string()], seed, ..Spawn::default() });
     config.public_url = Some(PUBLIC.into());
-    spawn_config(config).await
+    let mut app = spawn_config(config).await;
+    let host = PUBLIC.trim_start_matches("http://");
+    let headers = reqwest::header::HeaderMap::from_iter([(
+        reqwest::header::HOST,
+        reqwest::header::HeaderValue::from_static(host),
+    )]);
+    app.client = reqwest::Client::builder().timeout(CLIENT_TIMEOUT).default_headers(headers).build().unwrap();
+    app
 }
 
 /// POST a 001 endpoint as `a` (its `app_id` is added to the body); HTTP must be 200.

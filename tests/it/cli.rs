@@ -130,6 +130,8 @@ fn help_mentions_every_flag() {
         "--cors-origin",
         "--admin-cors",
         "--admin-token",
+        "--fixture-dir",
+        "--metrics-public",
     ] {
         assert!(out.contains(flag), "{flag} missing from --help:\n{out}");
     }
@@ -139,14 +141,21 @@ fn help_mentions_every_flag() {
         "RECMOCK_ADMIN_CORS",
         "RECMOCK_ADMIN_TOKEN",
         "RECMOCK_STATE_INTERVAL",
+        "RECMOCK_FIXTURE_DIR",
+        "RECMOCK_METRICS_PUBLIC",
     ] {
         assert!(out.contains(env), "{env} missing from --help:\n{out}");
     }
     let (code, tls_help, _) = run(&["tls", "init", "--help"]);
     assert_eq!(code, 0);
     assert!(tls_help.contains("--dir") && tls_help.contains("--name"), "{tls_help}");
-    for sub in ["check", "sig", "serve", "tls"] {
+    for sub in ["check", "sig", "serve", "tls", "wait"] {
         assert!(out.contains(sub), "{sub} missing from --help:\n{out}");
+    }
+    let (code, wait_help, _) = run(&["wait", "--help"]);
+    assert_eq!(code, 0);
+    for s in ["--url", "--timeout", "RECMOCK_URL", "RECMOCK_WAIT_TIMEOUT"] {
+        assert!(wait_help.contains(s), "{s} missing from wait --help:\n{wait_help}");
     }
 }
 
@@ -226,27 +235,20 @@ fn sig_vod_matches_the_vendor_sdk() {
 /// line (as with `recmock | head -1`).
 #[tokio::test]
 async fn serve_starts_and_answers() {
-    let mut child = recmock()
-        .args(["--port", "0", "--frozen-clock", "--seed", "7", "--log-level", "error"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("recmock starts");
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
-    // (the reader is dropped here: the rest of the banner goes to a closed pipe)
-    let url = first.split_whitespace().find(|w| w.starts_with("http://")).map(str::to_string);
+    // (`serve` drops its reader after the first line: the rest of the banner goes to a closed pipe)
+    let s = serve(&["--seed", "7"]);
     let get = |path: &'static str| {
-        let url = url.clone();
+        let url = s.url.clone();
         async move {
-            let url = url.ok_or("no URL in the banner")?;
+            if url.is_empty() {
+                return Err("no URL in the banner".to_string());
+            }
             let resp = reqwest::get(format!("{url}{path}")).await.map_err(|e| format!("{e:?}"))?;
             resp.json::<Value>().await.map_err(|e| format!("{e:?}"))
         }
     };
     let (health, clock) = (get("/__admin/health").await, get("/__admin/clock").await);
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(s);
     let (health, clock) = (health.unwrap(), clock.unwrap());
     assert_eq!(health["status"], "ok", "{health}");
     assert_eq!(clock["frozen"], true, "{clock}");
@@ -428,4 +430,119 @@ fn serve_warns_when_the_control_plane_is_open_beyond_loopback() {
     assert!(closed.contains("starting") && !closed.contains("beyond loopback"), "{closed}");
     let local = start_log(&["--bind", "127.0.0.1"]);
     assert!(local.contains("starting") && !local.contains("beyond loopback"), "{local}");
+}
+
+/// A served process whose banner has been read up to its first line: the URL in it, and the process.
+struct Served {
+    child: std::process::Child,
+    first_line: String,
+    url: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Start `recmock --port 0 ARGS` and read its banner's first line.
+fn serve(args: &[&str]) -> Served {
+    let mut child = recmock()
+        .env_remove("RECMOCK_ADMIN_TOKEN")
+        .args(["--port", "0", "--frozen-clock", "--log-level", "error"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("recmock starts");
+    let mut first_line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first_line).unwrap();
+    let url =
+        first_line.split_whitespace().find(|w| w.starts_with("http://")).unwrap_or_default().to_string();
+    Served { child, first_line, url }
+}
+
+/// `recmock wait` exits 0 once the server answers `/__admin/health` (the base URL or the health URL
+/// itself, and without the admin token), and 1 with a message naming the URL, the timeout and the last
+/// error when nothing answers in time.
+#[test]
+fn wait_exits_0_when_health_answers_and_1_on_timeout() {
+    let s = serve(&["--admin-token", "secret"]);
+    for url in [s.url.clone(), format!("{}/__admin/health", s.url), s.url.replace("http://", "")] {
+        let (code, out, err) = run(&["wait", "--url", &url, "--timeout", "20"]);
+        assert_eq!(code, 0, "{url}: {out}{err}");
+        assert!(out.contains("ready (ok, recmock "), "{out}");
+    }
+    drop(s);
+    // A port nobody listens on: bind one, note it, let it go.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("http://127.0.0.1:{port}");
+    let started = std::time::Instant::now();
+    let (code, _, err) = run(&["wait", "--url", &url, "--timeout", "0.5"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "it gives up");
+    assert!(
+        err.contains(&format!("{url}/__admin/health did not answer within 0.5 s"))
+            && err.contains("last try"),
+        "{err}"
+    );
+    let (code, _, err) = run(&["wait", "--timeout", "-1"]);
+    assert_eq!(code, 2, "{err}");
+    let (code, _, err) = run(&["wait", "--url", "http://[::1", "--timeout", "1"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not a URL"), "{err}");
+}
+
+/// `--fixture-dir` loads every `*.json` of the directory in name order after the `--fixture` files; an
+/// empty or missing directory leaves the demo world (unless a `--fixture` is given).
+#[tokio::test]
+async fn fixture_dir_loads_its_json_files_in_name_order() {
+    let dir = temp_dir("fixture-dir");
+    let account = |app: &str| {
+        format!(
+            r#"{{"cloud_record": {{"accounts": [{{"dev_id": "d-{app}", "token": "t", "app_id": "{app}"}}]}}}}"#
+        )
+    };
+    // `10-…` after `02-…`: the clock of the later file wins, so the order shows in the clock.
+    write(&dir, "02-first.json", &format!(r#"{{"clock": {{"start": 1700000000}}, {}"#, &account("a1")[1..]));
+    write(&dir, "10-second.json", &format!(r#"{{"clock": {{"start": 1800000000}}, {}"#, &account("a2")[1..]));
+    write(&dir, "notes.txt", "not a fixture");
+    let tenants = |url: String| async move {
+        let v: Value = reqwest::get(format!("{url}/__admin/tenants")).await.unwrap().json().await.unwrap();
+        let clock: Value = reqwest::get(format!("{url}/__admin/clock")).await.unwrap().json().await.unwrap();
+        (v["tenants"].to_string(), clock["now"].as_i64().unwrap())
+    };
+    let s = serve(&["--fixture-dir", &dir.display().to_string()]);
+    let (list, now) = tenants(s.url.clone()).await;
+    assert_eq!(list, r#"["cloud_record:a1","cloud_record:a2"]"#);
+    assert_eq!(now, 1_800_000_000, "10-second.json loaded last");
+    drop(s);
+    let extra = write(&temp_dir("fixture-dir-extra"), "x.json", &account("a0"));
+    let s = serve(&["--fixture", &extra, "--fixture-dir", &dir.display().to_string()]);
+    assert_eq!(tenants(s.url.clone()).await.0, r#"["cloud_record:a0","cloud_record:a1","cloud_record:a2"]"#);
+    drop(s);
+    let empty = temp_dir("fixture-dir-empty");
+    for d in [empty.clone(), empty.join("missing")] {
+        let s = serve(&["--fixture-dir", &d.display().to_string()]);
+        assert!(tenants(s.url.clone()).await.0.contains("cloud_record:demo_app_0001"), "the demo world");
+    }
+    let s = serve(&["--fixture", &extra, "--fixture-dir", &empty.display().to_string()]);
+    assert_eq!(tenants(s.url.clone()).await.0, r#"["cloud_record:a0"]"#, "no demo beside a --fixture");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Bound beyond loopback (as in the container image), the banner's first line says so; on loopback it
+/// does not.
+#[test]
+fn the_banner_says_when_every_interface_is_bound() {
+    let s = serve(&["--bind", "0.0.0.0"]);
+    assert!(
+        s.first_line.contains("bound to 0.0.0.0:") && s.first_line.contains("every interface"),
+        "{}",
+        s.first_line
+    );
+    assert!(s.url.starts_with("http://127.0.0.1:"), "{}", s.first_line);
+    let s = serve(&[]);
+    assert!(!s.first_line.contains("bound to"), "{}", s.first_line);
 }

@@ -555,7 +555,7 @@ async fn send(session: &mut Session, c: &Case) -> Result<(), String> {
         || req.path.ends_with(".yaml")
         || req.path == "/"
         || stream
-        || ["text/html", "text/css", "text/javascript"].iter().any(|t| ctype.starts_with(t)));
+        || ["text/html", "text/css", "text/javascript", "text/plain"].iter().any(|t| ctype.starts_with(t)));
     if json_expected && serde_json::from_str::<Value>(&text).map(|v| !v.is_object()).unwrap_or(true) {
         return Err(format!(
             "HTTP {status} {ctype}: not a JSON object: {}",

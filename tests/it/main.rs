@@ -19,6 +19,7 @@ mod layers;
 mod live_sdk;
 mod media;
 mod meeting;
+mod metrics;
 mod openapi;
 mod outbox;
 mod recordings;

@@ -25,6 +25,12 @@
 #            Chinese text renders in them. Never a browser a test tool downloads for itself.
 #   docker   the docker CLI (Debian package docker.io) and a running daemon (started here when it is not
 #            running and this is root), for `make test-container`.
+#   image    what `make image` stages into the image besides the binary: ldd (libc-bin), the CA
+#            certificates (ca-certificates), strip (binutils); and docker.
+#   containerpy  the virtualenv .venv-container/ with pytest, requests and Testcontainers for Python
+#            (PyPI `testcontainers`, pinned), for the recipes of docs/ci.md (`make test-container`).
+#   node     node and npm (Debian packages nodejs, npm), and npm `testcontainers` (pinned by
+#            docs/examples/ci/package-lock.json) installed into docs/examples/ci/node_modules/.
 #
 # Environment: RECMOCK_NO_INSTALL=1 checks only (installs nothing; a missing tool still stops the run).
 set -euo pipefail
@@ -122,19 +128,26 @@ PY
 tool_python() {
     need_debian python3 python3
     python_ready && return 0
-    [ "${RECMOCK_NO_INSTALL:-0}" != 1 ] || missing "the Python tools in .venv-contract/" \
-        "python3 -m venv .venv-contract && .venv-contract/bin/pip install $(printf "'%s' " "${PY_PACKAGES[@]}")"
-    if ! "$VENV/bin/python" -c '' 2>/dev/null; then
-        python3 -m venv --clear "$VENV" 2>/dev/null ||
-            { apt_install python3-venv && python3 -m venv --clear "$VENV"; } ||
+    venv_install "$VENV" .venv-contract python_ready python "${PY_PACKAGES[@]}"
+}
+
+# Make the virtualenv DIR (NAME in messages: `.venv-contract`) when it does not work, install PACKAGES from
+# PyPI into it, and check it with the function READY; stop naming what failed and the command for TOOL.
+#   venv_install DIR NAME READY TOOL PACKAGE...
+venv_install() {
+    local dir=$1 name=$2 ready=$3 tool=$4
+    shift 4
+    [ "${RECMOCK_NO_INSTALL:-0}" != 1 ] || missing "the Python tools in $name/" \
+        "python3 -m venv $name && $name/bin/pip install $(printf "'%s' " "$@")"
+    if ! "$dir/bin/python" -c '' 2>/dev/null; then
+        python3 -m venv --clear "$dir" 2>/dev/null ||
+            { apt_install python3-venv && python3 -m venv --clear "$dir"; } ||
             missing "Python's venv module (Debian: python3-venv)" "sudo apt-get install -y python3-venv"
     fi
-    say "installing ${PY_PACKAGES[*]} from PyPI into .venv-contract/"
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check "${PY_PACKAGES[@]}" ||
-        missing "the PyPI packages ${PY_PACKAGES[*]}" \
-            ".venv-contract/bin/pip install $(printf "'%s' " "${PY_PACKAGES[@]}")"
-    python_ready || missing "a working .venv-contract/ (schemathesis $SCHEMATHESIS_VERSION, requests)" \
-        "rm -rf .venv-contract && tests/tools/ensure.sh python"
+    say "installing $* from PyPI into $name/"
+    "$dir/bin/pip" install --quiet --disable-pip-version-check "$@" ||
+        missing "the PyPI packages $*" "$name/bin/pip install $(printf "'%s' " "$@")"
+    "$ready" || missing "a working $name/ ($*)" "rm -rf $name && tests/tools/ensure.sh $tool"
 }
 
 # --- wrk -------------------------------------------------------------------------------------------------
@@ -183,6 +196,60 @@ tool_docker() {
         tail -5 target/dockerd.log >&2 || true
     fi
     missing "a running Docker daemon (\`docker info\` fails)" "sudo systemctl start docker   # or: sudo dockerd &"
+}
+
+# --- image -----------------------------------------------------------------------------------------------
+# `make image` copies the libraries `ldd` lists and the system's CA certificates into the image.
+tool_image() {
+    need_debian ldd libc-bin
+    need_debian strip binutils
+    if [ ! -s /etc/ssl/certs/ca-certificates.crt ]; then
+        apt_install ca-certificates && [ -s /etc/ssl/certs/ca-certificates.crt ] ||
+            missing "the CA certificates /etc/ssl/certs/ca-certificates.crt (Debian: ca-certificates)" \
+                "sudo apt-get install -y ca-certificates"
+    fi
+    tool_docker
+}
+
+# --- containerpy -----------------------------------------------------------------------------------------
+# The Python side of docs/ci.md's recipes: pytest runs docs/examples/ci/ (Testcontainers for Python and the
+# pytest fixture that runs the binary) and tests/container/python/ (docker run with a receiver on the host).
+CONTAINER_VENV=$ROOT/.venv-container
+CONTAINER_PY=("pytest==9.2.0" "requests==2.34.2" "testcontainers==4.15.0")
+
+container_py_ready() {
+    "$CONTAINER_VENV/bin/python" - "${CONTAINER_PY[@]}" <<'PY' 2>/dev/null
+import importlib.metadata as m, sys
+for spec in sys.argv[1:]:
+    name, version = spec.split("==")
+    assert m.version(name) == version, spec
+import testcontainers.core.wait_strategies, pytest, requests
+PY
+}
+
+tool_containerpy() {
+    need_debian python3 python3
+    container_py_ready && return 0
+    venv_install "$CONTAINER_VENV" .venv-container container_py_ready containerpy "${CONTAINER_PY[@]}"
+}
+
+# --- node ------------------------------------------------------------------------------------------------
+# Testcontainers for Node (npm `testcontainers`, the version docs/examples/ci/package-lock.json pins: 11.x,
+# as 12 needs Node 22 and Debian's is older), for the Node recipe of docs/ci.md.
+tool_node() {
+    need_debian node nodejs
+    need_debian npm npm
+    local dir=$ROOT/docs/examples/ci
+    if [ -f "$dir/node_modules/testcontainers/package.json" ] &&
+        cmp -s "$dir/package-lock.json" "$dir/node_modules/.package-lock.json.installed" 2>/dev/null; then
+        return 0
+    fi
+    [ "${RECMOCK_NO_INSTALL:-0}" != 1 ] || missing "npm testcontainers in docs/examples/ci/node_modules/" \
+        "(cd docs/examples/ci && npm ci)"
+    say "installing npm testcontainers into docs/examples/ci/node_modules/ (npm ci)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
+        missing "npm testcontainers (docs/examples/ci/package-lock.json)" "(cd docs/examples/ci && npm ci)"
+    cp "$dir/package-lock.json" "$dir/node_modules/.package-lock.json.installed"
 }
 
 # ---------------------------------------------------------------------------------------------------------

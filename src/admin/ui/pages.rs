@@ -187,7 +187,7 @@ fn scheduled_next(app: &Emulator, h: &mut String) {
 }
 
 fn vendors_table(app: &Emulator, h: &mut String) {
-    let tally = app.world.outbox.tally();
+    let tally = app.world.outbox.tally_by_owner();
     for v in app.vendors() {
         let kind = v.kind();
         let kinds = v.entity_kinds();

@@ -720,6 +720,10 @@ impl crate::tenants::TenantState for Account {
     fn rebuild(&mut self) {
         Account::rebuild(self);
     }
+
+    fn entities(&self) -> Vec<(&'static str, usize)> {
+        vec![("group", self.groups.len()), ("task", self.tasks.len())]
+    }
 }
 
 #[cfg(test)]

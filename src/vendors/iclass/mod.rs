@@ -1586,6 +1586,15 @@ impl crate::tenants::TenantState for Account {
         serde_json::to_value(&self.config).unwrap_or_default()
     }
 
+    fn entities(&self) -> Vec<(&'static str, usize)> {
+        vec![
+            ("user", self.users.len()),
+            ("class", self.classes.len()),
+            ("document", self.documents.len()),
+            ("recording", self.recordings.len()),
+        ]
+    }
+
     /// Each app stands under its own sdkappid.
     fn check_dump(apps: &BTreeMap<String, Self>) -> Result<(), String> {
         for (k, a) in apps {

@@ -165,6 +165,14 @@ impl crate::tenants::TenantState for EduApp {
             None => Ok(()),
         }
     }
+
+    fn entities(&self) -> Vec<(&'static str, usize)> {
+        vec![
+            ("room", self.rooms.len()),
+            ("recording", self.rooms.values().filter(|r| r.recording.is_some()).count()),
+            ("whiteboard_group", self.groups.len()),
+        ]
+    }
 }
 
 #[cfg(test)]

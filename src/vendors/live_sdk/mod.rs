@@ -424,19 +424,18 @@ impl Vendor for LiveSdk {
     fn routes(self: Arc<Self>, cfg: &mut web::ServiceConfig) {
         endpoint(cfg, &self, Method::POST, "/live_sdk/v1/record/start", LiveSdk::start);
         endpoint(cfg, &self, Method::POST, "/live_sdk/v1/record/stop", LiveSdk::stop);
-        let v = self.clone();
-        let vod = move |req: HttpRequest, body: web::Payload| {
-            let v = v.clone();
-            async move { serve(&VodFace(&v), &req, body, |ex| v.vod(ex)).await }
-        };
         // Noted by hand: one resource with two methods, answered in the VOD API's own envelope.
-        for m in ["GET", "POST"] {
-            self.door.routes.note(m, vod::PATH, Some(self.kind()));
-        }
+        let vod = |method: &str| {
+            let (v, stats) = (self.clone(), self.door.routes.note(method, vod::PATH, Some(self.kind())));
+            move |req: HttpRequest, body: web::Payload| {
+                let (v, stats) = (v.clone(), stats.clone());
+                async move { serve(&VodFace(&v), &stats, &req, body, |ex| v.vod(ex)).await }
+            }
+        };
         cfg.service(
             web::resource(vod::PATH)
-                .route(web::get().to(vod.clone()))
-                .route(web::post().to(vod))
+                .route(web::get().to(vod("GET")))
+                .route(web::post().to(vod("POST")))
                 .default_service(method_not_allowed("GET, POST")),
         );
     }

@@ -345,6 +345,10 @@ impl LiveApp {
 }
 
 impl crate::tenants::TenantState for LiveApp {
+    fn entities(&self) -> Vec<(&'static str, usize)> {
+        vec![("recording", self.recordings.len()), ("vod_file", self.files.len())]
+    }
+
     fn fixture_item(&self) -> serde_json::Value {
         serde_json::to_value(&self.config).unwrap_or_default()
     }

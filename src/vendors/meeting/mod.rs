@@ -720,6 +720,10 @@ impl Vendor for Meeting {
 }
 
 impl crate::tenants::TenantState for Tenant {
+    fn entities(&self) -> Vec<(&'static str, usize)> {
+        vec![("conference", self.conferences.len()), ("recording", self.records.len())]
+    }
+
     fn fixture_item(&self) -> Value {
         serde_json::to_value(&self.config).unwrap_or_default()
     }
