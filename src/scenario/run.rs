@@ -5,11 +5,11 @@ use super::matchers::{self, check, check_all};
 use super::model::{self, Action, CallbackExpect, Expect, RequestSpec};
 use super::receiver::Receiver;
 use super::Scenario;
-use crate::vendors::{self, AuthRequest, ClientAnswer, ClientSession, OutgoingRequest};
+use crate::vendors::{self, AuthRequest, ClientAnswer, ClientSession, KeptCredentials, OutgoingRequest};
 use crate::{Application, Config, FixtureSource, VendorKind};
 use futures_util::future::BoxFuture;
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::time::{Duration, Instant};
 
@@ -140,7 +140,7 @@ struct Run<'a> {
     vars: BTreeMap<String, Value>,
     receiver: &'a Receiver,
     /// credentials vendors issued, kept for their client sides: (value, virtual expiry in unix seconds)
-    kept: HashMap<String, (String, i64)>,
+    kept: KeptCredentials,
     /// the server's routes (path segments) and the vendor of each, from `GET /__admin/routes`
     routes: Vec<(Vec<String>, VendorKind)>,
     /// callbacks already looked at by an `expect_callbacks` step
@@ -192,7 +192,7 @@ pub async fn run(scenario: &Scenario, target: &Target) -> Report {
         fixture,
         vars: BTreeMap::new(),
         receiver: &receiver,
-        kept: HashMap::new(),
+        kept: KeptCredentials::default(),
         routes: Vec::new(),
         mark: 0,
         random: 0,
@@ -552,7 +552,7 @@ impl Run<'_> {
         }
         // Whatever replaces the world makes the credentials kept for it stale.
         if ["/__admin/reset", "/__admin/state", "/__admin/fixtures"].contains(&path_only.as_str()) {
-            self.kept.clear();
+            self.kept = KeptCredentials::default();
         }
         self.send(rb).await
     }
@@ -672,7 +672,7 @@ struct Session<'r> {
     admin_token: Option<&'r str>,
     fixture: &'r Value,
     random: &'r mut u64,
-    kept: &'r mut HashMap<String, (String, i64)>,
+    kept: &'r mut KeptCredentials,
 }
 
 impl ClientSession for Session<'_> {
@@ -715,16 +715,8 @@ impl ClientSession for Session<'_> {
         })
     }
 
-    fn kept(&mut self, key: &str, now: i64) -> Option<String> {
-        self.kept.get(key).filter(|(_, until)| now < *until).map(|(v, _)| v.clone())
-    }
-
-    fn keep(&mut self, key: &str, value: String, until: i64) {
-        self.kept.insert(key.to_string(), (value, until));
-    }
-
-    fn forget_kept(&mut self) {
-        self.kept.clear();
+    fn credentials(&mut self) -> &mut KeptCredentials {
+        self.kept
     }
 }
 

@@ -461,13 +461,25 @@ pub trait ClientSession: Send {
         path: String,
         query: Vec<(String, String)>,
     ) -> BoxFuture<'_, Result<ClientAnswer, String>>;
+    /// The credentials the vendors issued in this run, kept for their client sides.
+    fn credentials(&mut self) -> &mut KeptCredentials;
     /// A credential kept for `key` until virtual second `until` (tokens the vendor issued).
-    fn kept(&mut self, key: &str, now: i64) -> Option<String>;
+    fn kept(&mut self, key: &str, now: i64) -> Option<String> {
+        self.credentials().0.get(key).filter(|(_, until)| now < *until).map(|(v, _)| v.clone())
+    }
     /// Keep a credential for `key` until virtual second `until`.
-    fn keep(&mut self, key: &str, value: String, until: i64);
+    fn keep(&mut self, key: &str, value: String, until: i64) {
+        self.credentials().0.insert(key.to_string(), (value, until));
+    }
     /// Forget every kept credential (whatever replaced them made them stale).
-    fn forget_kept(&mut self);
+    fn forget_kept(&mut self) {
+        self.credentials().0.clear();
+    }
 }
+
+/// Credentials vendors issued (tokens), each with its virtual expiry in unix seconds.
+#[derive(Debug, Default)]
+pub struct KeptCredentials(BTreeMap<String, (String, i64)>);
 
 /// The client side of a vendor: how the scenario runner signs requests to it and checks its callbacks, from
 /// the fixture's keys (never from the server's state: it may run against a remote server).

@@ -9,7 +9,9 @@
 //! `recmock scenario run` uses), so the extremes reach the handlers' logic, not only their sign checks.
 
 use futures_util::future::BoxFuture;
-use recmock::vendors::{self, AuthRequest, ClientAnswer, ClientSession, OutgoingRequest, ScenarioClient};
+use recmock::vendors::{
+    self, AuthRequest, ClientAnswer, ClientSession, KeptCredentials, OutgoingRequest, ScenarioClient,
+};
 use recmock::VendorKind;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -89,7 +91,7 @@ struct Session {
     client: reqwest::Client,
     fixture: Value,
     random: u64,
-    kept: BTreeMap<String, (String, i64)>,
+    kept: KeptCredentials,
 }
 
 impl ClientSession for Session {
@@ -128,16 +130,8 @@ impl ClientSession for Session {
         })
     }
 
-    fn kept(&mut self, key: &str, now: i64) -> Option<String> {
-        self.kept.get(key).filter(|(_, until)| now < *until).map(|(v, _)| v.clone())
-    }
-
-    fn keep(&mut self, key: &str, value: String, until: i64) {
-        self.kept.insert(key.to_string(), (value, until));
-    }
-
-    fn forget_kept(&mut self) {
-        self.kept.clear();
+    fn credentials(&mut self) -> &mut KeptCredentials {
+        &mut self.kept
     }
 }
 
@@ -574,7 +568,7 @@ async fn session(server: &Server) -> Session {
         client: reqwest::Client::builder().timeout(std::time::Duration::from_secs(60)).build().unwrap(),
         fixture: serde_json::from_str(recmock::fixture::DEMO_JSON).unwrap(),
         random: 0,
-        kept: BTreeMap::new(),
+        kept: KeptCredentials::default(),
     }
 }
 
