@@ -132,6 +132,15 @@ fn help_mentions_every_flag() {
         "--admin-token",
         "--fixture-dir",
         "--metrics-public",
+        "--journal-bytes",
+        "--callbacks-delivered",
+        "--callbacks-undelivered",
+        "--callback-attempts",
+        "--max-fault-rules",
+        "--max-groups",
+        "--max-gateway-sockets",
+        "--md5-backlog",
+        "--max-ui-streams",
     ] {
         assert!(out.contains(flag), "{flag} missing from --help:\n{out}");
     }
@@ -143,6 +152,9 @@ fn help_mentions_every_flag() {
         "RECMOCK_STATE_INTERVAL",
         "RECMOCK_FIXTURE_DIR",
         "RECMOCK_METRICS_PUBLIC",
+        "RECMOCK_JOURNAL_BYTES",
+        "RECMOCK_CALLBACKS_UNDELIVERED",
+        "RECMOCK_MAX_UI_STREAMS",
     ] {
         assert!(out.contains(env), "{env} missing from --help:\n{out}");
     }
@@ -152,6 +164,13 @@ fn help_mentions_every_flag() {
     for sub in ["check", "sig", "serve", "tls", "wait"] {
         assert!(out.contains(sub), "{sub} missing from --help:\n{out}");
     }
+    // A cap given wrongly is refused before anything starts, naming the problem.
+    let (code, _, err) = run(&["serve", "--journal-bytes", "12XB"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("--journal-bytes") && err.contains("unknown unit"), "{err}");
+    let (code, _, err) = run(&["serve", "--callback-attempts", "0"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("at least 1"), "{err}");
     let (code, wait_help, _) = run(&["wait", "--help"]);
     assert_eq!(code, 0);
     for s in ["--url", "--timeout", "RECMOCK_URL", "RECMOCK_WAIT_TIMEOUT"] {
