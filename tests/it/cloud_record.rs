@@ -1206,6 +1206,30 @@ async fn idle_task_stops_itself_at_timeout() {
     app.stop().await;
 }
 
+/// An idle task has one pending idle check however many commands it gets (issue 19: each command used to
+/// add a job), and the deadline still follows the last command.
+#[tokio::test]
+async fn commands_on_an_idle_task_keep_one_pending_check() {
+    let app = spawn(one_account(json!({}))).await;
+    let api = Api::login(&app).await;
+    let rid = api.init(json!({ "group_id": "empty", "timeout": 60, "auto": {} })).await;
+    let jobs = |v: Value| v["pending_jobs"].as_u64().unwrap();
+    let before = jobs(app.get("/__admin/clock").await.1);
+    for i in 0..100 {
+        let what = if i % 2 == 0 { "suspend" } else { "resume" };
+        assert_code(&api.cmd(what, &rid).await, 0);
+        app.advance(0.5).await;
+    }
+    let after = jobs(app.get("/__admin/clock").await.1);
+    assert!(after <= before + 1, "{before} pending jobs before 100 commands, {after} after");
+    // The last command was at +49.5 (a resume): the task stops 60 s later, not 60 s after its init.
+    app.advance(59.0).await;
+    assert_eq!(api.status(&rid).await, 2);
+    app.advance(1.0).await;
+    assert_eq!(api.status(&rid).await, 3);
+    app.stop().await;
+}
+
 /// Streams leaving (`cloud_record.leave`) start the countdown, streams coming back cancel it; for a manual
 /// task with a layout only its layout's streams count.
 #[tokio::test]
