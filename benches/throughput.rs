@@ -12,11 +12,12 @@
 //! idle memory, memory per entity (100,000 record tasks, 100,000 users), list latency with 1,000 vs
 //! 1,000,000 entities in one account, callback throughput into a local receiver, a 2-hour 1080p recording
 //! (first byte, download rate, memory while it downloads, its MD5 against `md5sum`), and the HST event
-//! gateway (1,000 WebSockets: event → last push, memory per socket), and the dashboard (a page of a world
-//! with 100,000 record tasks and 10,000 callbacks, rendered by the server). Every target is printed PASS or FAIL;
+//! gateway (1,000 WebSockets: event → last push, memory per socket), the dashboard (a page of a world
+//! with 100,000 record tasks and 10,000 callbacks, rendered by the server), and the memory a state dump of
+//! a large world takes while it is written. Every target is printed PASS or FAIL;
 //! throughput is judged as a ratio to the baseline measured in the same run, because absolute numbers
 //! depend on the machine (and on what else it is doing). `RECMOCK_BENCH_ONLY=table,startup,memory,scale,
-//! callbacks,media,gateway,dashboard` (any of them, comma-separated) runs only those phases.
+//! callbacks,media,gateway,dashboard,dump` (any of them, comma-separated) runs only those phases.
 
 use serde_json::{json, Value};
 use std::io::{Read, Write};
@@ -117,9 +118,14 @@ impl Drop for Server {
 }
 
 fn rss_kib(pid: u32) -> u64 {
+    status_kib(pid, "VmRSS:")
+}
+
+/// A `/proc/<pid>/status` line in KiB (`VmRSS:` now, `VmHWM:` the peak so far).
+fn status_kib(pid: u32, line: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).map(str::to_string))
+        .and_then(|s| s.lines().find(|l| l.starts_with(line)).map(str::to_string))
         .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
         .unwrap_or(0)
 }
@@ -1513,6 +1519,9 @@ async fn orchestrate() -> i32 {
     if wants("dashboard") {
         dashboard(&client, &mut report).await;
     }
+    if wants("dump") {
+        dump(&client, &mut report).await;
+    }
     println!("\nSummary ({:.0} s)", started.elapsed().as_secs_f64());
     for v in &report.verdicts {
         println!("  {} {:<64} {:>12}  {}", if v.pass { "PASS" } else { "FAIL" }, v.what, v.value, v.target);
@@ -1703,4 +1712,61 @@ mod bare {
             let _ = server.await;
         });
     }
+}
+
+// ----- a state dump of a large world -----------------------------------------------------------------
+
+/// `GET /__admin/state` of a world of 300,000 record tasks and 100,000 classes: the server's peak resident
+/// memory while it writes the dump, against the world's own. The dump is read as it streams (never held).
+async fn dump(client: &reqwest::Client, report: &mut Report) {
+    const TASKS: u64 = 300_000;
+    const CLASSES: u64 = 100_000;
+    println!("\nState dump: a world of {TASKS} record tasks and {CLASSES} classes");
+    let fixture = bench_fixture();
+    let (server, _) = start_recmock(&["--fixture", fixture.to_str().unwrap_or_default(), "--seed", "1"]);
+    let base = server.url();
+    for body in [
+        json!({"tenant": format!("cloud_record:{CR_APP}"), "tasks": TASKS}),
+        json!({"tenant": format!("iclass:{IC_APP}"), "classes": CLASSES}),
+    ] {
+        let (status, v) =
+            call(client, "POST", &format!("{base}/__admin/seed"), &[], Some(&body.to_string())).await;
+        assert_eq!(status, 200, "seeding failed: {v}");
+    }
+    let pid = server.child.id();
+    let world = status_kib(pid, "VmRSS:");
+    let peak_before = status_kib(pid, "VmHWM:");
+    // The peak from here on only (`5` resets VmHWM to the current RSS; Linux 4.0 and later).
+    let reset = std::fs::write(format!("/proc/{pid}/clear_refs"), "5").is_ok();
+    let t = Instant::now();
+    let mut resp = client.get(format!("{base}/__admin/state")).send().await.expect("dump");
+    assert_eq!(resp.status(), 200);
+    let mut bytes = 0usize;
+    while let Some(chunk) = resp.chunk().await.expect("dump body") {
+        bytes += chunk.len();
+    }
+    let took = t.elapsed();
+    // Without the reset, the peak may be the seeding's: the figure is then an upper bound.
+    let peak = status_kib(pid, "VmHWM:");
+    if !reset {
+        report.notes.push("dump: VmHWM could not be reset; its peak includes the seeding's".into());
+    }
+    let mb = |kib: u64| kib as f64 / 1024.0;
+    println!(
+        "  world {:.0} MB resident (peak {:.0} MB while seeding); dump {:.0} MB in {:.1} s; peak resident {:.0} MB while it was written",
+        mb(world),
+        mb(peak_before),
+        bytes as f64 / 1_048_576.0,
+        took.as_secs_f64(),
+        mb(peak)
+    );
+    let extra = peak.saturating_sub(world);
+    report.judge(
+        "state dump of 300,000 tasks + 100,000 classes: peak memory beyond the world's",
+        format!("{:.0} MB", mb(extra)),
+        "< the world's own",
+        extra < world,
+    );
+    drop(server);
+    let _ = std::fs::remove_file(fixture);
 }

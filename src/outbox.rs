@@ -1076,15 +1076,16 @@ impl Outbox {
         b.reindex();
     }
 
-    /// The outbox, for a dump.
-    pub fn state(&self) -> Value {
+    /// Write the outbox, for a dump (copied under the lock, written after it).
+    pub fn write_state(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
         let b = self.book.lock();
-        serde_json::to_value(OutboxState {
+        let state = OutboxState {
             next: b.next,
             callbacks: b.callbacks.values().cloned().collect(),
             evicted: b.evicted,
-        })
-        .unwrap_or(Value::Null)
+        };
+        drop(b);
+        serde_json::to_writer(w, &state).map_err(std::io::Error::other)
     }
 
     fn parse_state(v: &Value) -> Result<OutboxState, String> {

@@ -245,10 +245,7 @@ impl StateFile {
         tokio::task::spawn_blocking(move || {
             let _one = writing.lock();
             let started = std::time::Instant::now();
-            let dump = emulator.dump();
-            crate::durable::write_with(&path, crate::durable::PRIVATE, |w| {
-                serde_json::to_writer(w, &dump).map_err(std::io::Error::other)
-            })?;
+            crate::durable::write_with(&path, crate::durable::PRIVATE, |w| emulator.write_dump(w))?;
             Ok(started.elapsed())
         })
         .await

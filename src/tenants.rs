@@ -306,8 +306,8 @@ pub trait TenantTable: Send + Sync {
     fn ids(&self) -> Vec<String>;
     /// Remove every tenant, or only `tenant`.
     fn reset(&self, tenant: Option<&str>);
-    /// The vendor's dump section: `{"<key>": {<id>: <state>}}`.
-    fn dump(&self) -> serde_json::Value;
+    /// Write the vendor's dump section, `{"<key>": {<id>: <state>}}`, to `w`.
+    fn write_dump(&self, w: &mut dyn std::io::Write) -> std::io::Result<()>;
     /// The key the tenants stand under in the dump section, and the name of the vendor's fixture list.
     fn dump_key(&self) -> &'static str;
     /// Check a dump section without changing anything; each tenant's [`TenantState::fixture_item`], by id
@@ -336,10 +336,24 @@ impl<S: TenantState> TenantTable for Tenants<S> {
         Tenants::reset(self, tenant);
     }
 
-    fn dump(&self) -> serde_json::Value {
-        let mut m = serde_json::Map::new();
-        m.insert(self.dump_key.to_string(), serde_json::to_value(self.snapshot()).unwrap_or_default());
-        serde_json::Value::Object(m)
+    fn write_dump(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        // One tenant at a time: copied under its lock (a copy, not the serialisation, so its requests go
+        // on), written, dropped. The dump never holds more than the largest tenant twice.
+        let mut all = self.all();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        w.write_all(b"{")?;
+        serde_json::to_writer(&mut *w, self.dump_key)?;
+        w.write_all(b":{")?;
+        for (i, (id, tenant)) in all.into_iter().enumerate() {
+            if i > 0 {
+                w.write_all(b",")?;
+            }
+            serde_json::to_writer(&mut *w, &id)?;
+            w.write_all(b":")?;
+            let copy = tenant.read().clone();
+            serde_json::to_writer(&mut *w, &copy)?;
+        }
+        w.write_all(b"}}")
     }
 
     fn dump_key(&self) -> &'static str {

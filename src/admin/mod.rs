@@ -183,7 +183,39 @@ async fn gateway_sessions(app: web::Data<Emulator>) -> HttpResponse {
 async fn get_state(app: web::Data<Emulator>) -> HttpResponse {
     // Every file's MD5 is in the dump: wait for the ones still being computed (off this thread).
     app.world.files.settle().await;
-    HttpResponse::Ok().json(app.dump())
+    // Written on a blocking thread and streamed in chunks as it is written: a large world's dump neither
+    // holds up this worker nor sits whole in memory.
+    let emulator = app.into_inner();
+    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<web::Bytes>>(4);
+    tokio::task::spawn_blocking(move || {
+        let mut w = std::io::BufWriter::with_capacity(DUMP_CHUNK, ChunkSender(tx.clone()));
+        let written = emulator.write_dump(&mut w).and_then(|()| std::io::Write::flush(&mut w));
+        if let Err(e) = written {
+            // The answer's head is out: a cut body tells the client (unless it is the one that left).
+            let _ = tx.blocking_send(Err(e));
+        }
+    });
+    let body = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|c| (c, rx)) });
+    HttpResponse::Ok().content_type("application/json").streaming(body)
+}
+
+/// Bytes of a state dump sent at a time.
+const DUMP_CHUNK: usize = 256 * 1024;
+
+/// Hands what a writer writes to a response body, a chunk at a time (blocking while the client reads).
+struct ChunkSender(tokio::sync::mpsc::Sender<std::io::Result<web::Bytes>>);
+
+impl std::io::Write for ChunkSender {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .blocking_send(Ok(web::Bytes::copy_from_slice(buf)))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client left"))?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 async fn put_state(app: web::Data<Emulator>, body: web::Payload) -> AdminResult {

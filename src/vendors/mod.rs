@@ -108,9 +108,9 @@ pub trait Vendor: Envelope + Send + Sync + 'static {
         self.reindex();
     }
 
-    /// The vendor's whole state, for a dump.
-    fn dump(&self) -> Value {
-        self.tenants().dump()
+    /// Write the vendor's whole state, for a dump.
+    fn write_dump(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        self.tenants().write_dump(w)
     }
 
     /// Check a dump's section of this vendor without changing anything: its shape and what must hold
