@@ -261,11 +261,6 @@ impl<S: Clone + Serialize + DeserializeOwned> Tenants<S> {
         self.map.write().clear();
     }
 
-    /// A copy of every tenant's state, for a dump.
-    pub fn snapshot(&self) -> BTreeMap<String, S> {
-        self.all().into_iter().map(|(k, v)| (k, v.read().clone())).collect()
-    }
-
     /// Replace every tenant with a dump's.
     pub fn restore(&self, states: BTreeMap<String, S>) {
         let locks = states.into_iter().map(|(k, v)| {
